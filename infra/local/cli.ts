@@ -1,0 +1,54 @@
+import { parseArgs } from 'node:util';
+import { parseWebhookSecrets } from '../../lambda/secrets/secrets';
+import { ErasureApiClient, newMessageId } from './signed-client';
+
+const USAGE = `usage:
+  npm run erasure -- erase <personId...> [--url URL] [--id ERASURE_ID] [--subject-ref REF] [--reason TEXT] [--requested-by NAME]
+  npm run erasure -- status <erasureId> [--url URL]
+Signs with the first secret in WEBHOOK_SECRET. URL defaults to http://localhost:$PORT (3000).`;
+
+/** The operator's command line: signed requests to a local or deployed stack. */
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      id: { type: 'string' },
+      'subject-ref': { type: 'string' },
+      reason: { type: 'string' },
+      'requested-by': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command || args.length === 0 || !['erase', 'status'].includes(command)) {
+    process.stderr.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  const [secret] = parseWebhookSecrets(process.env.WEBHOOK_SECRET ?? '', 'WEBHOOK_SECRET');
+  const url = values.url ?? `http://localhost:${process.env.PORT ?? 3000}`;
+  const client = new ErasureApiClient(url, secret!);
+  const answer =
+    command === 'erase'
+      ? await client.erase(
+          {
+            personIds: args,
+            subjectRef: values['subject-ref'],
+            reason: values.reason ?? 'gdpr-art-17',
+            requestedBy: values['requested-by'] ?? 'cli',
+          },
+          values.id ?? newMessageId(),
+        )
+      : await client.status(args[0]!);
+  process.stdout.write(`HTTP ${answer.status}\n${JSON.stringify(answer.body, null, 2)}\n`);
+  return answer.status < 300 ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`erasure: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

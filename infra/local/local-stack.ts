@@ -1,0 +1,101 @@
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { readConfig } from '../../lambda/config';
+import { createHttpApp } from '../../lambda/http/http-app';
+import { EnvSecrets } from '../../lambda/secrets/secrets';
+import { buildDependencies } from '../../lambda/wiring';
+import { serveHandler } from './api-gateway';
+import { ensureAuditTable } from './audit-table';
+import { localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb';
+import { VerifikSandbox } from './verifik-sandbox';
+
+export const DEFAULT_TABLE = 'verifik-erasure-audit';
+
+export interface LocalStack {
+  url: string;
+  /** The environment the handlers were configured from, generated values included. */
+  env: Readonly<Record<string, string>>;
+  generated: { webhookSecret: boolean; pepper: boolean };
+  sandbox?: VerifikSandbox;
+  sandboxPersons: string[];
+  dynamoEndpoint: string;
+  tableCreated: boolean;
+  close(): Promise<void>;
+}
+
+const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+/**
+ * What `npm start` runs: the same handlers behind a local API Gateway, on dynalite unless
+ * DYNAMODB_ENDPOINT names another engine, against a Verifik sandbox unless VERIFIK_BASE_URL names one.
+ */
+export async function startLocalStack(
+  given: NodeJS.ProcessEnv = process.env,
+  options: { logger?: Logger; sandboxPersons?: number } = {},
+): Promise<LocalStack> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    const env: Record<string, string> = Object.fromEntries(
+      Object.entries(given).filter((entry): entry is [string, string] => entry[1] !== undefined),
+    );
+    env.AUDIT_TABLE_NAME ??= DEFAULT_TABLE;
+    const generated = { webhookSecret: !env.WEBHOOK_SECRET, pepper: !env.SUBJECT_REF_PEPPER };
+    env.WEBHOOK_SECRET ??= newWebhookSecret();
+    env.SUBJECT_REF_PEPPER ??= randomBytes(32).toString('base64');
+
+    let sandbox: VerifikSandbox | undefined;
+    const sandboxPersons: string[] = [];
+    if (!env.VERIFIK_BASE_URL) {
+      env.VERIFIK_TOKEN ??= `sandbox-${randomBytes(16).toString('hex')}`;
+      const started = await VerifikSandbox.start({ token: env.VERIFIK_TOKEN });
+      sandbox = started;
+      closers.push(() => started.close());
+      for (let i = 0; i < (options.sandboxPersons ?? 5); i++) sandboxPersons.push(started.createPerson());
+      env.VERIFIK_BASE_URL = started.url;
+    }
+
+    let embedded: EmbeddedDynamo | undefined;
+    if (!env.DYNAMODB_ENDPOINT) {
+      embedded = await startEmbeddedDynamo();
+      closers.push(() => embedded!.close());
+    }
+    const dynamoEndpoint = env.DYNAMODB_ENDPOINT ?? embedded!.endpoint;
+    const dynamodb = localDynamoClient(dynamoEndpoint);
+    closers.push(async () => dynamodb.destroy());
+
+    const config = readConfig({ ...env, DYNAMODB_ENDPOINT: dynamoEndpoint });
+    const tableCreated = (await ensureAuditTable(dynamodb, config.AUDIT_TABLE_NAME)) === 'created';
+    const deps = buildDependencies(config, new EnvSecrets(env), { dynamodb, logger: options.logger });
+
+    const server = serveHandler(createHttpApp(deps.http));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(Number(env.PORT ?? 3000), '127.0.0.1', resolve);
+    });
+    closers.push(
+      () =>
+        new Promise((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    );
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://localhost:${port}`,
+      env,
+      generated,
+      sandbox,
+      sandboxPersons,
+      dynamoEndpoint,
+      tableCreated,
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,36 @@
+import { startLocalStack } from './local-stack';
+
+/** `npm start`: the local stack, and how to send it a signed request. */
+async function main() {
+  const stack = await startLocalStack(process.env);
+  const secretAssignment = stack.generated.webhookSecret ? `WEBHOOK_SECRET='${stack.env.WEBHOOK_SECRET}' ` : '';
+  const person = stack.sandboxPersons[0] ?? '<personId>';
+  const lines = [
+    '',
+    `verifik-erasure is listening on ${stack.url}`,
+    `  audit table   ${stack.env.AUDIT_TABLE_NAME} on ${process.env.DYNAMODB_ENDPOINT ? stack.dynamoEndpoint : `embedded dynalite (${stack.dynamoEndpoint})`}${stack.tableCreated ? ', created' : ''}`,
+    `  Verifik       ${stack.sandbox ? `local sandbox at ${stack.sandbox.url}, persons: ${stack.sandboxPersons.join(' ')}` : stack.env.VERIFIK_BASE_URL}`,
+    stack.generated.webhookSecret
+      ? `  webhook secret (generated for this run): ${stack.env.WEBHOOK_SECRET}`
+      : '  webhook secret: from WEBHOOK_SECRET',
+    '',
+    'Erase a person with a signed request (in another terminal, in this folder):',
+    `  ${secretAssignment}npm run erasure -- erase ${person} --url ${stack.url}`,
+    'Then read the erasure record with the erasureId it prints:',
+    `  ${secretAssignment}npm run erasure -- status <erasureId> --url ${stack.url}`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+
+  const stop = async () => {
+    await stack.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+import { randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+
+/** Standard Webhooks headers for one message, signed with the given `whsec_` secret. */
+export function signedHeaders(secret: string, { id, body, timestamp = new Date() }: { id: string; body: string; timestamp?: Date }) {
+  const signature = new Webhook(secret).sign(id, timestamp, body);
+  return {
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
+    'webhook-signature': signature,
+  };
+}
+
+export const newMessageId = () => `msg_${randomBytes(12).toString('base64url')}`;
+
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** A caller of the webhook API, as a CRM would be: signs every request. Used by the CLI, tests and benchmarks. */
+export class ErasureApiClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly secret: string,
+  ) {}
+
+  async erase(
+    request: { personIds: string[]; subjectRef?: string; reason?: string; requestedBy?: string },
+    id = newMessageId(),
+  ): Promise<ApiAnswer> {
+    const body = JSON.stringify(request);
+    return this.send('POST', '/erasures', { id, body });
+  }
+
+  async status(erasureId: string): Promise<ApiAnswer> {
+    return this.send('GET', `/erasures/${encodeURIComponent(erasureId)}`, { id: newMessageId(), body: '' });
+  }
+
+  private async send(method: string, path: string, { id, body }: { id: string; body: string }): Promise<ApiAnswer> {
+    const response = await fetch(new URL(path, this.baseUrl), {
+      method,
+      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...signedHeaders(this.secret, { id, body }) },
+      body: body || undefined,
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: response.status, headers: response.headers, body: parsed };
+  }
+}

@@ -1,0 +1,17 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  // ky, middy and p-map ship ESM only: swc turns them into CommonJS for jest like our own code.
+  transform: {
+    '^.+\\.(t|j)s$': [
+      '@swc/jest',
+      { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
+    ],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(ky|@middy|p-map)/)'],
+  // The middy packages export only an `import` condition; jest resolves for `require` unless told.
+  testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', 'import'] },
+  testTimeout: 30_000,
+};

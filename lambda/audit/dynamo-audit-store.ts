@@ -1,0 +1,243 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AuditStore, Claim, ClaimResult, PersonErasureRef, Settlement } from '../erasure/ports';
+import type { PersonState, StoredRequest } from '../erasure/types';
+import { StorageUnavailableError } from '../errors';
+import {
+  INDEX_BY_PERSON,
+  INDEX_BY_TIME,
+  REQUEST_SK,
+  erasureKey,
+  monthPartition,
+  monthsBetween,
+  personPartition,
+  personSk,
+  timeSortKey,
+} from './keys';
+
+type Item = Record<string, unknown>;
+
+/**
+ * The audit trail on DynamoDB: single-item conditional writes only, never a delete.
+ * Storage failures become StorageUnavailableError here; a failed condition is a domain answer.
+ */
+export class DynamoAuditStore implements AuditStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(client: DynamoDBClient, private readonly tableName: string) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async createRequest(request: StoredRequest) {
+    const item = {
+      pk: erasureKey(request.erasureId),
+      sk: REQUEST_SK,
+      gsi1pk: monthPartition(request.receivedAt),
+      gsi1sk: timeSortKey(request.receivedAt, request.erasureId),
+      ...request,
+    };
+    try {
+      await this.call(() => this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
+      return { created: true } as const;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const existing = await this.getItem(erasureKey(request.erasureId), REQUEST_SK);
+      if (!existing) throw new StorageUnavailableError(error);
+      return { created: false, existing: toRequest(existing) } as const;
+    }
+  }
+
+  async claimPerson(erasureId: string, personId: string, claim: Claim): Promise<ClaimResult> {
+    const key = { pk: erasureKey(erasureId), sk: personSk(personId) };
+    try {
+      const { Attributes } = await this.call(() =>
+        this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (outcome = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now))',
+          UpdateExpression:
+            'SET outcome = if_not_exists(outcome, :pending), attempts = if_not_exists(attempts, :zero), ' +
+            'erasureId = :erasureId, personId = :personId, receivedAt = :receivedAt, expiresAt = :expiresAt, ' +
+            'gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, leaseOwner = :owner, leaseUntil = :until, updatedAt = :at',
+          ExpressionAttributeValues: {
+            ':pending': 'pending',
+            ':zero': 0,
+            ':now': claim.now,
+            ':erasureId': erasureId,
+            ':personId': personId,
+            ':receivedAt': claim.receivedAt,
+            ':expiresAt': claim.expiresAt,
+            ':gsi2pk': personPartition(personId),
+            ':gsi2sk': timeSortKey(claim.receivedAt, erasureId),
+            ':owner': claim.owner,
+            ':until': claim.leaseUntil,
+            ':at': new Date(claim.now).toISOString(),
+          },
+          ReturnValues: 'ALL_OLD',
+        }),
+      ));
+      const previous = Attributes;
+      const person: PersonState = previous ? toPerson(previous as Item) : { personId, outcome: 'pending', attempts: 0 };
+      return { claimed: true, person, interrupted: previous?.leaseUntil !== undefined };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return { claimed: false, person: await this.getPerson(erasureId, personId) };
+    }
+  }
+
+  async settlePerson(erasureId: string, personId: string, owner: string, settlement: Settlement): Promise<PersonState> {
+    const terminal = settlement.outcome !== 'pending';
+    const fields: Item = {
+      outcome: settlement.outcome,
+      attempts: settlement.attempts,
+      vendorStatus: settlement.vendorStatus,
+      lastError: settlement.lastError,
+      evidence: settlement.evidence,
+      completedAt: settlement.completedAt,
+      retryAfter: settlement.retryAfter,
+      note: settlement.note,
+      updatedAt: settlement.updatedAt,
+    };
+    const set = Object.entries(fields).filter(([, value]) => value !== undefined);
+    const names = Object.fromEntries(set.map(([name]) => [`#${name}`, name]));
+    const values: Item = Object.fromEntries(set.map(([name, value]) => [`:${name}`, value]));
+    values[':pending'] = 'pending';
+    if (!terminal) values[':owner'] = owner;
+    try {
+      const { Attributes } = await this.call(() =>
+        this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: erasureKey(erasureId), sk: personSk(personId) },
+          // A terminal outcome lands only on a pending person, whoever holds the lease: it is what
+          // Verifik said. A pending update needs the lease, so it never clobbers another attempt.
+          ConditionExpression: terminal ? '#outcome = :pending' : '#outcome = :pending AND leaseOwner = :owner',
+          UpdateExpression:
+            `SET ${set.map(([name]) => `#${name} = :${name}`).join(', ')} REMOVE leaseOwner, leaseUntil` +
+            (terminal ? ', retryAfter' : ''),
+          ExpressionAttributeNames: { ...names, '#outcome': 'outcome' },
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      ));
+      return toPerson(Attributes ?? {});
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return this.getPerson(erasureId, personId);
+    }
+  }
+
+  async getErasure(erasureId: string) {
+    const items: Item[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.call(() =>
+        this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': erasureKey(erasureId) },
+          ConsistentRead: true,
+          ExclusiveStartKey: startKey,
+        }),
+      ));
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    const request = items.find((item) => item.sk === REQUEST_SK);
+    if (!request) return undefined;
+    return { request: toRequest(request), persons: items.filter((item) => item.sk !== REQUEST_SK).map(toPerson) };
+  }
+
+  async erasuresForPerson(personId: string, { limit = 100 } = {}): Promise<PersonErasureRef[]> {
+    const { Items = [] } = await this.call(() =>
+      this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: INDEX_BY_PERSON,
+        KeyConditionExpression: 'gsi2pk = :pk',
+        ExpressionAttributeValues: { ':pk': personPartition(personId) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    ));
+    return Items.map((item) => ({ erasureId: String(item.erasureId), receivedAt: String(item.receivedAt), person: toPerson(item) }));
+  }
+
+  async requestsReceivedBetween(from: Date, to: Date): Promise<StoredRequest[]> {
+    const requests: StoredRequest[] = [];
+    for (const month of monthsBetween(from, to)) {
+      let startKey: Item | undefined;
+      do {
+        const page = await this.call(() =>
+          this.doc.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: INDEX_BY_TIME,
+            KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': monthPartition(month),
+              ':from': from.toISOString(),
+              // '#' sorts after every character of an ISO date, so the bound includes `to` exactly; filtered below.
+              ':to': `${to.toISOString()}#`,
+            },
+            ExclusiveStartKey: startKey,
+          }),
+        ));
+        requests.push(...(page.Items ?? []).map(toRequest).filter((r) => r.receivedAt < to.toISOString()));
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+    }
+    return requests;
+  }
+
+  private async getPerson(erasureId: string, personId: string): Promise<PersonState> {
+    const item = await this.getItem(erasureKey(erasureId), personSk(personId));
+    if (!item) throw new StorageUnavailableError(new Error('person item vanished after a failed condition'));
+    return toPerson(item);
+  }
+
+  private async getItem(pk: string, sk: string): Promise<Item | undefined> {
+    const { Item } = await this.call(() => this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true })));
+    return Item;
+  }
+
+  /** Every storage call goes through here: a condition failure is returned to the caller, anything else is "unavailable". */
+  private async call<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw error;
+      throw new StorageUnavailableError(error);
+    }
+  }
+}
+
+function toRequest(item: Item): StoredRequest {
+  return {
+    erasureId: String(item.erasureId),
+    personIds: (item.personIds as string[]) ?? [],
+    fingerprint: String(item.fingerprint),
+    receivedAt: String(item.receivedAt),
+    expiresAt: Number(item.expiresAt),
+    subjectRefHash: item.subjectRefHash as string | undefined,
+    reason: item.reason as string | undefined,
+    requestedBy: item.requestedBy as string | undefined,
+  };
+}
+
+function toPerson(item: Item): PersonState {
+  return {
+    personId: String(item.personId),
+    outcome: item.outcome as PersonState['outcome'],
+    attempts: Number(item.attempts ?? 0),
+    vendorStatus: item.vendorStatus as number | undefined,
+    lastError: item.lastError as string | undefined,
+    completedAt: item.completedAt as string | undefined,
+    evidence: item.evidence as PersonState['evidence'],
+    retryAfter: item.retryAfter as string | undefined,
+    note: item.note as string | undefined,
+  };
+}

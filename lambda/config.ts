@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+const milliseconds = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
+
+const environment = z.object({
+  VERIFIK_BASE_URL: z.url({ protocol: /^https?$/ }),
+  AUDIT_TABLE_NAME: z.string().min(3).max(255),
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  /** Default six years (GDPR accountability evidence is commonly kept for the limitation period). */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(6 * 365 + 2),
+  VERIFIK_TIMEOUT_MS: milliseconds(5_000),
+  VERIFIK_RETRY_LIMIT: z.coerce.number().int().min(0).max(10).default(4),
+  VERIFIK_BACKOFF_BASE_MS: milliseconds(200),
+  VERIFIK_BACKOFF_LIMIT_MS: milliseconds(5_000),
+  /** Longest time one HTTP request spends calling Verifik before handing persons to the retry path. */
+  INLINE_BUDGET_MS: milliseconds(10_000),
+  /** Kept back from the Lambda's remaining time for recording outcomes and answering. */
+  RESERVE_MS: milliseconds(3_000),
+  PERSON_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+  LEASE_MARGIN_MS: milliseconds(10_000),
+});
+
+export type Config = Readonly<z.infer<typeof environment>>;
+
+/** Reads the configuration once; a missing or malformed variable fails the cold start loudly. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`verifik-erasure: invalid configuration: ${problems}`);
+  }
+  return Object.freeze(parsed.data);
+}

@@ -1,0 +1,75 @@
+import type { Evidence, PersonState, StoredRequest } from './types';
+
+/** Verifik's answer to one DELETE, already classified at the client boundary. */
+export type VendorAnswer =
+  | { kind: 'deleted'; status: number; attempts: number; evidence?: Evidence }
+  | { kind: 'not_found'; status: 404; attempts: number }
+  /** 401/403: our token is wrong or expired; never an erasure. */
+  | { kind: 'unauthorized'; status: number; attempts: number; message: string }
+  /** Any other 4xx, and 3xx (never followed): final. */
+  | { kind: 'rejected'; status: number; attempts: number; message: string }
+  /** 408, 429, 5xx, timeouts, dropped connections that outlasted the time budget. */
+  | { kind: 'transient'; status?: number; attempts: number; message: string; retryAfterMs?: number };
+
+export interface DeleteOptions {
+  /** Epoch milliseconds after which no further attempt may start or run. */
+  deadline: number;
+}
+
+export interface VerifikPort {
+  deletePerson(personId: string, options: DeleteOptions): Promise<VendorAnswer>;
+}
+
+export interface Claim {
+  owner: string;
+  /** Epoch ms until which nobody else may call Verifik for this person. */
+  leaseUntil: number;
+  now: number;
+  receivedAt: string;
+  expiresAt: number;
+}
+
+export type ClaimResult =
+  /** `interrupted`: an earlier holder's lease ran out without its answer being recorded. */
+  | { claimed: true; person: PersonState; interrupted: boolean }
+  | { claimed: false; person: PersonState };
+
+/** What one attempt learnt; applied with a conditional write so a terminal outcome never changes. */
+export interface Settlement {
+  outcome: PersonState['outcome'];
+  attempts: number;
+  vendorStatus?: number;
+  lastError?: string;
+  evidence?: Evidence;
+  completedAt?: string;
+  retryAfter?: string;
+  note?: string;
+  updatedAt: string;
+}
+
+/**
+ * The audit trail. Every write is a single-item conditional write: no transactions.
+ * Implementations translate storage failures into StorageUnavailableError.
+ */
+export interface AuditStore {
+  /** Records the request unless its id exists; returns the stored one when it does. */
+  createRequest(request: StoredRequest): Promise<{ created: true } | { created: false; existing: StoredRequest }>;
+  /** Takes the lease on a person that is pending and not leased (creating its item if absent). */
+  claimPerson(erasureId: string, personId: string, claim: Claim): Promise<ClaimResult>;
+  /**
+   * Applies an attempt's result. A terminal result lands only on a pending person; a pending one
+   * only while `owner` holds the lease. Returns the state that stands after the write.
+   */
+  settlePerson(erasureId: string, personId: string, owner: string, settlement: Settlement): Promise<PersonState>;
+  getErasure(erasureId: string): Promise<{ request: StoredRequest; persons: PersonState[] } | undefined>;
+  /** Erasures that touched a person id, newest first. */
+  erasuresForPerson(personId: string, options?: { limit?: number }): Promise<PersonErasureRef[]>;
+  /** Requests received in [from, to), oldest first. */
+  requestsReceivedBetween(from: Date, to: Date): Promise<StoredRequest[]>;
+}
+
+export interface PersonErasureRef {
+  erasureId: string;
+  receivedAt: string;
+  person: PersonState;
+}

@@ -1,0 +1,36 @@
+import type { ErasureRecord, ErasureStatus, PersonState, StoredRequest } from './types';
+import { isTerminal } from './types';
+
+/** A person named by the request whose item does not exist yet has not been attempted. */
+export const notYetAttempted = (personId: string): PersonState => ({ personId, outcome: 'pending', attempts: 0 });
+
+export function statusOf(persons: readonly PersonState[]): ErasureStatus {
+  if (persons.some((p) => p.outcome === 'pending')) return 'pending';
+  if (persons.some((p) => p.outcome === 'failed')) return 'failed';
+  return 'completed';
+}
+
+/** Builds the record callers see, persons in the order the request named them. */
+export function buildRecord(request: StoredRequest, persons: readonly PersonState[]): ErasureRecord {
+  const byId = new Map(persons.map((p) => [p.personId, p]));
+  const ordered = request.personIds.map((id) => byId.get(id) ?? notYetAttempted(id));
+  const status = statusOf(ordered);
+  const completedAt =
+    status === 'pending' ? undefined : ordered.map((p) => p.completedAt ?? '').reduce((a, b) => (a > b ? a : b), '') || undefined;
+  return omitUndefined({
+    erasureId: request.erasureId,
+    status,
+    receivedAt: request.receivedAt,
+    completedAt,
+    requestedBy: request.requestedBy,
+    reason: request.reason,
+    subjectRefHash: request.subjectRefHash,
+    persons: ordered.map((p) => omitUndefined({ ...p })),
+  });
+}
+
+export const allTerminal = (persons: readonly PersonState[]): boolean => persons.every((p) => isTerminal(p.outcome));
+
+function omitUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

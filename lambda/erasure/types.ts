@@ -1,0 +1,64 @@
+/** The domain's vocabulary; no AWS or HTTP types here. */
+
+export const TERMINAL_OUTCOMES = ['erased', 'already_erased', 'failed'] as const;
+export type TerminalOutcome = (typeof TERMINAL_OUTCOMES)[number];
+export type Outcome = TerminalOutcome | 'pending';
+export type ErasureStatus = 'completed' | 'failed' | 'pending';
+
+export const isTerminal = (outcome: Outcome): outcome is TerminalOutcome => outcome !== 'pending';
+
+/** Proof kept from Verifik's 2xx answer. It is evidence, not a secret. */
+export interface Evidence {
+  signature?: string;
+  dateTime?: string;
+  responseId?: string;
+  deletedId?: string;
+}
+
+/** What the caller asked for, after validation. */
+export interface ErasureInput {
+  erasureId: string;
+  personIds: string[];
+  subjectRef?: string;
+  reason?: string;
+  requestedBy?: string;
+}
+
+/** The request as the audit trail keeps it: no subjectRef, only its keyed hash. */
+export interface StoredRequest {
+  erasureId: string;
+  personIds: string[];
+  fingerprint: string;
+  receivedAt: string;
+  expiresAt: number;
+  subjectRefHash?: string;
+  reason?: string;
+  requestedBy?: string;
+}
+
+/** One person's state within one erasure. */
+export interface PersonState {
+  personId: string;
+  outcome: Outcome;
+  attempts: number;
+  vendorStatus?: number;
+  lastError?: string;
+  completedAt?: string;
+  evidence?: Evidence;
+  /** Earliest time the next attempt should be made (Retry-After), when known. */
+  retryAfter?: string;
+  /** What an auditor should know beside the outcome (e.g. an interrupted earlier attempt). */
+  note?: string;
+}
+
+/** What callers and auditors see. */
+export interface ErasureRecord {
+  erasureId: string;
+  status: ErasureStatus;
+  receivedAt: string;
+  completedAt?: string;
+  requestedBy?: string;
+  reason?: string;
+  subjectRefHash?: string;
+  persons: PersonState[];
+}

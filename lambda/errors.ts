@@ -1,0 +1,72 @@
+/**
+ * The one error hierarchy of the service. `expose` says whether `message` may reach a caller;
+ * the HTTP error handler is the only place that turns these into responses.
+ */
+export class AppError extends Error {
+  readonly statusCode: number;
+  readonly code: string;
+  readonly expose: boolean;
+  readonly details?: readonly unknown[];
+
+  constructor(
+    statusCode: number,
+    code: string,
+    message: string,
+    options: { cause?: unknown; details?: readonly unknown[] } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.statusCode = statusCode;
+    this.code = code;
+    this.expose = statusCode < 500;
+    this.details = options.details;
+  }
+}
+
+/** The body, a header or a path parameter does not satisfy the contract. */
+export class InvalidRequestError extends AppError {
+  constructor(message: string, details?: readonly unknown[]) {
+    super(400, 'invalid_request', message, { details });
+  }
+}
+
+/** Missing, wrong, expired or future-dated webhook signature. Says nothing more on purpose. */
+export class InvalidSignatureError extends AppError {
+  constructor(cause?: unknown) {
+    super(401, 'invalid_signature', 'The webhook signature is missing, invalid or outside the allowed time window.', {
+      cause,
+    });
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = 'No such erasure.') {
+    super(404, 'not_found', message);
+  }
+}
+
+/** The erasure id was seen before with a different request. */
+export class IdempotencyConflictError extends AppError {
+  constructor(erasureId: string) {
+    super(409, 'idempotency_conflict', `Erasure ${erasureId} was already received with a different request.`);
+  }
+}
+
+export class PayloadTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super(413, 'payload_too_large', `The body is larger than ${limitBytes} bytes.`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor() {
+    super(415, 'unsupported_media_type', 'The body must be JSON (content-type: application/json).');
+  }
+}
+
+/** The audit store could not durably record or read; the caller should retry. */
+export class StorageUnavailableError extends AppError {
+  constructor(cause: unknown) {
+    super(503, 'storage_unavailable', 'The erasure could not be recorded durably; retry later.', { cause });
+  }
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { InvalidRequestError } from '../errors';
+import type { ErasureInput } from '../erasure/types';
+import { PERSON_ID_PATTERN } from '../verifik/verifik-client';
+
+/** What an erasure id (the webhook-id, Idempotency-Key or erasureId field) may look like. */
+export const ERASURE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+export const MAX_PERSONS = 100;
+
+const personId = z.string().regex(PERSON_ID_PATTERN, 'must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -');
+const optionalText = z.string().max(256).optional();
+
+const erasureBody = z
+  .object(
+    {
+      personIds: z.array(personId).max(10 * MAX_PERSONS).optional(),
+      personId: personId.optional(),
+      subjectRef: optionalText,
+      reason: optionalText,
+      requestedBy: optionalText,
+    },
+    { error: 'the body must be a JSON object' },
+  )
+  .refine((body) => !(body.personIds && body.personId), { message: 'give personIds or personId, not both' })
+  .refine((body) => body.personIds !== undefined || body.personId !== undefined, { message: 'personIds is required' })
+  .transform(({ personIds, personId: one, ...rest }) => ({ ...rest, personIds: [...new Set(personIds ?? [one as string])] }))
+  .refine((body) => body.personIds.length >= 1 && body.personIds.length <= MAX_PERSONS, {
+    message: `personIds must name 1 to ${MAX_PERSONS} distinct ids`,
+    path: ['personIds'],
+  });
+
+export type ErasureBody = Omit<ErasureInput, 'erasureId'>;
+
+/** Validates a parsed JSON body; unknown fields are dropped, repeats collapse to one. */
+export function parseErasureBody(body: unknown): ErasureBody {
+  const parsed = erasureBody.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  throw new InvalidRequestError('The request body does not match the erasure schema.', details);
+}
+
+export function parseErasureId(value: unknown, source: string): string {
+  if (typeof value === 'string' && ERASURE_ID_PATTERN.test(value)) return value;
+  throw new InvalidRequestError(`${source} must be 1 to 128 characters of A-Z, a-z, 0-9, _ . : or -.`);
+}

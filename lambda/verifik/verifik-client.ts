@@ -1,0 +1,127 @@
+import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance, type RetryOptions } from 'ky';
+import type { DeleteOptions, VendorAnswer, VerifikPort } from '../erasure/ports';
+import { evidenceFrom, vendorMessage } from './delete-response';
+import { retryAfterMs } from './retry-after';
+
+export interface VerifikClientOptions {
+  baseUrl: string;
+  /** Read before each call: the token may be rotated without a redeploy. */
+  token: () => Promise<string>;
+  /** Per-attempt timeout. */
+  timeoutMs: number;
+  /** At most this many retries inside one call's time budget. */
+  retryLimit: number;
+  backoffBaseMs: number;
+  backoffLimitMs: number;
+  fetch?: typeof globalThis.fetch;
+}
+
+/** The person id as Verifik accepts it; anything else never leaves the service. */
+export const PERSON_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+const TRANSIENT_STATUSES = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
+/** Below this, an attempt cannot usefully start. */
+const MIN_ATTEMPT_MS = 50;
+
+/**
+ * Deletes persons at Verifik. Retries 408, 429, 5xx, timeouts and dropped connections with exponential
+ * backoff and full jitter, honouring Retry-After, never past the caller's deadline; never follows a
+ * redirect (the token must not travel elsewhere) and never sends `collection`.
+ */
+export class VerifikClient implements VerifikPort {
+  private readonly http: KyInstance;
+
+  constructor(private readonly options: VerifikClientOptions) {
+    this.http = ky.create({
+      prefix: options.baseUrl,
+      redirect: 'manual',
+      fetch: options.fetch,
+      headers: { accept: 'application/json' },
+      hooks: {
+        beforeRequest: [
+          async ({ request }) => {
+            request.headers.set('authorization', `Bearer ${await options.token()}`);
+          },
+        ],
+      },
+    });
+  }
+
+  async deletePerson(personId: string, { deadline }: DeleteOptions): Promise<VendorAnswer> {
+    if (!PERSON_ID_PATTERN.test(personId)) throw new TypeError('invalid person id');
+    const remaining = deadline - Date.now();
+    if (remaining < MIN_ATTEMPT_MS) {
+      return { kind: 'transient', attempts: 0, message: 'No time left in this invocation; deferred to the retry path.' };
+    }
+
+    let attempts = 1;
+    let lastFailure = '';
+    try {
+      const response = await this.http.delete(`v2/face-recognition/persons/${encodeURIComponent(personId)}`, {
+        timeout: Math.min(this.options.timeoutMs, remaining),
+        totalTimeout: remaining,
+        retry: this.retryOptions(deadline),
+        hooks: {
+          beforeRetry: [
+            ({ error }) => {
+              attempts += 1;
+              lastFailure = describe(error);
+            },
+          ],
+        },
+      });
+      const body: unknown = await response.json().catch(() => undefined);
+      return { kind: 'deleted', status: response.status, attempts, evidence: evidenceFrom(body) };
+    } catch (error) {
+      return classifyFailure(error, attempts, lastFailure);
+    }
+  }
+
+  private retryOptions(deadline: number): RetryOptions {
+    return {
+      limit: this.options.retryLimit,
+      methods: ['delete'],
+      statusCodes: TRANSIENT_STATUSES,
+      afterStatusCodes: TRANSIENT_STATUSES,
+      delay: (attempt) => this.options.backoffBaseMs * 2 ** (attempt - 1),
+      backoffLimit: this.options.backoffLimitMs,
+      jitter: true,
+      retryOnTimeout: true,
+      // A Retry-After beyond the deadline ends this call at once, so the answer (and its
+      // Retry-After) goes to the durable retry path instead of idling out the budget.
+      shouldRetry: ({ error }) => {
+        if (!isHTTPError(error)) return undefined;
+        const wait = retryAfterMs(error.response.headers.get('retry-after'), Date.now());
+        return wait !== undefined && Date.now() + wait >= deadline ? false : undefined;
+      },
+    };
+  }
+}
+
+function classifyFailure(error: unknown, attempts: number, lastFailure: string): VendorAnswer {
+  if (isHTTPError(error)) {
+    const { status } = error.response;
+    const message = vendorMessage(status, error.data);
+    if (status === 404) return { kind: 'not_found', status, attempts };
+    if (status === 401 || status === 403) return { kind: 'unauthorized', status, attempts, message };
+    if (TRANSIENT_STATUSES.includes(status)) {
+      const wait = retryAfterMs(error.response.headers.get('retry-after'), Date.now());
+      return { kind: 'transient', status, attempts, message, retryAfterMs: wait };
+    }
+    if (status >= 300 && status < 400) {
+      return { kind: 'rejected', status, attempts, message: `Verifik answered a redirect (${status}); not followed.` };
+    }
+    return { kind: 'rejected', status, attempts, message };
+  }
+  const what = describe(error);
+  const after = lastFailure && lastFailure !== what ? ` (before that: ${lastFailure})` : '';
+  return { kind: 'transient', attempts, message: `${what} after ${attempts} attempt(s)${after}` };
+}
+
+/** A failure in words fit for the audit trail: no URL, no headers, no token. */
+function describe(error: unknown): string {
+  if (isHTTPError(error)) return `Verifik answered ${error.response.status}`;
+  if (isTimeoutError(error)) return 'Verifik did not answer in time';
+  if (isNetworkError(error)) return 'The connection to Verifik failed';
+  return 'The call to Verifik failed';
+}
