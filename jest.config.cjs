@@ -11,7 +11,7 @@ module.exports = {
     ],
   },
   transformIgnorePatterns: ['/node_modules/(?!(ky|@middy|p-map)/)'],
-  // The middy packages export only an `import` condition; jest resolves for `require` unless told.
-  testEnvironmentOptions: { customExportConditions: ['node', 'node-addons', 'import'] },
+  // The middy packages export only an `import` condition, which jest's CommonJS resolver skips.
+  moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   testTimeout: 30_000,
 };

@@ -14,6 +14,8 @@ export interface SandboxCall {
   personId?: string;
   query: string;
   authorization?: string;
+  /** Epoch ms the request arrived. */
+  at: number;
 }
 
 export interface SandboxOptions {
@@ -37,6 +39,7 @@ export class VerifikSandbox {
   private readonly persons: Set<string>;
   private readonly scripts = new Map<string, SandboxAnswer[]>();
   private readonly sockets = new Set<Socket>();
+  private readonly timers = new Set<NodeJS.Timeout>();
   private deletes = 0;
 
   private constructor(
@@ -80,6 +83,7 @@ export class VerifikSandbox {
   }
 
   async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -93,6 +97,7 @@ export class VerifikSandbox {
       personId: match?.[1] === undefined ? undefined : decodeURIComponent(match[1]),
       query: url.search,
       authorization: req.headers.authorization,
+      at: Date.now(),
     };
     this.calls.push(call);
     req.resume();
@@ -107,7 +112,18 @@ export class VerifikSandbox {
     }
     const answer = this.scripts.get(call.personId)?.shift() ?? this.responder?.(call.personId, call) ?? this.documented(call.personId);
     if ('status' in answer && answer.status >= 200 && answer.status < 300) this.persons.delete(call.personId);
-    await send(res, answer);
+    if (answer.delayMs) await this.sleep(answer.delayMs);
+    send(res, answer);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        resolve();
+      }, ms);
+      this.timers.add(timer);
+    });
   }
 
   private documented(personId: string): SandboxAnswer {
@@ -126,8 +142,7 @@ export class VerifikSandbox {
   }
 }
 
-async function send(res: ServerResponse, answer: SandboxAnswer): Promise<void> {
-  if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+function send(res: ServerResponse, answer: SandboxAnswer): void {
   if ('drop' in answer) {
     res.socket?.destroy();
     return;

@@ -32,6 +32,8 @@ const DAY_MS = 86_400_000;
 
 export const INTERRUPTED_NOTE =
   'An earlier attempt was interrupted before its answer was recorded; Verifik may have deleted the person then.';
+export const UNCERTAIN_NOTE =
+  'An earlier attempt got no clear answer (timeout, dropped connection or 5xx); Verifik may have deleted the person then.';
 
 export class ErasureService {
   private readonly now: () => Date;
@@ -107,7 +109,8 @@ export class ErasureService {
     const answer = await verifik.deletePerson(personId, budget);
     const settlement = settlementFor(answer, this.now());
     settlement.attempts += claim.person.attempts;
-    if (claim.interrupted && settlement.outcome === 'already_erased') settlement.note = INTERRUPTED_NOTE;
+    if (answer.kind === 'not_found' && claim.interrupted) settlement.note = INTERRUPTED_NOTE;
+    else if (answer.kind === 'not_found' && answer.uncertain) settlement.note = UNCERTAIN_NOTE;
     try {
       const person = await store.settlePerson(request.erasureId, personId, owner, settlement);
       log.info('person settled', { personId, outcome: person.outcome, vendorStatus: answer.status, attempts: person.attempts });

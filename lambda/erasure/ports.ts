@@ -3,7 +3,8 @@ import type { Evidence, PersonState, StoredRequest } from './types';
 /** Verifik's answer to one DELETE, already classified at the client boundary. */
 export type VendorAnswer =
   | { kind: 'deleted'; status: number; attempts: number; evidence?: Evidence }
-  | { kind: 'not_found'; status: 404; attempts: number }
+  /** `uncertain`: an earlier attempt of this call got no clear answer and may have deleted the person. */
+  | { kind: 'not_found'; status: 404; attempts: number; uncertain: boolean }
   /** 401/403: our token is wrong or expired; never an erasure. */
   | { kind: 'unauthorized'; status: number; attempts: number; message: string }
   /** Any other 4xx, and 3xx (never followed): final. */

@@ -56,6 +56,7 @@ export class VerifikClient implements VerifikPort {
 
     let attempts = 1;
     let lastFailure = '';
+    let uncertain = false;
     try {
       const response = await this.http.delete(`v2/face-recognition/persons/${encodeURIComponent(personId)}`, {
         timeout: Math.min(this.options.timeoutMs, remaining),
@@ -66,6 +67,8 @@ export class VerifikClient implements VerifikPort {
             ({ error }) => {
               attempts += 1;
               lastFailure = describe(error);
+              // Only a rate limit proves the request was not processed.
+              if (!(isHTTPError(error) && error.response.status === 429)) uncertain = true;
             },
           ],
         },
@@ -73,7 +76,7 @@ export class VerifikClient implements VerifikPort {
       const body: unknown = await response.json().catch(() => undefined);
       return { kind: 'deleted', status: response.status, attempts, evidence: evidenceFrom(body) };
     } catch (error) {
-      return classifyFailure(error, attempts, lastFailure);
+      return classifyFailure(error, { attempts, lastFailure, uncertain });
     }
   }
 
@@ -98,11 +101,14 @@ export class VerifikClient implements VerifikPort {
   }
 }
 
-function classifyFailure(error: unknown, attempts: number, lastFailure: string): VendorAnswer {
+function classifyFailure(
+  error: unknown,
+  { attempts, lastFailure, uncertain }: { attempts: number; lastFailure: string; uncertain: boolean },
+): VendorAnswer {
   if (isHTTPError(error)) {
     const { status } = error.response;
     const message = vendorMessage(status, error.data);
-    if (status === 404) return { kind: 'not_found', status, attempts };
+    if (status === 404) return { kind: 'not_found', status, attempts, uncertain };
     if (status === 401 || status === 403) return { kind: 'unauthorized', status, attempts, message };
     if (TRANSIENT_STATUSES.includes(status)) {
       const wait = retryAfterMs(error.response.headers.get('retry-after'), Date.now());

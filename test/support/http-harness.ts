@@ -1,0 +1,101 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { randomBytes } from 'node:crypto';
+import type { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
+import { readConfig } from '../../lambda/config';
+import { createHttpApp } from '../../lambda/http/http-app';
+import { EnvSecrets } from '../../lambda/secrets/secrets';
+import { SERVICE_NAME, buildDependencies } from '../../lambda/wiring';
+import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
+import { newMessageId, signedHeaders } from '../../infra/local/signed-client';
+import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
+import type { TestDynamo } from './dynamo';
+
+export const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: any;
+}
+
+export interface SendOptions {
+  id?: string;
+  secret?: string;
+  timestamp?: Date;
+  headers?: Record<string, string>;
+  /** The exact body bytes to send (and sign); `body` is JSON-encoded otherwise. */
+  rawBody?: string;
+  /** Send without any signature headers. */
+  unsigned?: boolean;
+  /** Remaining Lambda time for this invocation. */
+  remainingMs?: number;
+}
+
+export interface Harness {
+  sandbox: VerifikSandbox;
+  store: DynamoAuditStore;
+  secrets: string[];
+  env: Record<string, string>;
+  post(body: unknown, options?: SendOptions): Promise<Answer>;
+  get(erasureId: string, options?: SendOptions): Promise<Answer>;
+  send(method: string, path: string, rawBody: string, options?: SendOptions): Promise<Answer>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real HTTP handler, wired as in production, on dynalite and the Verifik sandbox over loopback.
+ * Only the clock-bound settings are shortened so transient failures resolve quickly.
+ */
+export async function startHarness(dynamo: TestDynamo, env: Record<string, string> = {}): Promise<Harness> {
+  const token = `token-${randomBytes(8).toString('hex')}`;
+  const sandbox = await VerifikSandbox.start({ token });
+  const { tableName, store } = await dynamo.newTable();
+  const secrets = [newSecret(), newSecret()];
+  const fullEnv: Record<string, string> = {
+    VERIFIK_BASE_URL: sandbox.url,
+    VERIFIK_TOKEN: token,
+    WEBHOOK_SECRET: secrets.join(' '),
+    SUBJECT_REF_PEPPER: randomBytes(32).toString('hex'),
+    AUDIT_TABLE_NAME: tableName,
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    VERIFIK_TIMEOUT_MS: '500',
+    VERIFIK_BACKOFF_BASE_MS: '5',
+    VERIFIK_BACKOFF_LIMIT_MS: '50',
+    INLINE_BUDGET_MS: '2000',
+    RESERVE_MS: '500',
+    LEASE_MARGIN_MS: '1000',
+    ...env,
+  };
+  const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.TEST_LOG_LEVEL as 'INFO' | undefined) ?? 'SILENT' });
+  const deps = buildDependencies(readConfig(fullEnv), new EnvSecrets(fullEnv), { dynamodb: dynamo.client, store, logger });
+  const handler = createHttpApp(deps.http);
+
+  const send: Harness['send'] = async (method, path, rawBody, options = {}) => {
+    const signature = options.unsigned
+      ? {}
+      : signedHeaders(options.secret ?? secrets[0]!, { id: options.id ?? newMessageId(), body: method === 'GET' ? '' : rawBody, timestamp: options.timestamp });
+    const event = httpEvent({
+      method,
+      url: path,
+      headers: { ...(method === 'POST' ? { 'content-type': 'application/json' } : {}), ...signature, ...options.headers },
+      body: rawBody,
+    });
+    const result = await handler(event, lambdaContext(options.remainingMs ?? 29_000));
+    return {
+      status: result.statusCode ?? 0,
+      headers: (result.headers ?? {}) as Record<string, string>,
+      body: result.body ? JSON.parse(result.body) : undefined,
+    };
+  };
+
+  return {
+    sandbox,
+    store,
+    secrets,
+    env: fullEnv,
+    send,
+    post: (body, options) => send('POST', '/erasures', options?.rawBody ?? JSON.stringify(body), options),
+    get: (erasureId, options) => send('GET', `/erasures/${encodeURIComponent(erasureId)}`, '', options),
+    close: () => sandbox.close(),
+  };
+}

@@ -1,0 +1,148 @@
+import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
+import { VerifikClient } from '../../lambda/verifik/verifik-client';
+
+const TOKEN = 'test-token';
+let sandbox: VerifikSandbox;
+let client: VerifikClient;
+const soon = (ms = 3_000) => ({ deadline: Date.now() + ms });
+
+beforeEach(async () => {
+  sandbox = await VerifikSandbox.start({ token: TOKEN });
+  client = new VerifikClient({
+    baseUrl: sandbox.url,
+    token: async () => TOKEN,
+    timeoutMs: 300,
+    retryLimit: 4,
+    backoffBaseMs: 5,
+    backoffLimitMs: 50,
+  });
+});
+afterEach(() => sandbox.close());
+
+describe('VerifikClient.deletePerson', () => {
+  it('sends DELETE to the persons path with the bearer token, the id encoded and no collection', async () => {
+    const id = sandbox.createPerson('person_123456789');
+    await client.deletePerson(id, soon());
+    expect(sandbox.calls).toEqual([
+      expect.objectContaining({ method: 'DELETE', path: '/v2/face-recognition/persons/person_123456789', query: '', authorization: `Bearer ${TOKEN}` }),
+    ]);
+  });
+
+  it('accepts the first documented 200 body and keeps the deleted id', async () => {
+    const id = sandbox.createPerson();
+    sandbox.script(id, { status: 200, body: { success: true, message: 'Person deleted successfully', data: { _id: id } } });
+    await expect(client.deletePerson(id, soon())).resolves.toEqual({ kind: 'deleted', status: 200, attempts: 1, evidence: { deletedId: id } });
+  });
+
+  it('accepts the second documented 200 body and keeps the signature block and response id', async () => {
+    const id = sandbox.createPerson();
+    const signature = { message: 'Certified by Verifik.co', dateTime: 'Tue, 28 Nov 2026 10:00:00 GMT' };
+    sandbox.script(id, { status: 200, body: { id: 'REQ42', data: { _id: id }, signature } });
+    await expect(client.deletePerson(id, soon())).resolves.toEqual({
+      kind: 'deleted',
+      status: 200,
+      attempts: 1,
+      evidence: { signature: signature.message, dateTime: signature.dateTime, responseId: 'REQ42', deletedId: id },
+    });
+  });
+
+  it('treats any 2xx as deleted even when the body is not JSON', async () => {
+    sandbox.script('p1', { status: 204 });
+    await expect(client.deletePerson('p1', soon())).resolves.toEqual({ kind: 'deleted', status: 204, attempts: 1, evidence: undefined });
+  });
+
+  it('classifies 404 as not found without retrying', async () => {
+    await expect(client.deletePerson('absent', soon())).resolves.toEqual({ kind: 'not_found', status: 404, attempts: 1, uncertain: false });
+    expect(sandbox.calls).toHaveLength(1);
+  });
+
+  it.each([401, 403])('classifies %i as unauthorized, without retrying', async (status) => {
+    sandbox.script('p1', { status, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } });
+    await expect(client.deletePerson('p1', soon())).resolves.toEqual({
+      kind: 'unauthorized',
+      status,
+      attempts: 1,
+      message: `Verifik answered ${status} (Unauthorized: UNAUTHORIZED)`,
+    });
+  });
+
+  it.each([400, 409, 422])('classifies %i as rejected with the vendor message', async (status) => {
+    sandbox.script('p1', { status, body: { error: 'Conflict', message: 'PERSON_LOCKED' } });
+    await expect(client.deletePerson('p1', soon())).resolves.toMatchObject({ kind: 'rejected', status, attempts: 1, message: expect.stringContaining('PERSON_LOCKED') });
+  });
+
+  it('never follows a redirect', async () => {
+    sandbox.script('p1', { status: 302, headers: { location: `${sandbox.url}/elsewhere` } });
+    await expect(client.deletePerson('p1', soon())).resolves.toMatchObject({ kind: 'rejected', status: 302 });
+    expect(sandbox.calls.map((c) => c.path)).toEqual(['/v2/face-recognition/persons/p1']);
+  });
+
+  it.each([408, 429, 500, 502, 503, 504])('retries %i and then succeeds', async (status) => {
+    const id = sandbox.createPerson();
+    sandbox.script(id, { status });
+    await expect(client.deletePerson(id, soon())).resolves.toMatchObject({ kind: 'deleted', attempts: 2 });
+  });
+
+  it('waits as long as Retry-After asks before retrying', async () => {
+    const id = sandbox.createPerson();
+    sandbox.script(id, { status: 429, headers: { 'retry-after': '1' } });
+    await expect(client.deletePerson(id, soon())).resolves.toMatchObject({ kind: 'deleted', attempts: 2 });
+    const [first, second] = sandbox.callsFor(id);
+    expect(second!.at - first!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('gives up at once, reporting Retry-After, when it points past the deadline', async () => {
+    sandbox.script('p1', { status: 429, headers: { 'retry-after': '120' } });
+    const answer = await client.deletePerson('p1', soon(2_000));
+    expect(answer).toMatchObject({ kind: 'transient', status: 429, attempts: 1 });
+    expect(answer.kind === 'transient' && answer.retryAfterMs).toBeGreaterThan(119_000);
+    expect(sandbox.calls).toHaveLength(1);
+  });
+
+  it('retries a slow answer that times out', async () => {
+    sandbox.script('p1', { status: 503, delayMs: 1_000 });
+    const id = sandbox.createPerson('p1');
+    await expect(client.deletePerson(id, soon())).resolves.toMatchObject({ kind: 'deleted', attempts: 2 });
+  });
+
+  it('flags a 404 that follows a timed-out attempt as uncertain: the slow attempt may have deleted', async () => {
+    const id = sandbox.createPerson();
+    sandbox.script(id, { status: 200, delayMs: 1_000, body: {} });
+    await expect(client.deletePerson(id, soon())).resolves.toEqual({ kind: 'not_found', status: 404, attempts: 2, uncertain: true });
+  });
+
+  it('does not flag a 404 after a rate limit as uncertain', async () => {
+    sandbox.script('p1', { status: 429 });
+    await expect(client.deletePerson('p1', soon())).resolves.toEqual({ kind: 'not_found', status: 404, attempts: 2, uncertain: false });
+  });
+
+  it('retries a dropped connection', async () => {
+    sandbox.script('p1', { drop: true });
+    const id = sandbox.createPerson('p1');
+    await expect(client.deletePerson(id, soon())).resolves.toMatchObject({ kind: 'deleted', attempts: 2 });
+  });
+
+  it('reports a transient failure when 5xx outlasts the retries', async () => {
+    sandbox.responder = () => ({ status: 503 });
+    const answer = await client.deletePerson('p1', soon());
+    expect(answer).toMatchObject({ kind: 'transient', status: 503, attempts: 5 });
+  });
+
+  it('stops at the deadline when Verifik keeps timing out', async () => {
+    sandbox.responder = () => ({ status: 200, delayMs: 5_000 });
+    const started = Date.now();
+    const answer = await client.deletePerson('p1', soon(1_000));
+    expect(answer).toMatchObject({ kind: 'transient', message: expect.stringContaining('did not answer in time') });
+    expect(Date.now() - started).toBeLessThan(4_000);
+  });
+
+  it('makes no call without time left', async () => {
+    await expect(client.deletePerson('p1', { deadline: Date.now() })).resolves.toMatchObject({ kind: 'transient', attempts: 0 });
+    expect(sandbox.calls).toHaveLength(0);
+  });
+
+  it.each(['../auth/session', 'a/b', 'a?collection=x', '', 'x'.repeat(65), 'é'])('refuses the id %p without calling Verifik', async (id) => {
+    await expect(client.deletePerson(id, soon())).rejects.toThrow('invalid person id');
+    expect(sandbox.calls).toHaveLength(0);
+  });
+});
