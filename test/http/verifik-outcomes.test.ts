@@ -1,24 +1,13 @@
-import { startTestDynamo, type TestDynamo } from '../support/dynamo';
-import { startHarness, type Harness } from '../support/http-harness';
+import { startHarness, useHarness } from '../support/http-harness';
 
-let dynamo: TestDynamo;
-let api: Harness;
+const t = useHarness();
 
-beforeAll(async () => {
-  dynamo = await startTestDynamo();
-});
-afterAll(() => dynamo.close());
-beforeEach(async () => {
-  api = await startHarness(dynamo);
-});
-afterEach(() => api.close());
-
-const erase = (personIds: string[]) => api.post({ personIds, reason: 'gdpr-art-17', requestedBy: 'crm' });
+const erase = (personIds: string[]) => t.api.post({ personIds, reason: 'gdpr-art-17', requestedBy: 'crm' });
 
 describe('POST /erasures: what each Verifik answer means', () => {
   it('records a 200 in the first documented shape as erased and answers 200 completed', async () => {
-    const id = api.sandbox.createPerson();
-    api.sandbox.script(id, { status: 200, body: { success: true, message: 'Person deleted successfully', data: { _id: id } } });
+    const id = t.api.sandbox.createPerson();
+    t.api.sandbox.script(id, { status: 200, body: { success: true, message: 'Person deleted successfully', data: { _id: id } } });
 
     const answer = await erase([id]);
 
@@ -30,13 +19,13 @@ describe('POST /erasures: what each Verifik answer means', () => {
       persons: [{ personId: id, outcome: 'erased', vendorStatus: 200, attempts: 1, evidence: { deletedId: id } }],
     });
     expect(answer.body.completedAt).toBe(answer.body.persons[0].completedAt);
-    expect(api.sandbox.has(id)).toBe(false);
+    expect(t.api.sandbox.has(id)).toBe(false);
   });
 
   it('keeps the signature block of the second documented 200 shape as evidence', async () => {
-    const id = api.sandbox.createPerson();
+    const id = t.api.sandbox.createPerson();
     const signature = { message: 'Certified by Verifik.co', dateTime: 'Sat, 28 Nov 2026 10:00:00 GMT' };
-    api.sandbox.script(id, { status: 200, body: { id: 'RQ1', data: { _id: id }, signature } });
+    t.api.sandbox.script(id, { status: 200, body: { id: 'RQ1', data: { _id: id }, signature } });
 
     const answer = await erase([id]);
 
@@ -57,8 +46,8 @@ describe('POST /erasures: what each Verifik answer means', () => {
   });
 
   it.each([401, 403])('never records a Verifik %i as erased: the person stays pending and the answer is 202', async (status) => {
-    const id = api.sandbox.createPerson();
-    api.sandbox.script(id, { status, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } });
+    const id = t.api.sandbox.createPerson();
+    t.api.sandbox.script(id, { status, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } });
 
     const answer = await erase([id]);
 
@@ -66,12 +55,12 @@ describe('POST /erasures: what each Verifik answer means', () => {
     expect(answer.headers.location).toBe(`/erasures/${answer.body.erasureId}`);
     expect(answer.body.status).toBe('pending');
     expect(answer.body.persons[0]).toMatchObject({ outcome: 'pending', vendorStatus: status, lastError: expect.stringContaining(String(status)) });
-    expect(api.sandbox.has(id)).toBe(true);
+    expect(t.api.sandbox.has(id)).toBe(true);
   });
 
   it('records a wrong token as pending, never erased', async () => {
-    const id = api.sandbox.createPerson();
-    const wrongToken = await startHarness(dynamo, { VERIFIK_BASE_URL: api.sandbox.url, VERIFIK_TOKEN: 'expired' });
+    const id = t.api.sandbox.createPerson();
+    const wrongToken = await startHarness(t.dynamo, { VERIFIK_BASE_URL: t.api.sandbox.url, VERIFIK_TOKEN: 'expired' });
     try {
       const answer = await wrongToken.post({ personIds: [id] });
       expect(answer.status).toBe(202);
@@ -82,23 +71,23 @@ describe('POST /erasures: what each Verifik answer means', () => {
   });
 
   it.each([400, 409, 422])('fails a person at once on another 4xx (%i), keeping the vendor status and message', async (status) => {
-    api.sandbox.script('p1', { status, body: { error: 'Refused', message: 'NOPE' } });
+    t.api.sandbox.script('p1', { status, body: { error: 'Refused', message: 'NOPE' } });
 
     const answer = await erase(['p1']);
 
     expect(answer.status).toBe(200);
     expect(answer.body.status).toBe('failed');
     expect(answer.body.persons[0]).toMatchObject({ outcome: 'failed', vendorStatus: status, lastError: `Verifik answered ${status} (Refused: NOPE)` });
-    expect(api.sandbox.callsFor('p1')).toHaveLength(1);
+    expect(t.api.sandbox.callsFor('p1')).toHaveLength(1);
   });
 
   it('never follows a 3xx: the person fails and nothing else is called', async () => {
-    api.sandbox.script('p1', { status: 307, headers: { location: `${api.sandbox.url}/v2/auth/session` } });
+    t.api.sandbox.script('p1', { status: 307, headers: { location: `${t.api.sandbox.url}/v2/auth/session` } });
 
     const answer = await erase(['p1']);
 
     expect(answer.body.persons[0]).toMatchObject({ outcome: 'failed', vendorStatus: 307, lastError: expect.stringContaining('not followed') });
-    expect(api.sandbox.calls.map((c) => c.path)).toEqual(['/v2/face-recognition/persons/p1']);
+    expect(t.api.sandbox.calls.map((c) => c.path)).toEqual(['/v2/face-recognition/persons/p1']);
   });
 
   it.each([
@@ -109,8 +98,8 @@ describe('POST /erasures: what each Verifik answer means', () => {
     ['a slow answer', { status: 503, delayMs: 800 }],
     ['a dropped connection', { drop: true as const }],
   ])('retries %s within the request and then records the erasure', async (_name, failure) => {
-    const id = api.sandbox.createPerson();
-    api.sandbox.script(id, failure);
+    const id = t.api.sandbox.createPerson();
+    t.api.sandbox.script(id, failure);
 
     const answer = await erase([id]);
 
@@ -119,7 +108,7 @@ describe('POST /erasures: what each Verifik answer means', () => {
   });
 
   it('leaves a person pending with lastError when 5xx outlasts the time budget', async () => {
-    api.sandbox.responder = () => ({ status: 502 });
+    t.api.sandbox.responder = () => ({ status: 502 });
 
     const answer = await erase(['p1']);
 
@@ -129,7 +118,7 @@ describe('POST /erasures: what each Verifik answer means', () => {
   });
 
   it('answers pending at once when Retry-After points beyond the budget, and keeps when to retry', async () => {
-    api.sandbox.script('p1', { status: 429, headers: { 'retry-after': '600' } });
+    t.api.sandbox.script('p1', { status: 429, headers: { 'retry-after': '600' } });
 
     const answer = await erase(['p1']);
 
@@ -139,8 +128,8 @@ describe('POST /erasures: what each Verifik answer means', () => {
   });
 
   it('records an already_erased after an uncertain attempt with a note saying so', async () => {
-    const id = api.sandbox.createPerson();
-    api.sandbox.script(id, { status: 200, delayMs: 800, body: {} });
+    const id = t.api.sandbox.createPerson();
+    t.api.sandbox.script(id, { status: 200, delayMs: 800, body: {} });
 
     const answer = await erase([id]);
 
@@ -148,9 +137,9 @@ describe('POST /erasures: what each Verifik answer means', () => {
   });
 
   it('reports each person on its own and derives the request status from all of them', async () => {
-    const erased = api.sandbox.createPerson();
-    api.sandbox.script('refused', { status: 400 });
-    api.sandbox.script('locked', { status: 403 });
+    const erased = t.api.sandbox.createPerson();
+    t.api.sandbox.script('refused', { status: 400 });
+    t.api.sandbox.script('locked', { status: 403 });
 
     const failed = await erase([erased, 'gone', 'refused']);
     expect(failed.status).toBe(200);
@@ -166,10 +155,10 @@ describe('POST /erasures: what each Verifik answer means', () => {
   it('calls Verifik with the id URL-encoded, the bearer token and no collection parameter', async () => {
     await erase(['person_123456789', 'A-b_9']);
 
-    expect(api.sandbox.calls.map(({ method, path, query, authorization }) => ({ method, path, query, authorization }))).toEqual(
+    expect(t.api.sandbox.calls.map(({ method, path, query, authorization }) => ({ method, path, query, authorization }))).toEqual(
       expect.arrayContaining([
-        { method: 'DELETE', path: '/v2/face-recognition/persons/person_123456789', query: '', authorization: `Bearer ${api.env.VERIFIK_TOKEN}` },
-        { method: 'DELETE', path: '/v2/face-recognition/persons/A-b_9', query: '', authorization: `Bearer ${api.env.VERIFIK_TOKEN}` },
+        { method: 'DELETE', path: '/v2/face-recognition/persons/person_123456789', query: '', authorization: `Bearer ${t.api.env.VERIFIK_TOKEN}` },
+        { method: 'DELETE', path: '/v2/face-recognition/persons/A-b_9', query: '', authorization: `Bearer ${t.api.env.VERIFIK_TOKEN}` },
       ]),
     );
   });

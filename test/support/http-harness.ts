@@ -8,7 +8,7 @@ import { SERVICE_NAME, buildDependencies } from '../../lambda/wiring';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { newMessageId, signedHeaders } from '../../infra/local/signed-client';
 import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
-import type { TestDynamo } from './dynamo';
+import { startTestDynamo, type TestDynamo } from './dynamo';
 
 export const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -49,7 +49,7 @@ export interface Harness {
 export async function startHarness(dynamo: TestDynamo, env: Record<string, string> = {}): Promise<Harness> {
   const token = `token-${randomBytes(8).toString('hex')}`;
   const sandbox = await VerifikSandbox.start({ token });
-  const { tableName, store } = await dynamo.newTable();
+  const { tableName } = await dynamo.newTable();
   const secrets = [newSecret(), newSecret()];
   const fullEnv: Record<string, string> = {
     VERIFIK_BASE_URL: sandbox.url,
@@ -67,7 +67,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     ...env,
   };
   const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.TEST_LOG_LEVEL as 'INFO' | undefined) ?? 'SILENT' });
-  const deps = buildDependencies(readConfig(fullEnv), new EnvSecrets(fullEnv), { dynamodb: dynamo.client, store, logger });
+  const deps = buildDependencies(readConfig(fullEnv), new EnvSecrets(fullEnv), { dynamodb: dynamo.client, logger });
   const handler = createHttpApp(deps.http);
 
   const send: Harness['send'] = async (method, path, rawBody, options = {}) => {
@@ -90,7 +90,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
 
   return {
     sandbox,
-    store,
+    store: deps.store as DynamoAuditStore,
     secrets,
     env: fullEnv,
     send,
@@ -98,4 +98,18 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     get: (erasureId, options) => send('GET', `/erasures/${encodeURIComponent(erasureId)}`, '', options),
     close: () => sandbox.close(),
   };
+}
+
+/** Registers jest hooks: one dynalite per file, a fresh harness (table, sandbox, secrets) per test. */
+export function useHarness(env: Record<string, string> = {}) {
+  const context = {} as { dynamo: TestDynamo; api: Harness };
+  beforeAll(async () => {
+    context.dynamo = await startTestDynamo();
+  });
+  afterAll(() => context.dynamo.close());
+  beforeEach(async () => {
+    context.api = await startHarness(context.dynamo, env);
+  });
+  afterEach(() => context.api.close());
+  return context;
 }

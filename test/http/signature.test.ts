@@ -1,0 +1,81 @@
+import { signedHeaders } from '../../infra/local/signed-client';
+import { newSecret, useHarness } from '../support/http-harness';
+
+const t = useHarness();
+const body = JSON.stringify({ personIds: ['p1'] });
+
+const minutes = (n: number) => new Date(Date.now() + n * 60_000);
+
+describe('webhook signatures', () => {
+  it('accepts a request signed with any active secret (rotation)', async () => {
+    expect((await t.api.post(undefined, { rawBody: body, secret: t.api.secrets[0] })).status).toBe(200);
+    expect((await t.api.post(undefined, { rawBody: body, secret: t.api.secrets[1] })).status).toBe(200);
+  });
+
+  it('accepts a timestamp just inside the 5-minute tolerance either way', async () => {
+    expect((await t.api.post(undefined, { rawBody: body, timestamp: minutes(-4.5) })).status).toBe(200);
+    expect((await t.api.post(undefined, { rawBody: body, timestamp: minutes(4.5) })).status).toBe(200);
+  });
+
+  it('accepts a signature list where one entry matches', async () => {
+    const valid = signedHeaders(t.api.secrets[0]!, { id: 'msg_list', body });
+    const headers = { ...valid, 'webhook-signature': `v1,AAAA v2,zzz ${valid['webhook-signature']}` };
+    expect((await t.api.send('POST', '/erasures', body, { unsigned: true, headers })).status).toBe(200);
+  });
+
+  const rejected: [string, () => Promise<{ status: number; body: any }>][] = [
+    ['no signature headers', () => t.api.post(undefined, { rawBody: body, unsigned: true })],
+    ['a secret that is not active', () => t.api.post(undefined, { rawBody: body, secret: newSecret() })],
+    ['a timestamp older than 5 minutes (replay from the past)', () => t.api.post(undefined, { rawBody: body, timestamp: minutes(-6) })],
+    ['a timestamp more than 5 minutes ahead', () => t.api.post(undefined, { rawBody: body, timestamp: minutes(6) })],
+    [
+      'a body other than the one signed',
+      () => {
+        const headers = signedHeaders(t.api.secrets[0]!, { id: 'msg_x', body });
+        return t.api.send('POST', '/erasures', JSON.stringify({ personIds: ['p2'] }), { unsigned: true, headers });
+      },
+    ],
+    [
+      'a webhook-id other than the one signed',
+      () => {
+        const headers = { ...signedHeaders(t.api.secrets[0]!, { id: 'msg_a', body }), 'webhook-id': 'msg_b' };
+        return t.api.send('POST', '/erasures', body, { unsigned: true, headers });
+      },
+    ],
+    [
+      'a non-numeric timestamp',
+      () => {
+        const headers = { ...signedHeaders(t.api.secrets[0]!, { id: 'msg_a', body }), 'webhook-timestamp': 'yesterday' };
+        return t.api.send('POST', '/erasures', body, { unsigned: true, headers });
+      },
+    ],
+    [
+      'a signature of another version only',
+      () => {
+        const headers = signedHeaders(t.api.secrets[0]!, { id: 'msg_a', body });
+        return t.api.send('POST', '/erasures', body, { unsigned: true, headers: { ...headers, 'webhook-signature': headers['webhook-signature'].replace('v1,', 'v2,') } });
+      },
+    ],
+    ['an unsigned GET', () => t.api.get('msg_any', { unsigned: true })],
+    ['a GET signed with a secret that is not active', () => t.api.get('msg_any', { secret: newSecret() })],
+  ];
+
+  it.each(rejected)('answers 401 invalid_signature to %s and never calls Verifik', async (_what, send) => {
+    const answer = await send();
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual({ error: 'invalid_signature', message: expect.any(String) });
+    expect(t.api.sandbox.calls).toHaveLength(0);
+  });
+
+  it('reveals nothing about the erasure to a caller whose signature fails', async () => {
+    await t.api.post({ personIds: ['p1'] }, { id: 'msg_secretive' });
+    const answer = await t.api.get('msg_secretive', { secret: newSecret() });
+    expect(answer.status).toBe(401);
+    expect(JSON.stringify(answer.body)).not.toContain('p1');
+  });
+
+  it('checks size and media type before the signature', async () => {
+    expect((await t.api.post(undefined, { rawBody: 'x'.repeat(70_000), unsigned: true })).status).toBe(413);
+    expect((await t.api.post(undefined, { rawBody: body, unsigned: true, headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+  });
+});

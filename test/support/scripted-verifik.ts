@@ -1,0 +1,32 @@
+import type { DeleteOptions, VendorAnswer, VerifikPort } from '../../lambda/erasure/ports';
+
+/** A VerifikPort that answers from a script, for domain unit tests. */
+export class ScriptedVerifik implements VerifikPort {
+  readonly calls: string[] = [];
+  inFlight = 0;
+  maxInFlight = 0;
+  onCall: ((personId: string) => void | Promise<void>) | undefined;
+
+  constructor(private readonly answer: (personId: string, call: number) => VendorAnswer = () => deleted()) {}
+
+  async deletePerson(personId: string, _options: DeleteOptions): Promise<VendorAnswer> {
+    this.calls.push(personId);
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      await this.onCall?.(personId);
+      await new Promise((resolve) => setImmediate(resolve));
+      return this.answer(personId, this.calls.filter((id) => id === personId).length);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}
+
+export const deleted = (): VendorAnswer => ({ kind: 'deleted', status: 200, attempts: 1, evidence: { signature: 'Certified by Verifik.co' } });
+export const notFound = (uncertain = false): VendorAnswer => ({ kind: 'not_found', status: 404, attempts: 1, uncertain });
+export const unauthorized = (): VendorAnswer => ({ kind: 'unauthorized', status: 401, attempts: 1, message: 'Verifik answered 401' });
+export const transient = (retryAfterMs?: number): VendorAnswer => ({ kind: 'transient', status: 503, attempts: 3, message: 'Verifik answered 503', retryAfterMs });
+export const rejected = (): VendorAnswer => ({ kind: 'rejected', status: 400, attempts: 1, message: 'Verifik answered 400' });
+
+export const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
