@@ -13,5 +13,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(ky|@middy|p-map)/)'],
   // The middy packages export only an `import` condition, which jest's CommonJS resolver skips.
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
+  setupFiles: ['<rootDir>/test/support/environment.ts'],
   testTimeout: 30_000,
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RetryPolicy } from './erasure/retry-policy';
 
 const milliseconds = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 
@@ -18,6 +19,15 @@ const environment = z.object({
   RESERVE_MS: milliseconds(3_000),
   PERSON_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
   LEASE_MARGIN_MS: milliseconds(10_000),
+  /** The retry queue and its dead-letter queue (SQS). Locally an in-process queue stands in. */
+  RETRY_QUEUE_URL: z.url().optional(),
+  DEAD_LETTER_QUEUE_URL: z.url().optional(),
+  /** Seconds before each durable retry, comma-separated; the default spans about 40 hours. */
+  RETRY_SCHEDULE: z
+    .string()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated seconds, e.g. 60,300,900')
+    .transform((value) => value.split(',').map((seconds) => Math.round(Number(seconds) * 1000)))
+    .prefault(RetryPolicy.DEFAULT_DELAYS_S.join(',')),
 });
 
 export type Config = Readonly<z.infer<typeof environment>>;

@@ -5,12 +5,16 @@ import { readConfig } from '../../lambda/config';
 import { createHttpApp } from '../../lambda/http/http-app';
 import { EnvSecrets } from '../../lambda/secrets/secrets';
 import { buildDependencies } from '../../lambda/wiring';
-import { serveHandler } from './api-gateway';
+import { createRetryWorker } from '../../lambda/worker/retry-worker';
+import { lambdaContext, serveHandler } from './api-gateway';
+import { LocalRetryQueue } from './local-retry-queue';
 import { ensureAuditTable } from './audit-table';
 import { localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb';
 import { VerifikSandbox } from './verifik-sandbox';
 
 export const DEFAULT_TABLE = 'verifik-erasure-audit';
+/** The worker Lambda's timeout in the stack. */
+const WORKER_TIMEOUT_MS = 60_000;
 
 export interface LocalStack {
   url: string;
@@ -19,6 +23,7 @@ export interface LocalStack {
   generated: { webhookSecret: boolean; pepper: boolean };
   sandbox?: VerifikSandbox;
   sandboxPersons: string[];
+  retryQueue: LocalRetryQueue;
   dynamoEndpoint: string;
   tableCreated: boolean;
   close(): Promise<void>;
@@ -69,7 +74,11 @@ export async function startLocalStack(
 
     const config = readConfig({ ...env, DYNAMODB_ENDPOINT: dynamoEndpoint });
     const tableCreated = (await ensureAuditTable(dynamodb, config.AUDIT_TABLE_NAME)) === 'created';
-    const deps = buildDependencies(config, new EnvSecrets(env), { dynamodb, logger: options.logger });
+    const retryQueue = new LocalRetryQueue();
+    closers.push(async () => retryQueue.close());
+    const deps = buildDependencies(config, new EnvSecrets(env), { dynamodb, retryQueue, logger: options.logger });
+    const worker = createRetryWorker(deps.worker);
+    retryQueue.consumer = (event) => worker(event, lambdaContext(WORKER_TIMEOUT_MS, 'verifik-erasure-worker-local'));
 
     const server = serveHandler(createHttpApp(deps.http));
     await new Promise<void>((resolve, reject) => {
@@ -90,6 +99,7 @@ export async function startLocalStack(
       generated,
       sandbox,
       sandboxPersons,
+      retryQueue,
       dynamoEndpoint,
       tableCreated,
       close,

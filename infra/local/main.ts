@@ -2,6 +2,8 @@ import { startLocalStack } from './local-stack';
 
 /** `npm start`: the local stack, and how to send it a signed request. */
 async function main() {
+  // Locally, CloudWatch metrics (embedded metric format) would only clutter the terminal.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const stack = await startLocalStack(process.env);
   const secretAssignment = stack.generated.webhookSecret ? `WEBHOOK_SECRET='${stack.env.WEBHOOK_SECRET}' ` : '';
   const person = stack.sandboxPersons[0] ?? '<personId>';

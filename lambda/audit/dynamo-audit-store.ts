@@ -98,6 +98,7 @@ export class DynamoAuditStore implements AuditStore {
       completedAt: settlement.completedAt,
       retryAfter: settlement.retryAfter,
       note: settlement.note,
+      exhausted: settlement.exhausted,
       updatedAt: settlement.updatedAt,
     };
     const set = Object.entries(fields).filter(([, value]) => value !== undefined);
@@ -126,6 +127,26 @@ export class DynamoAuditStore implements AuditStore {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       return this.getPerson(erasureId, personId);
+    }
+  }
+
+  async reopenPerson(erasureId: string, personId: string, note: string, at: string): Promise<boolean> {
+    try {
+      await this.call(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: erasureKey(erasureId), sk: personSk(personId) },
+            ConditionExpression: 'outcome = :failed AND exhausted = :true',
+            UpdateExpression: 'SET outcome = :pending, note = :note, updatedAt = :at REMOVE exhausted, completedAt',
+            ExpressionAttributeValues: { ':failed': 'failed', ':true': true, ':pending': 'pending', ':note': note, ':at': at },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
   }
 
@@ -239,5 +260,6 @@ function toPerson(item: Item): PersonState {
     evidence: item.evidence as PersonState['evidence'],
     retryAfter: item.retryAfter as string | undefined,
     note: item.note as string | undefined,
+    exhausted: item.exhausted === true ? true : undefined,
   };
 }

@@ -4,14 +4,18 @@ import { IdempotencyConflictError } from '../errors';
 import type { LogSink } from '../log';
 import { requestFingerprint } from './fingerprint';
 import { settlementFor } from './outcome';
-import type { AuditStore, VerifikPort } from './ports';
+import type { AuditStore, ErasureMetrics, RetryMessage, RetryQueue, Settlement, VendorAnswer, VerifikPort } from './ports';
 import { buildRecord } from './record';
+import type { RetryPolicy } from './retry-policy';
 import type { ErasureInput, ErasureRecord, PersonState, StoredRequest } from './types';
 import { isTerminal } from './types';
 
 export interface ErasureServiceDeps {
   store: AuditStore;
   verifik: VerifikPort;
+  retryQueue: RetryQueue;
+  retryPolicy: RetryPolicy;
+  metrics?: ErasureMetrics;
   /** Keyed hash of a subjectRef (HMAC-SHA256 with the pepper). */
   hashSubjectRef(subjectRef: string): Promise<string>;
   retentionDays: number;
@@ -28,47 +32,56 @@ export interface Budget {
   deadline: number;
 }
 
+/** What the worker did with one retry message. */
+export type RetryResult =
+  | { kind: 'unknown_erasure' }
+  | { kind: 'done'; record: ErasureRecord }
+  | { kind: 'deferred'; until: number }
+  | { kind: 'rescheduled'; record: ErasureRecord; attempt: number }
+  | { kind: 'dead_lettered'; record: ErasureRecord };
+
 const DAY_MS = 86_400_000;
+/** A retry message that arrives this close to its time is worked on, not deferred again. */
+const DEFER_TOLERANCE_MS = 1_000;
 
 export const INTERRUPTED_NOTE =
   'An earlier attempt was interrupted before its answer was recorded; Verifik may have deleted the person then.';
 export const UNCERTAIN_NOTE =
   'An earlier attempt got no clear answer (timeout, dropped connection or 5xx); Verifik may have deleted the person then.';
 
+const METRIC_FOR_OUTCOME = { erased: 'Erased', already_erased: 'AlreadyErased', failed: 'Failed', pending: 'Pending' } as const;
+const noMetrics: ErasureMetrics = { count() {} };
+
 export class ErasureService {
   private readonly now: () => Date;
   private readonly newOwnerId: () => string;
+  private readonly metrics: ErasureMetrics;
 
   constructor(private readonly deps: ErasureServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.newOwnerId = deps.newOwnerId ?? randomUUID;
+    this.metrics = deps.metrics ?? noMetrics;
   }
 
   /**
-   * Records the request durably, then erases every person not yet terminal. A redelivery of the same
-   * request returns what is recorded and only retries persons that are not terminal.
+   * Records the request durably and puts it on the retry path, then erases every person not yet
+   * terminal. A redelivery of the same request returns what is recorded and only retries persons
+   * that are not terminal.
    */
   async submit(input: ErasureInput, budget: Budget, log: LogSink): Promise<ErasureRecord> {
     const request = await this.toStoredRequest(input);
     const created = await this.deps.store.createRequest(request);
-    if (created.created) {
-      log.info('erasure recorded', { persons: request.personIds.length });
-      return buildRecord(request, await this.erasePersons(request, request.personIds, budget, log));
+    if (!created.created && created.existing.fingerprint !== request.fingerprint) {
+      throw new IdempotencyConflictError(input.erasureId);
     }
-    if (created.existing.fingerprint !== request.fingerprint) throw new IdempotencyConflictError(input.erasureId);
-    log.info('erasure redelivered');
-    return this.resume(input.erasureId, budget, log);
-  }
-
-  /** Retries every person of a recorded erasure that is not terminal; undefined when unknown. */
-  async resume(erasureId: string, budget: Budget, log: LogSink): Promise<ErasureRecord> {
-    const stored = await this.deps.store.getErasure(erasureId);
-    if (!stored) throw new Error(`erasure ${erasureId} is not recorded`);
-    const recorded = new Map(stored.persons.map((p) => [p.personId, p]));
-    const open = stored.request.personIds.filter((id) => !isTerminal(recorded.get(id)?.outcome ?? 'pending'));
-    const attempted = await this.erasePersons(stored.request, open, budget, log);
-    for (const person of attempted) recorded.set(person.personId, person);
-    return buildRecord(stored.request, [...recorded.values()]);
+    log.info(created.created ? 'erasure recorded' : 'erasure redelivered', { persons: request.personIds.length });
+    const stored = created.created ? { request, persons: [] } : await this.load(input.erasureId);
+    if (stored.request.personIds.some((id) => !isTerminal(outcomeOf(stored.persons, id)))) {
+      // Armed before Verifik is called: if this invocation dies anywhere past this point, the
+      // retry worker still finds every person that is not terminal.
+      await this.deps.retryQueue.schedule(this.firstRetry(input.erasureId));
+    }
+    return this.eraseOpenPersons(stored.request, stored.persons, budget, log);
   }
 
   async get(erasureId: string): Promise<ErasureRecord | undefined> {
@@ -76,19 +89,107 @@ export class ErasureService {
     return stored && buildRecord(stored.request, stored.persons);
   }
 
-  private async erasePersons(
-    request: StoredRequest,
-    personIds: readonly string[],
-    budget: Budget,
-    log: LogSink,
-  ): Promise<PersonState[]> {
-    const owner = this.newOwnerId();
-    return pMap(personIds, (personId) => this.erasePerson(request, personId, owner, budget, log), {
-      concurrency: this.deps.concurrency,
-    });
+  /**
+   * One message from the retry queue: retries the erasure's open persons, then schedules the next
+   * attempt, or gives up (persons `failed`, message to the dead-letter queue) when the schedule has
+   * run out. A message redriven from the dead-letter queue reopens the persons it gave up on.
+   */
+  async retry(message: RetryMessage, budget: Budget, log: LogSink): Promise<RetryResult> {
+    const { store, retryQueue, retryPolicy } = this.deps;
+    const stored = await store.getErasure(message.erasureId);
+    if (!stored) {
+      log.error('retry for an erasure that is not recorded');
+      return { kind: 'unknown_erasure' };
+    }
+    let current = message;
+    let persons = stored.persons;
+    if (message.attempt >= retryPolicy.maxAttempts) {
+      const reopened = await this.reopenExhausted(stored.request.erasureId, persons);
+      log.info('erasure redriven from the dead-letter queue', { reopened });
+      current = { erasureId: message.erasureId, attempt: 0, notBefore: message.notBefore, redrives: (message.redrives ?? 0) + 1 };
+      persons = (await this.load(message.erasureId)).persons;
+    }
+    const open = stored.request.personIds.filter((id) => !isTerminal(outcomeOf(persons, id)));
+    if (open.length === 0) return { kind: 'done', record: buildRecord(stored.request, persons) };
+
+    const until = Math.max(current.notBefore, ...persons.filter((p) => open.includes(p.personId)).map(retryAfterOf));
+    if (until > this.now().getTime() + DEFER_TOLERANCE_MS) {
+      await retryQueue.schedule({ ...current, notBefore: until });
+      return { kind: 'deferred', until };
+    }
+
+    this.metrics.count('Retries', open.length);
+    const record = await this.eraseOpenPersons(stored.request, persons, budget, log);
+    const pending = record.persons.filter((p) => p.outcome === 'pending');
+    if (pending.length === 0) return { kind: 'done', record };
+
+    const attempt = current.attempt + 1;
+    if (attempt < retryPolicy.maxAttempts) {
+      const notBefore = Math.max(this.now().getTime() + retryPolicy.delayBefore(attempt), ...pending.map(retryAfterOf));
+      await retryQueue.schedule({ ...current, attempt, notBefore });
+      log.info('erasure retry scheduled', { attempt, pending: pending.length, notBefore: new Date(notBefore).toISOString() });
+      return { kind: 'rescheduled', record, attempt };
+    }
+    return this.giveUp({ ...current, attempt }, stored.request, pending, budget, log);
   }
 
-  /** Claim, call Verifik, record: the only path by which an outcome is written. */
+  /** The retry schedule ran out: dead-letter first (so a crash cannot lose the alarm), then fail the persons. */
+  private async giveUp(
+    message: RetryMessage,
+    request: StoredRequest,
+    pending: PersonState[],
+    budget: Budget,
+    log: LogSink,
+  ): Promise<RetryResult> {
+    await this.deps.retryQueue.deadLetter(message);
+    const owner = this.newOwnerId();
+    const failed = await pMap(pending, async (person) => {
+      const claim = await this.claim(request, person.personId, owner, budget);
+      if (!claim.claimed) return claim.person;
+      const at = this.now().toISOString();
+      return this.settle(request, person.personId, owner, {
+        outcome: 'failed',
+        exhausted: true,
+        attempts: claim.person.attempts,
+        vendorStatus: person.vendorStatus,
+        lastError: `Gave up after ${message.attempt} retries: ${person.lastError ?? 'no answer from Verifik'}`,
+        completedAt: at,
+        updatedAt: at,
+      });
+    });
+    const exhausted = failed.filter((p) => p.exhausted).length;
+    this.metrics.count('DeadLettered', exhausted);
+    log.warn('erasure dead-lettered', { persons: exhausted });
+    const recorded = await this.load(request.erasureId);
+    return { kind: 'dead_lettered', record: buildRecord(recorded.request, recorded.persons) };
+  }
+
+  private async reopenExhausted(erasureId: string, persons: readonly PersonState[]): Promise<number> {
+    const at = this.now().toISOString();
+    const note = `Reopened at ${at} by a redrive of the dead-letter queue, after the retry schedule had run out.`;
+    const reopened = await Promise.all(
+      persons.filter((p) => p.outcome === 'failed' && p.exhausted).map((p) => this.deps.store.reopenPerson(erasureId, p.personId, note, at)),
+    );
+    return reopened.filter(Boolean).length;
+  }
+
+  private async eraseOpenPersons(
+    request: StoredRequest,
+    known: readonly PersonState[],
+    budget: Budget,
+    log: LogSink,
+  ): Promise<ErasureRecord> {
+    const recorded = new Map(known.map((p) => [p.personId, p]));
+    const open = request.personIds.filter((id) => !isTerminal(recorded.get(id)?.outcome ?? 'pending'));
+    const owner = this.newOwnerId();
+    const attempted = await pMap(open, (personId) => this.erasePerson(request, personId, owner, budget, log), {
+      concurrency: this.deps.concurrency,
+    });
+    for (const person of attempted) recorded.set(person.personId, person);
+    return buildRecord(request, [...recorded.values()]);
+  }
+
+  /** Claim, call Verifik, record: the only path by which Verifik's answer reaches the audit trail. */
   private async erasePerson(
     request: StoredRequest,
     personId: string,
@@ -96,23 +197,17 @@ export class ErasureService {
     budget: Budget,
     log: LogSink,
   ): Promise<PersonState> {
-    const { store, verifik, leaseMarginMs } = this.deps;
-    const claim = await store.claimPerson(request.erasureId, personId, {
-      owner,
-      leaseUntil: budget.deadline + leaseMarginMs,
-      now: this.now().getTime(),
-      receivedAt: request.receivedAt,
-      expiresAt: request.expiresAt,
-    });
+    const claim = await this.claim(request, personId, owner, budget);
     if (!claim.claimed) return claim.person;
 
-    const answer = await verifik.deletePerson(personId, budget);
+    const answer = await this.deps.verifik.deletePerson(personId, budget);
+    this.countAnswer(answer);
     const settlement = settlementFor(answer, this.now());
     settlement.attempts += claim.person.attempts;
     if (answer.kind === 'not_found' && claim.interrupted) settlement.note = INTERRUPTED_NOTE;
     else if (answer.kind === 'not_found' && answer.uncertain) settlement.note = UNCERTAIN_NOTE;
     try {
-      const person = await store.settlePerson(request.erasureId, personId, owner, settlement);
+      const person = await this.settle(request, personId, owner, settlement);
       log.info('person settled', { personId, outcome: person.outcome, vendorStatus: answer.status, attempts: person.attempts });
       return person;
     } catch (error) {
@@ -121,6 +216,39 @@ export class ErasureService {
       log.error('person outcome not recorded', { personId, vendorStatus: answer.status, error: errorName(error) });
       return { ...claim.person, outcome: 'pending', lastError: 'The outcome could not be recorded yet; it will be retried.' };
     }
+  }
+
+  private claim(request: StoredRequest, personId: string, owner: string, budget: Budget) {
+    return this.deps.store.claimPerson(request.erasureId, personId, {
+      owner,
+      leaseUntil: budget.deadline + this.deps.leaseMarginMs,
+      now: this.now().getTime(),
+      receivedAt: request.receivedAt,
+      expiresAt: request.expiresAt,
+    });
+  }
+
+  /** Writes a settlement; counts it only when it is what now stands (not another caller's outcome). */
+  private async settle(request: StoredRequest, personId: string, owner: string, settlement: Settlement): Promise<PersonState> {
+    const person = await this.deps.store.settlePerson(request.erasureId, personId, owner, settlement);
+    if (person.outcome === settlement.outcome) this.metrics.count(METRIC_FOR_OUTCOME[person.outcome]);
+    return person;
+  }
+
+  private countAnswer(answer: VendorAnswer): void {
+    if (answer.attempts > 1) this.metrics.count('Retries', answer.attempts - 1);
+    if (answer.kind === 'unauthorized') this.metrics.count('VendorAuthFailures');
+    if (answer.status !== undefined && answer.status >= 500) this.metrics.count('VerifikServerErrors');
+  }
+
+  private firstRetry(erasureId: string): RetryMessage {
+    return { erasureId, attempt: 0, notBefore: this.now().getTime() + this.deps.retryPolicy.delayBefore(0) };
+  }
+
+  private async load(erasureId: string) {
+    const stored = await this.deps.store.getErasure(erasureId);
+    if (!stored) throw new Error(`erasure ${erasureId} is not recorded`);
+    return stored;
   }
 
   private async toStoredRequest(input: ErasureInput): Promise<StoredRequest> {
@@ -139,4 +267,7 @@ export class ErasureService {
   }
 }
 
+const outcomeOf = (persons: readonly PersonState[], personId: string) =>
+  persons.find((p) => p.personId === personId)?.outcome ?? 'pending';
+const retryAfterOf = (person: PersonState) => (person.retryAfter ? Date.parse(person.retryAfter) : 0);
 const errorName = (error: unknown): string => (error instanceof Error ? error.name : typeof error);

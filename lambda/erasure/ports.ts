@@ -45,6 +45,8 @@ export interface Settlement {
   completedAt?: string;
   retryAfter?: string;
   note?: string;
+  /** Failed because the retry schedule ran out: a redrive of the dead-letter queue reopens it. */
+  exhausted?: boolean;
   updatedAt: string;
 }
 
@@ -62,6 +64,8 @@ export interface AuditStore {
    * only while `owner` holds the lease. Returns the state that stands after the write.
    */
   settlePerson(erasureId: string, personId: string, owner: string, settlement: Settlement): Promise<PersonState>;
+  /** Turns a person that failed only because retries ran out back to pending; false if it is not such a person. */
+  reopenPerson(erasureId: string, personId: string, note: string, at: string): Promise<boolean>;
   getErasure(erasureId: string): Promise<{ request: StoredRequest; persons: PersonState[] } | undefined>;
   /** Erasures that touched a person id, newest first. */
   erasuresForPerson(personId: string, options?: { limit?: number }): Promise<PersonErasureRef[]>;
@@ -73,4 +77,37 @@ export interface PersonErasureRef {
   erasureId: string;
   receivedAt: string;
   person: PersonState;
+}
+
+/** One message on the durable retry path: "look at this erasure again, not before `notBefore`". */
+export interface RetryMessage {
+  erasureId: string;
+  /** Durable attempts already made for this erasure. */
+  attempt: number;
+  /** Epoch ms. */
+  notBefore: number;
+  /** How often the dead-letter queue was redriven for it. */
+  redrives?: number;
+}
+
+/** The durable retry queue (SQS in the cloud, in-process locally). Both calls resolve once stored. */
+export interface RetryQueue {
+  schedule(message: RetryMessage): Promise<void>;
+  deadLetter(message: RetryMessage): Promise<void>;
+}
+
+export const METRIC_NAMES = [
+  'Erased',
+  'AlreadyErased',
+  'Failed',
+  'Pending',
+  'Retries',
+  'VendorAuthFailures',
+  'VerifikServerErrors',
+  'DeadLettered',
+] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+export interface ErasureMetrics {
+  count(name: MetricName, value?: number): void;
 }

@@ -49,6 +49,8 @@ export interface PersonState {
   retryAfter?: string;
   /** What an auditor should know beside the outcome (e.g. an interrupted earlier attempt). */
   note?: string;
+  /** Failed because the retry schedule ran out (a redrive reopens it). */
+  exhausted?: boolean;
 }
 
 /** What callers and auditors see. */

@@ -1,8 +1,10 @@
 import middy from '@middy/core';
+import { publishMetrics } from '../metrics-middleware';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import httpRouterHandler from '@middy/http-router';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { ErasureService } from '../erasure/erasure-service';
 import type { ErasureRecord } from '../erasure/types';
@@ -21,6 +23,7 @@ export interface HttpAppDeps {
   service: ErasureService;
   verifier: WebhookVerifier;
   logger: Logger;
+  metrics: Metrics;
   /** Longest time spent calling Verifik inside one request, and what is kept back for recording. */
   inlineBudgetMs: number;
   reserveMs: number;
@@ -67,6 +70,7 @@ export function createHttpApp(deps: HttpAppDeps) {
     });
 
   return middy<HttpEvent, HttpResult, Error, Context>()
+    .use(publishMetrics(deps.metrics))
     .use(httpHeaderNormalizer())
     .use(errorResponder(logger))
     .handler(

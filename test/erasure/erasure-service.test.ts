@@ -1,24 +1,45 @@
 import { ErasureService, INTERRUPTED_NOTE, UNCERTAIN_NOTE } from '../../lambda/erasure/erasure-service';
 import { IdempotencyConflictError } from '../../lambda/errors';
 import type { VendorAnswer } from '../../lambda/erasure/ports';
+import type { ErasureRecord } from '../../lambda/erasure/types';
 import { MemoryAuditStore } from '../support/memory-audit-store';
-import { ScriptedVerifik, deleted, notFound, rejected, silentLog, transient, unauthorized } from '../support/scripted-verifik';
+import { RetryPolicy } from '../../lambda/erasure/retry-policy';
+import {
+  RecordingMetrics,
+  RecordingRetryQueue,
+  ScriptedVerifik,
+  deleted,
+  notFound,
+  rejected,
+  silentLog,
+  transient,
+  unauthorized,
+} from '../support/scripted-verifik';
 
 const budget = () => ({ deadline: Date.now() + 5_000 });
+
+const SCHEDULE = [1_000, 2_000, 4_000];
 
 function setUp(answer?: (personId: string, call: number) => VendorAnswer, concurrency = 4) {
   const store = new MemoryAuditStore();
   const verifik = new ScriptedVerifik(answer);
+  const retryQueue = new RecordingRetryQueue();
+  const metrics = new RecordingMetrics();
   const service = new ErasureService({
     store,
     verifik,
+    retryQueue,
+    metrics,
+    retryPolicy: new RetryPolicy(SCHEDULE, () => 0.5),
     hashSubjectRef: async (ref) => `hash(${ref})`,
     retentionDays: 10,
     concurrency,
     leaseMarginMs: 1_000,
   });
-  return { store, verifik, service };
+  return { store, verifik, service, retryQueue, metrics };
 }
+
+const due = (erasureId: string, attempt = 0) => ({ erasureId, attempt, notBefore: 0 });
 
 describe('ErasureService', () => {
   it('records the request durably before the first Verifik call', async () => {
@@ -95,7 +116,7 @@ describe('ErasureService', () => {
     await store.createRequest({ erasureId: 'e1', personIds: ['p1'], fingerprint: 'x', receivedAt: new Date().toISOString(), expiresAt: 1 });
     await store.claimPerson('e1', 'p1', { owner: 'crashed', now: 0, leaseUntil: 1, receivedAt: '', expiresAt: 1 });
 
-    const record = await service.resume('e1', budget(), silentLog);
+    const { record } = (await service.retry(due('e1'), budget(), silentLog)) as { record: ErasureRecord };
 
     expect(record.persons[0]).toMatchObject({ outcome: 'already_erased', note: INTERRUPTED_NOTE });
   });
@@ -111,7 +132,7 @@ describe('ErasureService', () => {
     await store.createRequest({ erasureId: 'e1', personIds: ['p1'], fingerprint: 'x', receivedAt: new Date().toISOString(), expiresAt: 1 });
     await store.claimPerson('e1', 'p1', { owner: 'other', now: Date.now(), leaseUntil: Date.now() + 60_000, receivedAt: '', expiresAt: 1 });
 
-    const record = await service.resume('e1', budget(), silentLog);
+    const { record } = (await service.retry(due('e1'), budget(), silentLog)) as { record: ErasureRecord };
 
     expect(verifik.calls).toHaveLength(0);
     expect(record.persons[0]!.outcome).toBe('pending');
@@ -123,6 +144,8 @@ describe('ErasureService', () => {
     const service = new ErasureService({
       store,
       verifik: new ScriptedVerifik(),
+      retryQueue: new RecordingRetryQueue(),
+      retryPolicy: new RetryPolicy(SCHEDULE),
       hashSubjectRef: async (r) => r,
       retentionDays: 1,
       concurrency: 1,
@@ -133,5 +156,121 @@ describe('ErasureService', () => {
     expect(record.completedAt).toBe(record.persons[1]!.completedAt);
     expect(record.completedAt! > record.persons[0]!.completedAt!).toBe(true);
     expect(store.requests.get('e1')!.expiresAt).toBe(Math.floor((Date.parse(record.receivedAt) + 86_400_000) / 1000));
+  });
+
+  it('puts the erasure on the retry path before calling Verifik', async () => {
+    const { verifik, service, retryQueue } = setUp();
+    verifik.onCall = () => {
+      expect(retryQueue.scheduled).toEqual([{ erasureId: 'e1', attempt: 0, notBefore: expect.any(Number) }]);
+    };
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    expect(verifik.calls).toEqual(['p1']);
+  });
+
+  it('calls nobody when the retry path cannot be armed, so the caller retries', async () => {
+    const { verifik, service, retryQueue } = setUp();
+    retryQueue.failing = true;
+    await expect(service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog)).rejects.toThrow('queue down');
+    expect(verifik.calls).toEqual([]);
+  });
+
+  it('counts outcomes, retries and vendor auth failures as metrics', async () => {
+    const answers: Record<string, VendorAnswer> = { a: deleted(), b: notFound(), c: unauthorized(), d: transient(), e: rejected() };
+    const { service, metrics } = setUp((id) => answers[id]!);
+    await service.submit({ erasureId: 'e1', personIds: Object.keys(answers) }, budget(), silentLog);
+    expect(metrics.counts).toEqual({ Erased: 1, AlreadyErased: 1, Pending: 2, Failed: 1, VendorAuthFailures: 1, VerifikServerErrors: 1, Retries: 2 });
+  });
+});
+
+describe('ErasureService.retry (the worker)', () => {
+  it('erases what is still pending and stops when everything is terminal', async () => {
+    const { service, retryQueue, verifik } = setUp((id, call) => (call === 1 ? transient() : deleted()));
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    const result = await service.retry(due('e1'), budget(), silentLog);
+
+    expect(result).toMatchObject({ kind: 'done', record: { status: 'completed', persons: [{ outcome: 'erased' }] } });
+    expect(verifik.calls).toEqual(['p1', 'p1']);
+    expect(retryQueue.scheduled).toHaveLength(1);
+  });
+
+  it('does nothing for an erasure whose persons are all terminal', async () => {
+    const { service, verifik } = setUp();
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    await expect(service.retry(due('e1'), budget(), silentLog)).resolves.toMatchObject({ kind: 'done' });
+    expect(verifik.calls).toEqual(['p1']);
+  });
+
+  it('schedules the next attempt on the backoff schedule while Verifik keeps failing', async () => {
+    const { service, retryQueue } = setUp(() => transient());
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    const before = Date.now();
+
+    const result = await service.retry(due('e1'), budget(), silentLog);
+
+    expect(result).toMatchObject({ kind: 'rescheduled', attempt: 1 });
+    const next = retryQueue.scheduled.at(-1)!;
+    expect(next).toMatchObject({ erasureId: 'e1', attempt: 1 });
+    expect(next.notBefore - before).toBeGreaterThanOrEqual(SCHEDULE[1]!);
+  });
+
+  it('keeps 401 on the retry path and never records it as erased', async () => {
+    const { service, metrics } = setUp(() => unauthorized());
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    const result = await service.retry(due('e1'), budget(), silentLog);
+    expect(result).toMatchObject({ kind: 'rescheduled', record: { persons: [{ outcome: 'pending', vendorStatus: 401 }] } });
+    expect(metrics.counts.VendorAuthFailures).toBe(2);
+    expect(metrics.counts.Erased).toBeUndefined();
+  });
+
+  it('waits for a Retry-After that lies beyond the message time, without counting an attempt', async () => {
+    const { service, retryQueue, verifik } = setUp(() => transient(60_000));
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    const result = await service.retry(due('e1'), budget(), silentLog);
+
+    expect(result.kind).toBe('deferred');
+    expect(retryQueue.scheduled.at(-1)).toMatchObject({ attempt: 0, notBefore: expect.any(Number) });
+    expect(retryQueue.scheduled.at(-1)!.notBefore - Date.now()).toBeGreaterThan(55_000);
+    expect(verifik.calls).toHaveLength(1);
+  });
+
+  it('gives up after the last attempt: persons failed with lastError, message dead-lettered', async () => {
+    const { service, retryQueue, metrics } = setUp(() => transient());
+    await service.submit({ erasureId: 'e1', personIds: ['p1', 'p2'] }, budget(), silentLog);
+
+    const result = await service.retry(due('e1', SCHEDULE.length - 1), budget(), silentLog);
+
+    expect(result).toMatchObject({ kind: 'dead_lettered', record: { status: 'failed' } });
+    const record = (result as { record: ErasureRecord }).record;
+    for (const person of record.persons) {
+      expect(person).toMatchObject({ outcome: 'failed', exhausted: true, lastError: 'Gave up after 3 retries: Verifik answered 503' });
+    }
+    expect(retryQueue.deadLetters).toEqual([{ erasureId: 'e1', attempt: SCHEDULE.length, notBefore: 0 }]);
+    expect(metrics.counts.DeadLettered).toBe(2);
+  });
+
+  it('resumes a dead-lettered erasure when the dead-letter queue is redriven', async () => {
+    let healthy = false;
+    const { service, retryQueue } = setUp(() => (healthy ? deleted() : transient()));
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    await service.retry(due('e1', SCHEDULE.length - 1), budget(), silentLog);
+    healthy = true;
+
+    const result = await service.retry(retryQueue.deadLetters[0]!, budget(), silentLog);
+
+    expect(result).toMatchObject({ kind: 'done', record: { status: 'completed', persons: [{ outcome: 'erased', note: expect.stringContaining('redrive') }] } });
+  });
+
+  it('never reopens a person that Verifik refused', async () => {
+    const { service, verifik } = setUp(() => rejected());
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    await expect(service.retry(due('e1', SCHEDULE.length), budget(), silentLog)).resolves.toMatchObject({ kind: 'done' });
+    expect(verifik.calls).toEqual(['p1']);
+  });
+
+  it('answers unknown_erasure for a message about nothing recorded', async () => {
+    const { service } = setUp();
+    await expect(service.retry(due('nope'), budget(), silentLog)).resolves.toEqual({ kind: 'unknown_erasure' });
   });
 });

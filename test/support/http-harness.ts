@@ -8,6 +8,8 @@ import { SERVICE_NAME, buildDependencies } from '../../lambda/wiring';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { newMessageId, signedHeaders } from '../../infra/local/signed-client';
 import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
+import { LocalRetryQueue } from '../../infra/local/local-retry-queue';
+import { createRetryWorker } from '../../lambda/worker/retry-worker';
 import { startTestDynamo, type TestDynamo } from './dynamo';
 
 export const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
@@ -34,6 +36,9 @@ export interface SendOptions {
 export interface Harness {
   sandbox: VerifikSandbox;
   store: DynamoAuditStore;
+  retryQueue: LocalRetryQueue;
+  /** The retry worker's SQS handler, as the queue calls it. */
+  worker: ReturnType<typeof createRetryWorker>;
   secrets: string[];
   env: Record<string, string>;
   post(body: unknown, options?: SendOptions): Promise<Answer>;
@@ -67,8 +72,11 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     ...env,
   };
   const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.TEST_LOG_LEVEL as 'INFO' | undefined) ?? 'SILENT' });
-  const deps = buildDependencies(readConfig(fullEnv), new EnvSecrets(fullEnv), { dynamodb: dynamo.client, logger });
+  const retryQueue = new LocalRetryQueue({ visibilityTimeoutMs: 200 });
+  const deps = buildDependencies(readConfig(fullEnv), new EnvSecrets(fullEnv), { dynamodb: dynamo.client, retryQueue, logger });
   const handler = createHttpApp(deps.http);
+  const worker = createRetryWorker(deps.worker);
+  retryQueue.consumer = (event) => worker(event, lambdaContext(10_000));
 
   const send: Harness['send'] = async (method, path, rawBody, options = {}) => {
     const signature = options.unsigned
@@ -90,13 +98,18 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
 
   return {
     sandbox,
+    retryQueue,
+    worker,
     store: deps.store as DynamoAuditStore,
     secrets,
     env: fullEnv,
     send,
     post: (body, options) => send('POST', '/erasures', options?.rawBody ?? JSON.stringify(body), options),
     get: (erasureId, options) => send('GET', `/erasures/${encodeURIComponent(erasureId)}`, '', options),
-    close: () => sandbox.close(),
+    close: async () => {
+      retryQueue.close();
+      await sandbox.close();
+    },
   };
 }
 

@@ -48,6 +48,16 @@ export class MemoryAuditStore implements AuditStore {
     return strip(next);
   }
 
+  async reopenPerson(erasureId: string, personId: string, note: string, _at: string): Promise<boolean> {
+    this.writes += 1;
+    const key = `${erasureId}/${personId}`;
+    const item = this.persons.get(key);
+    if (!item || item.outcome !== 'failed' || !item.exhausted) return false;
+    const { exhausted: _e, completedAt: _c, ...rest } = item;
+    this.persons.set(key, { ...rest, outcome: 'pending', note });
+    return true;
+  }
+
   async getErasure(erasureId: string) {
     const request = this.requests.get(erasureId);
     if (!request) return undefined;

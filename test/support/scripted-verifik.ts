@@ -30,3 +30,25 @@ export const transient = (retryAfterMs?: number): VendorAnswer => ({ kind: 'tran
 export const rejected = (): VendorAnswer => ({ kind: 'rejected', status: 400, attempts: 1, message: 'Verifik answered 400' });
 
 export const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** A RetryQueue that only records, for domain unit tests. */
+export class RecordingRetryQueue {
+  readonly scheduled: import('../../lambda/erasure/ports').RetryMessage[] = [];
+  readonly deadLetters: import('../../lambda/erasure/ports').RetryMessage[] = [];
+  failing = false;
+  async schedule(message: import('../../lambda/erasure/ports').RetryMessage) {
+    if (this.failing) throw new Error('queue down');
+    this.scheduled.push(message);
+  }
+  async deadLetter(message: import('../../lambda/erasure/ports').RetryMessage) {
+    this.deadLetters.push(message);
+  }
+}
+
+/** Counts metrics by name. */
+export class RecordingMetrics {
+  readonly counts: Record<string, number> = {};
+  count(name: string, value = 1) {
+    this.counts[name] = (this.counts[name] ?? 0) + value;
+  }
+}

@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { RetryMessage, RetryQueue } from '../../lambda/erasure/ports';
+import { MAX_SQS_DELAY_S } from '../../lambda/queue/sqs-retry-queue';
+import { decodeRetryMessage, encodeRetryMessage } from '../../lambda/queue/retry-message';
+
+export type QueueConsumer = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
+
+export interface LocalRetryQueueOptions {
+  /** Redeliveries of a failed message before SQS's redrive policy moves it to the dead-letter queue. */
+  maxReceiveCount?: number;
+  visibilityTimeoutMs?: number;
+}
+
+interface Queued {
+  id: string;
+  body: string;
+  receiveCount: number;
+}
+
+/**
+ * An in-process stand-in for the SQS retry queue with the same semantics as the cloud's: delays
+ * capped at 15 minutes (later times are reached by the worker deferring again), at-least-once delivery to the same worker handler as SQS events,
+ * partial batch failures redelivered after the visibility timeout, and a dead-letter queue (filled
+ * by the worker, or by the redrive policy after maxReceiveCount) that can be redriven.
+ */
+export class LocalRetryQueue implements RetryQueue {
+  readonly deadLetters: RetryMessage[] = [];
+  consumer: QueueConsumer | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private inFlight = 0;
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+  private readonly options: Required<LocalRetryQueueOptions>;
+  sent = 0;
+
+  constructor(options: LocalRetryQueueOptions = {}) {
+    this.options = { maxReceiveCount: 5, visibilityTimeoutMs: 60_000, ...options };
+  }
+
+  async schedule(message: RetryMessage): Promise<void> {
+    this.sent += 1;
+    // Millisecond precision (so tests can compress the schedule), capped like SQS at 15 minutes.
+    this.enqueue({ id: randomUUID(), body: encodeRetryMessage(message), receiveCount: 0 }, message.notBefore - Date.now());
+  }
+
+  async deadLetter(message: RetryMessage): Promise<void> {
+    this.deadLetters.push(message);
+  }
+
+  /** Moves every dead letter back to the retry queue, as SQS's redrive to source does. */
+  redriveDeadLetters(): number {
+    const messages = this.deadLetters.splice(0);
+    for (const message of messages) this.enqueue({ id: randomUUID(), body: encodeRetryMessage(message), receiveCount: 0 }, 0);
+    return messages.length;
+  }
+
+  /** Messages waiting or being handled. */
+  get depth(): number {
+    return this.timers.size + this.inFlight;
+  }
+
+  /** Resolves when nothing is waiting or in flight. */
+  idle(): Promise<void> {
+    if (this.depth === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.notifyIfIdle();
+  }
+
+  private enqueue(item: Queued, delayMs: number): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.deliver(item);
+    }, Math.max(0, Math.min(delayMs, MAX_SQS_DELAY_S * 1000)));
+    this.timers.add(timer);
+  }
+
+  private async deliver(item: Queued): Promise<void> {
+    if (!this.consumer || this.closed) return;
+    this.inFlight += 1;
+    item.receiveCount += 1;
+    let failed = true;
+    try {
+      const response = await this.consumer({ Records: [toRecord(item)] });
+      failed = (response?.batchItemFailures ?? []).some((f) => f.itemIdentifier === item.id);
+    } catch {
+      failed = true;
+    } finally {
+      this.inFlight -= 1;
+    }
+    if (failed) {
+      if (item.receiveCount >= this.options.maxReceiveCount) this.deadLetters.push(decodeRetryMessage(item.body));
+      else this.enqueue(item, this.options.visibilityTimeoutMs);
+    }
+    this.notifyIfIdle();
+  }
+
+  private notifyIfIdle(): void {
+    if (this.depth !== 0) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+}
+
+function toRecord(item: Queued): SQSRecord {
+  const now = String(Date.now());
+  return {
+    messageId: item.id,
+    receiptHandle: item.id,
+    body: item.body,
+    attributes: {
+      ApproximateReceiveCount: String(item.receiveCount),
+      SentTimestamp: now,
+      SenderId: 'local',
+      ApproximateFirstReceiveTimestamp: now,
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:local:000000000000:verifik-erasure-retry',
+    awsRegion: 'local',
+  };
+}

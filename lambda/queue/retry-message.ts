@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import type { RetryMessage } from '../erasure/ports';
+
+const retryMessage = z.object({
+  erasureId: z.string().min(1).max(128),
+  attempt: z.number().int().min(0),
+  notBefore: z.number().int().min(0),
+  redrives: z.number().int().min(0).optional(),
+});
+
+export const encodeRetryMessage = (message: RetryMessage): string => JSON.stringify(message);
+
+/** Parses a queue message body; a malformed one throws, so SQS's redrive policy moves it aside. */
+export const decodeRetryMessage = (body: string): RetryMessage => retryMessage.parse(JSON.parse(body));

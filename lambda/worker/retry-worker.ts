@@ -1,0 +1,41 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import { publishMetrics } from '../metrics-middleware';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ErasureService } from '../erasure/erasure-service';
+import { decodeRetryMessage } from '../queue/retry-message';
+
+export interface RetryWorkerDeps {
+  service: ErasureService;
+  logger: Logger;
+  metrics: Metrics;
+  /** Kept back from the remaining time for recording outcomes and scheduling the next attempt. */
+  reserveMs: number;
+}
+
+/**
+ * The retry worker: one SQS message per erasure, handled by ErasureService.retry. A message that
+ * fails is reported in batchItemFailures, so only it comes back; SQS's redrive policy is the backstop.
+ */
+export function createRetryWorker({ service, logger, metrics, reserveMs }: RetryWorkerDeps) {
+  const processor = new BatchProcessor(EventType.SQS);
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
+    .use(publishMetrics(metrics))
+    .handler((event, context) => {
+      const deadline = Date.now() + Math.max(0, context.getRemainingTimeInMillis() - reserveMs);
+      const handleRecord = async (record: SQSRecord) => {
+        const message = decodeRetryMessage(record.body);
+        const log = logger.createChild({ persistentKeys: { erasureId: message.erasureId } });
+        try {
+          const result = await service.retry(message, { deadline }, log);
+          log.info('retry handled', { result: result.kind, attempt: message.attempt });
+        } catch (error) {
+          log.error('retry failed; the message will come back', { error: error instanceof Error ? error.name : typeof error });
+          throw error;
+        }
+      };
+      return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
+    });
+}
