@@ -33,6 +33,7 @@ export class LocalRetryQueue implements RetryQueue {
   private closed = false;
   private readonly options: Required<LocalRetryQueueOptions>;
   sent = 0;
+  redeliveries = 0;
 
   constructor(options: LocalRetryQueueOptions = {}) {
     this.options = { maxReceiveCount: 5, visibilityTimeoutMs: 60_000, ...options };
@@ -86,18 +87,27 @@ export class LocalRetryQueue implements RetryQueue {
     if (!this.consumer || this.closed) return;
     this.inFlight += 1;
     item.receiveCount += 1;
-    let failed = true;
+    // A worker that has not answered within the visibility timeout is taken for dead, as SQS does:
+    // the message becomes visible again at once.
+    let expire: NodeJS.Timeout | undefined;
+    const expired = new Promise<'expired'>((resolve) => {
+      expire = setTimeout(() => resolve('expired'), this.options.visibilityTimeoutMs);
+    });
+    let visibleAgainIn: number | undefined;
     try {
-      const response = await this.consumer({ Records: [toRecord(item)] });
-      failed = (response?.batchItemFailures ?? []).some((f) => f.itemIdentifier === item.id);
+      const response = await Promise.race([this.consumer({ Records: [toRecord(item)] }), expired]);
+      if (response === 'expired') visibleAgainIn = 0;
+      else if ((response?.batchItemFailures ?? []).some((f) => f.itemIdentifier === item.id)) visibleAgainIn = this.options.visibilityTimeoutMs;
     } catch {
-      failed = true;
+      visibleAgainIn = this.options.visibilityTimeoutMs;
     } finally {
+      clearTimeout(expire);
       this.inFlight -= 1;
     }
-    if (failed) {
+    if (visibleAgainIn !== undefined) {
+      this.redeliveries += 1;
       if (item.receiveCount >= this.options.maxReceiveCount) this.deadLetters.push(decodeRetryMessage(item.body));
-      else this.enqueue(item, this.options.visibilityTimeoutMs);
+      else this.enqueue(item, visibleAgainIn);
     }
     this.notifyIfIdle();
   }

@@ -126,7 +126,8 @@ export class VerifikSandbox {
     });
   }
 
-  private documented(personId: string): SandboxAnswer {
+  /** The documented answer for this person now (and its effect: a 200 forgets the person). */
+  documented(personId: string): SandboxAnswer {
     if (!this.persons.has(personId)) return { status: 404, body: { error: 'Person not found', message: 'PERSON_NOT_FOUND' } };
     this.deletes += 1;
     return this.deletes % 2 === 1

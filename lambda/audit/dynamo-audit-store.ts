@@ -99,6 +99,7 @@ export class DynamoAuditStore implements AuditStore {
       retryAfter: settlement.retryAfter,
       note: settlement.note,
       exhausted: settlement.exhausted,
+      uncertain: settlement.uncertain,
       updatedAt: settlement.updatedAt,
     };
     const set = Object.entries(fields).filter(([, value]) => value !== undefined);
@@ -261,5 +262,6 @@ function toPerson(item: Item): PersonState {
     retryAfter: item.retryAfter as string | undefined,
     note: item.note as string | undefined,
     exhausted: item.exhausted === true ? true : undefined,
+    uncertain: item.uncertain === true ? true : undefined,
   };
 }

@@ -70,17 +70,16 @@ export class ErasureService {
    */
   async submit(input: ErasureInput, budget: Budget, log: LogSink): Promise<ErasureRecord> {
     const request = await this.toStoredRequest(input);
+    // Armed before anything is recorded or called: if this invocation dies anywhere past this point,
+    // the retry worker still finds every person that is not terminal (and ignores an erasure that
+    // was never recorded).
+    await this.deps.retryQueue.schedule(this.firstRetry(input.erasureId));
     const created = await this.deps.store.createRequest(request);
     if (!created.created && created.existing.fingerprint !== request.fingerprint) {
       throw new IdempotencyConflictError(input.erasureId);
     }
     log.info(created.created ? 'erasure recorded' : 'erasure redelivered', { persons: request.personIds.length });
     const stored = created.created ? { request, persons: [] } : await this.load(input.erasureId);
-    if (stored.request.personIds.some((id) => !isTerminal(outcomeOf(stored.persons, id)))) {
-      // Armed before Verifik is called: if this invocation dies anywhere past this point, the
-      // retry worker still finds every person that is not terminal.
-      await this.deps.retryQueue.schedule(this.firstRetry(input.erasureId));
-    }
     return this.eraseOpenPersons(stored.request, stored.persons, budget, log);
   }
 
@@ -98,7 +97,13 @@ export class ErasureService {
     const { store, retryQueue, retryPolicy } = this.deps;
     const stored = await store.getErasure(message.erasureId);
     if (!stored) {
-      log.error('retry for an erasure that is not recorded');
+      // The message is armed before the request is recorded: the recording may still be under way,
+      // or may have failed (then the caller got a 5xx). Look again on the schedule, then let go.
+      const attempt = message.attempt + 1;
+      if (attempt < retryPolicy.maxAttempts) {
+        await retryQueue.schedule({ ...message, attempt, notBefore: this.now().getTime() + retryPolicy.delayBefore(attempt) });
+      }
+      log.warn('retry for an erasure that is not recorded', { attempt: message.attempt, lookAgain: attempt < retryPolicy.maxAttempts });
       return { kind: 'unknown_erasure' };
     }
     let current = message;
@@ -205,7 +210,7 @@ export class ErasureService {
     const settlement = settlementFor(answer, this.now());
     settlement.attempts += claim.person.attempts;
     if (answer.kind === 'not_found' && claim.interrupted) settlement.note = INTERRUPTED_NOTE;
-    else if (answer.kind === 'not_found' && answer.uncertain) settlement.note = UNCERTAIN_NOTE;
+    else if (answer.kind === 'not_found' && (answer.uncertain || claim.person.uncertain)) settlement.note = UNCERTAIN_NOTE;
     try {
       const person = await this.settle(request, personId, owner, settlement);
       log.info('person settled', { personId, outcome: person.outcome, vendorStatus: answer.status, attempts: person.attempts });

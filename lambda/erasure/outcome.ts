@@ -21,6 +21,7 @@ export function settlementFor(answer: VendorAnswer, now: Date): Settlement {
         ...base,
         outcome: 'pending',
         lastError: answer.message,
+        uncertain: answer.uncertain || undefined,
         retryAfter: answer.retryAfterMs === undefined ? undefined : new Date(now.getTime() + answer.retryAfterMs).toISOString(),
       };
   }

@@ -10,7 +10,7 @@ export type VendorAnswer =
   /** Any other 4xx, and 3xx (never followed): final. */
   | { kind: 'rejected'; status: number; attempts: number; message: string }
   /** 408, 429, 5xx, timeouts, dropped connections that outlasted the time budget. */
-  | { kind: 'transient'; status?: number; attempts: number; message: string; retryAfterMs?: number };
+  | { kind: 'transient'; status?: number; attempts: number; message: string; retryAfterMs?: number; uncertain: boolean };
 
 export interface DeleteOptions {
   /** Epoch milliseconds after which no further attempt may start or run. */
@@ -47,6 +47,8 @@ export interface Settlement {
   note?: string;
   /** Failed because the retry schedule ran out: a redrive of the dead-letter queue reopens it. */
   exhausted?: boolean;
+  /** Some attempt got no clear answer, so Verifik may already have deleted the person. */
+  uncertain?: boolean;
   updatedAt: string;
 }
 

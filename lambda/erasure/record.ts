@@ -25,7 +25,7 @@ export function buildRecord(request: StoredRequest, persons: readonly PersonStat
     requestedBy: request.requestedBy,
     reason: request.reason,
     subjectRefHash: request.subjectRefHash,
-    persons: ordered.map((p) => omitUndefined({ ...p })),
+    persons: ordered.map(({ uncertain: _internal, ...p }) => omitUndefined(p)),
   });
 }
 

@@ -51,6 +51,8 @@ export interface PersonState {
   note?: string;
   /** Failed because the retry schedule ran out (a redrive reopens it). */
   exhausted?: boolean;
+  /** Internal: an earlier attempt got no clear answer (kept so a later 404 is recorded with a note). */
+  uncertain?: boolean;
 }
 
 /** What callers and auditors see. */

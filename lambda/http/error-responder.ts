@@ -33,6 +33,12 @@ export function errorResponder(rootLogger: LogSink & { createChild(o: { persiste
         });
         return;
       }
+      if (error?.name === 'TimeoutError') {
+        // middy answers just before Lambda would kill the invocation: what is recorded stands, the rest is retried.
+        logger.error('invocation about to time out');
+        request.response = jsonResponse(503, { error: 'timeout', message: 'The request took too long; retry later.' });
+        return;
+      }
       const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
       const known = typeof statusCode === 'number' ? MIDDY_ERRORS[statusCode] : undefined;
       if (known) {

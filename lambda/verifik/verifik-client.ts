@@ -51,7 +51,7 @@ export class VerifikClient implements VerifikPort {
     if (!PERSON_ID_PATTERN.test(personId)) throw new TypeError('invalid person id');
     const remaining = deadline - Date.now();
     if (remaining < MIN_ATTEMPT_MS) {
-      return { kind: 'transient', attempts: 0, message: 'No time left in this invocation; deferred to the retry path.' };
+      return { kind: 'transient', attempts: 0, message: 'No time left in this invocation; deferred to the retry path.', uncertain: false };
     }
 
     let attempts = 1;
@@ -67,8 +67,7 @@ export class VerifikClient implements VerifikPort {
             ({ error }) => {
               attempts += 1;
               lastFailure = describe(error);
-              // Only a rate limit proves the request was not processed.
-              if (!(isHTTPError(error) && error.response.status === 429)) uncertain = true;
+              if (mayHaveBeenProcessed(error)) uncertain = true;
             },
           ],
         },
@@ -112,7 +111,7 @@ function classifyFailure(
     if (status === 401 || status === 403) return { kind: 'unauthorized', status, attempts, message };
     if (TRANSIENT_STATUSES.includes(status)) {
       const wait = retryAfterMs(error.response.headers.get('retry-after'), Date.now());
-      return { kind: 'transient', status, attempts, message, retryAfterMs: wait };
+      return { kind: 'transient', status, attempts, message, retryAfterMs: wait, uncertain: uncertain || mayHaveBeenProcessed(error) };
     }
     if (status >= 300 && status < 400) {
       return { kind: 'rejected', status, attempts, message: `Verifik answered a redirect (${status}); not followed.` };
@@ -121,7 +120,12 @@ function classifyFailure(
   }
   const what = describe(error);
   const after = lastFailure && lastFailure !== what ? ` (before that: ${lastFailure})` : '';
-  return { kind: 'transient', attempts, message: `${what} after ${attempts} attempt(s)${after}` };
+  return { kind: 'transient', attempts, message: `${what} after ${attempts} attempt(s)${after}`, uncertain: uncertain || mayHaveBeenProcessed(error) };
+}
+
+/** Only 408 and 429 say the request was not processed; a timeout, a dropped connection or a 5xx may hide a deletion. */
+function mayHaveBeenProcessed(error: unknown): boolean {
+  return !(isHTTPError(error) && (error.response.status === 408 || error.response.status === 429));
 }
 
 /** A failure in words fit for the audit trail: no URL, no headers, no token. */

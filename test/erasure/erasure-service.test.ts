@@ -269,8 +269,12 @@ describe('ErasureService.retry (the worker)', () => {
     expect(verifik.calls).toEqual(['p1']);
   });
 
-  it('answers unknown_erasure for a message about nothing recorded', async () => {
-    const { service } = setUp();
+  it('looks again on the schedule for an erasure not (yet) recorded, then lets go', async () => {
+    const { service, retryQueue } = setUp();
     await expect(service.retry(due('nope'), budget(), silentLog)).resolves.toEqual({ kind: 'unknown_erasure' });
+    expect(retryQueue.scheduled).toEqual([{ erasureId: 'nope', attempt: 1, notBefore: expect.any(Number) }]);
+
+    await service.retry(due('nope', SCHEDULE.length - 1), budget(), silentLog);
+    expect(retryQueue.scheduled).toHaveLength(1);
   });
 });

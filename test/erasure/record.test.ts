@@ -46,7 +46,7 @@ describe('settlementFor', () => {
   });
 
   it('turns Retry-After into the earliest next attempt', () => {
-    expect(settlementFor({ kind: 'transient', status: 429, attempts: 1, message: 'm', retryAfterMs: 60_000 }, now).retryAfter).toBe(
+    expect(settlementFor({ kind: 'transient', status: 429, attempts: 1, message: 'm', retryAfterMs: 60_000, uncertain: false }, now).retryAfter).toBe(
       '2026-11-28T10:01:00.000Z',
     );
   });

@@ -1,0 +1,64 @@
+import type { AuditStore } from '../../lambda/erasure/ports';
+
+/**
+ * Wraps an AuditStore so that the invocation using it "dies" at chosen points: the call never
+ * completes, as when a Lambda is killed. Nothing after it in that invocation runs.
+ */
+export class DyingStore implements AuditStore {
+  deaths = { afterRecording: 0, beforeOutcomeRecorded: 0 };
+
+  constructor(
+    private readonly inner: AuditStore,
+    private readonly rates: { afterRecording: number; beforeOutcomeRecorded: number },
+    private readonly random: () => number,
+  ) {}
+
+  async createRequest(...args: Parameters<AuditStore['createRequest']>): ReturnType<AuditStore['createRequest']> {
+    const result = await this.inner.createRequest(...args);
+    if (this.random() < this.rates.afterRecording) {
+      this.deaths.afterRecording += 1;
+      return never();
+    }
+    return result;
+  }
+
+  claimPerson(...args: Parameters<AuditStore['claimPerson']>) {
+    return this.inner.claimPerson(...args);
+  }
+
+  settlePerson(...args: Parameters<AuditStore['settlePerson']>): ReturnType<AuditStore['settlePerson']> {
+    // Verifik has answered; the process dies before the answer reaches the audit trail.
+    if (this.random() < this.rates.beforeOutcomeRecorded) {
+      this.deaths.beforeOutcomeRecorded += 1;
+      return never();
+    }
+    return this.inner.settlePerson(...args);
+  }
+
+  reopenPerson(...args: Parameters<AuditStore['reopenPerson']>) {
+    return this.inner.reopenPerson(...args);
+  }
+  getErasure(...args: Parameters<AuditStore['getErasure']>) {
+    return this.inner.getErasure(...args);
+  }
+  erasuresForPerson(...args: Parameters<AuditStore['erasuresForPerson']>) {
+    return this.inner.erasuresForPerson(...args);
+  }
+  requestsReceivedBetween(...args: Parameters<AuditStore['requestsReceivedBetween']>) {
+    return this.inner.requestsReceivedBetween(...args);
+  }
+}
+
+const never = <T>(): Promise<T> => new Promise<T>(() => {});
+
+/** A small seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

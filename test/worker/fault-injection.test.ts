@@ -1,0 +1,234 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { randomBytes } from 'node:crypto';
+import pMap from 'p-map';
+import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
+import { LocalRetryQueue } from '../../infra/local/local-retry-queue';
+import { newMessageId, signedHeaders } from '../../infra/local/signed-client';
+import { VerifikSandbox, type SandboxAnswer } from '../../infra/local/verifik-sandbox';
+import { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
+import { readConfig } from '../../lambda/config';
+import type { PersonState } from '../../lambda/erasure/types';
+import { createHttpApp } from '../../lambda/http/http-app';
+import { EnvSecrets } from '../../lambda/secrets/secrets';
+import { SERVICE_NAME, buildDependencies } from '../../lambda/wiring';
+import { createRetryWorker } from '../../lambda/worker/retry-worker';
+import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { DyingStore, seededRandom } from '../support/dying-store';
+import { newSecret } from '../support/http-harness';
+
+/**
+ * 1,000 erasure requests while Verifik fails about a third of all calls (5xx, 429 with Retry-After,
+ * answers slower than our timeout, dropped connections), a fifth of the webhooks arrive twice (half
+ * of those concurrently) and invocations die between Verifik's answer and the record update. The
+ * retry schedule is compressed to seconds. Every person must end terminal, with the outcome the
+ * facts allow, and no 401 may ever become an erasure.
+ */
+const REQUESTS = 1_000;
+const SEED = Number(process.env.FAULT_SEED ?? 20261128);
+const INVOCATION_TIMEOUT_MS = 3_000;
+
+type Kind = 'exists' | 'absent' | 'rejected' | 'unauthorized';
+const KIND_SHARES: [Kind, number][] = [
+  ['exists', 0.7],
+  ['absent', 0.2],
+  ['rejected', 0.05],
+  ['unauthorized', 0.05],
+];
+
+let dynamo: TestDynamo;
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(() => dynamo.close());
+
+it('loses no erasure and reports no false one under injected faults', async () => {
+  const random = seededRandom(SEED);
+  const token = `token-${randomBytes(8).toString('hex')}`;
+  const sandbox = await VerifikSandbox.start({ token });
+  const { tableName } = await dynamo.newTable();
+  const secret = newSecret();
+  const env = {
+    VERIFIK_BASE_URL: sandbox.url,
+    VERIFIK_TOKEN: token,
+    WEBHOOK_SECRET: secret,
+    SUBJECT_REF_PEPPER: randomBytes(32).toString('hex'),
+    AUDIT_TABLE_NAME: tableName,
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    VERIFIK_TIMEOUT_MS: '150',
+    VERIFIK_RETRY_LIMIT: '2',
+    VERIFIK_BACKOFF_BASE_MS: '5',
+    VERIFIK_BACKOFF_LIMIT_MS: '40',
+    INLINE_BUDGET_MS: '800',
+    RESERVE_MS: '200',
+    LEASE_MARGIN_MS: '400',
+    RETRY_SCHEDULE: '0.3,0.4,0.6,0.8,1,1.5,2,2.5',
+  };
+
+  // The facts at Verifik, and every answer it gave.
+  const kinds = new Map<string, Kind>();
+  const answers = new Map<string, (number | 'drop')[]>();
+  const faults = { '5xx': 0, '429': 0, slow: 0, dropped: 0 };
+  const note = (personId: string, answer: number | 'drop') => answers.set(personId, [...(answers.get(personId) ?? []), answer]);
+  sandbox.responder = (personId) => {
+    const kind = kinds.get(personId)!;
+    let answer: SandboxAnswer;
+    const r = random();
+    if (r < 0.12) {
+      faults['5xx'] += 1;
+      answer = { status: r < 0.06 ? 503 : 500 };
+    } else if (r < 0.19) {
+      faults['429'] += 1;
+      answer = { status: 429, headers: { 'retry-after': '1' } };
+    } else if (r < 0.26) {
+      // Slower than our timeout, but Verifik does the work all the same.
+      faults.slow += 1;
+      answer = { ...truth(personId, kind), delayMs: 300 };
+    } else if (r < 0.33) {
+      faults.dropped += 1;
+      if (random() < 0.5) truth(personId, kind); // dropped after the work was done
+      answer = { drop: true };
+    } else {
+      answer = truth(personId, kind);
+    }
+    note(personId, 'drop' in answer ? 'drop' : answer.status);
+    return answer;
+  };
+  const truth = (personId: string, kind: Kind): SandboxAnswer => {
+    if (kind === 'rejected') return { status: 400, body: { error: 'Bad request', message: 'INVALID_PERSON' } };
+    if (kind === 'unauthorized') return { status: 401, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } };
+    return sandbox.documented(personId);
+  };
+
+  const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.TEST_LOG_LEVEL as 'ERROR' | undefined) ?? 'SILENT' });
+  const dying = new DyingStore(new DynamoAuditStore(dynamo.client, tableName), { afterRecording: 0.01, beforeOutcomeRecorded: 0.03 }, random);
+  const retryQueue = new LocalRetryQueue({ visibilityTimeoutMs: INVOCATION_TIMEOUT_MS, maxReceiveCount: 50 });
+  const deps = buildDependencies(readConfig(env), new EnvSecrets(env), { store: dying, retryQueue, logger });
+  const http = createHttpApp(deps.http);
+  const worker = createRetryWorker(deps.worker);
+  retryQueue.consumer = (event) => worker(event, lambdaContext(INVOCATION_TIMEOUT_MS));
+
+  // 1,000 requests of 1 to 3 persons.
+  const requests = Array.from({ length: REQUESTS }, () => {
+    const personIds = Array.from({ length: 1 + Math.floor(random() * 3) }, () => {
+      const id = randomBytes(12).toString('hex');
+      const kind = pick(random());
+      kinds.set(id, kind);
+      if (kind === 'exists' || kind === 'unauthorized') sandbox.createPerson(id);
+      return id;
+    });
+    return { erasureId: newMessageId(), body: JSON.stringify({ personIds, reason: 'gdpr-art-17', requestedBy: 'crm' }), personIds };
+  });
+
+  const deliveries = { first: 0, sequentialDuplicates: 0, concurrentDuplicates: 0, died: 0, answers: {} as Record<string, number> };
+  const deliver = async ({ erasureId, body }: (typeof requests)[number]) => {
+    const event = httpEvent({
+      method: 'POST',
+      url: '/erasures',
+      headers: { 'content-type': 'application/json', ...signedHeaders(secret, { id: erasureId, body }) },
+      body,
+    });
+    const result = await Promise.race([http(event, lambdaContext(INVOCATION_TIMEOUT_MS)), sleep(INVOCATION_TIMEOUT_MS).then(() => 'died' as const)]);
+    const status = result === 'died' ? 'died' : String(result.statusCode);
+    if (result === 'died') deliveries.died += 1;
+    deliveries.answers[status] = (deliveries.answers[status] ?? 0) + 1;
+    // 503: middy answered just before the invocation's time ran out (a death inside it).
+    expect(['200', '202', '503', 'died']).toContain(status);
+  };
+
+  const started = Date.now();
+  await pMap(
+    requests,
+    async (request) => {
+      const r = random();
+      deliveries.first += 1;
+      if (r < 0.1) {
+        deliveries.concurrentDuplicates += 1;
+        await Promise.all([deliver(request), deliver(request)]);
+      } else if (r < 0.2) {
+        deliveries.sequentialDuplicates += 1;
+        await deliver(request);
+        await deliver(request);
+      } else {
+        await deliver(request);
+      }
+    },
+    { concurrency: 25 },
+  );
+  const answeredMs = Date.now() - started;
+  await retryQueue.idle();
+  const settledMs = Date.now() - started;
+
+  // Every request recorded, every person terminal, with an outcome the facts allow.
+  const store = new DynamoAuditStore(dynamo.client, tableName);
+  const outcomes: Record<string, number> = {};
+  const problems: string[] = [];
+  let persons = 0;
+  let notes = 0;
+  for (const request of requests) {
+    const stored = await store.getErasure(request.erasureId);
+    if (!stored) {
+      problems.push(`${request.erasureId}: lost`);
+      continue;
+    }
+    for (const personId of request.personIds) {
+      persons += 1;
+      const person = stored.persons.find((p) => p.personId === personId);
+      const outcome = person?.outcome ?? 'never attempted';
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      if (person?.note) notes += 1;
+      const problem = judge(kinds.get(personId)!, person, answers.get(personId) ?? [], sandbox.has(personId));
+      if (problem) problems.push(`${request.erasureId}/${personId} (${kinds.get(personId)}): ${problem}`);
+    }
+  }
+
+  console.log(
+    [
+      `fault injection (seed ${SEED}): ${REQUESTS} requests, ${persons} persons, ${sandbox.calls.length} Verifik calls`,
+      `  faults injected: ${JSON.stringify(faults)} (${pct(Object.values(faults).reduce((a, b) => a + b, 0), sandbox.calls.length)} of calls)`,
+      `  deliveries: ${JSON.stringify(deliveries)}`,
+      `  invocations died: ${JSON.stringify(dying.deaths)}; retry messages sent ${retryQueue.sent}, redelivered ${retryQueue.redeliveries}, dead-lettered ${retryQueue.deadLetters.length}`,
+      `  outcomes: ${JSON.stringify(outcomes)}; with an auditor's note: ${notes}`,
+      `  wrong or lost: ${problems.length}; erased without a 2xx (a 401 among them or not): ${problems.filter((p) => p.includes('without a 2xx')).length}`,
+      `  time: all answered in ${(answeredMs / 1000).toFixed(1)} s, all terminal in ${(settledMs / 1000).toFixed(1)} s`,
+    ].join('\n'),
+  );
+
+  retryQueue.close();
+  await sandbox.close();
+  expect(problems).toEqual([]);
+  expect(Object.values(faults).reduce((a, b) => a + b, 0) / sandbox.calls.length).toBeGreaterThanOrEqual(0.3);
+  expect(dying.deaths.beforeOutcomeRecorded).toBeGreaterThan(0);
+  expect(deliveries.concurrentDuplicates).toBeGreaterThan(0);
+}, 240_000);
+
+/** What may be recorded for a person, given what Verifik holds and answered. */
+function judge(kind: Kind, person: PersonState | undefined, given: (number | 'drop')[], stillAtVerifik: boolean): string | undefined {
+  if (!person) return 'never attempted';
+  const { outcome } = person;
+  const gave = (status: number) => given.includes(status);
+  if (outcome === 'pending') return 'still pending';
+  if (outcome === 'erased' && !given.some((a) => typeof a === 'number' && a >= 200 && a < 300)) return `erased without a 2xx (answers ${given.join(',')}, 401 among them: ${gave(401)})`;
+  switch (kind) {
+    case 'exists':
+      if (stillAtVerifik) return `${outcome} but still at Verifik`;
+      if (outcome === 'already_erased' && !person.note) return 'already_erased for a person we deleted, without a note';
+      return outcome === 'erased' || outcome === 'already_erased' ? undefined : `${outcome} (${person.lastError})`;
+    case 'absent':
+      return outcome === 'already_erased' ? undefined : `${outcome} for an absent person`;
+    case 'rejected':
+      return outcome === 'failed' && person.vendorStatus === 400 ? undefined : `${outcome} for a refused person`;
+    case 'unauthorized':
+      return outcome === 'failed' && person.exhausted && stillAtVerifik ? undefined : `${outcome} for a person behind 401`;
+  }
+}
+
+function pick(r: number): Kind {
+  let acc = 0;
+  for (const [kind, share] of KIND_SHARES) {
+    acc += share;
+    if (r < acc) return kind;
+  }
+  return 'exists';
+}
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(1)}%`;
