@@ -39,6 +39,13 @@ export class InvalidSignatureError extends AppError {
   }
 }
 
+/** A portal route reached without the IAM identity API Gateway attaches: refused, not guessed. */
+export class ForbiddenError extends AppError {
+  constructor() {
+    super(403, 'forbidden', 'This route needs an IAM-signed call through API Gateway.');
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor(message = 'No such erasure.') {
     super(404, 'not_found', message);

@@ -3,7 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoAuditStore } from './audit/dynamo-audit-store';
-import type { Config } from './config';
+import { readConfig, type Config } from './config';
 import { ErasureService } from './erasure/erasure-service';
 import { hashSubjectRef } from './erasure/fingerprint';
 import type { AuditStore, ErasureMetrics, RetryQueue, VerifikPort } from './erasure/ports';
@@ -11,7 +11,7 @@ import { RetryPolicy } from './erasure/retry-policy';
 import { WebhookVerifier } from './http/webhook-signature';
 import type { HttpAppDeps } from './http/http-app';
 import { SqsRetryQueue } from './queue/sqs-retry-queue';
-import type { Secrets } from './secrets/secrets';
+import { secretsFromEnvironment, type Secrets } from './secrets/secrets';
 import { VerifikClient } from './verifik/verifik-client';
 import type { RetryWorkerDeps } from './worker/retry-worker';
 
@@ -39,7 +39,7 @@ export function buildDependencies(config: Config, secrets: Secrets, overrides: O
     overrides.verifik ??
     new VerifikClient({
       baseUrl: config.VERIFIK_BASE_URL,
-      token: () => secrets.verifikToken(),
+      token: (options) => secrets.verifikToken(options),
       timeoutMs: config.VERIFIK_TIMEOUT_MS,
       retryLimit: config.VERIFIK_RETRY_LIMIT,
       backoffBaseMs: config.VERIFIK_BACKOFF_BASE_MS,
@@ -82,3 +82,6 @@ const countIn = (metrics: Metrics): ErasureMetrics => ({
     if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
   },
 });
+
+/** What the Lambda entries use: configuration and secrets from their environment, read at cold start. */
+export const dependenciesFromEnvironment = () => buildDependencies(readConfig(), secretsFromEnvironment(process.env));

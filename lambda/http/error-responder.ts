@@ -4,7 +4,6 @@ import { ERASURE_ID_PATTERN } from './erasure-body';
 import type { HttpMiddleware } from './http-types';
 import { jsonResponse } from './http-types';
 
-
 /** Errors raised by middy's own middlewares (http-errors style), mapped onto design.md's codes. */
 const MIDDY_ERRORS: Record<number, { status: number; code: string; message: string }> = {
   400: { status: 400, code: 'invalid_request', message: 'The request is malformed.' },
@@ -13,51 +12,62 @@ const MIDDY_ERRORS: Record<number, { status: number; code: string; message: stri
   422: { status: 400, code: 'invalid_request', message: 'The body is not valid JSON.' },
 };
 
+export interface ErrorAnswer {
+  statusCode: number;
+  body: { error: string; message: string; details?: readonly unknown[] };
+}
+
 /**
- * The one place where an error becomes a response: design.md's JSON errors, internals never exposed.
- * 4xx are logged as warnings without their cause; 5xx as errors with the cause's name only.
+ * The one place where an error becomes an answer: design.md's JSON errors, internals never exposed.
+ * 4xx are logged as warnings, 5xx as errors, each with the cause's name only.
  */
-export function errorResponder(rootLogger: LogSink & { createChild(o: { persistentKeys: Record<string, string> }): LogSink }): HttpMiddleware {
+export function errorAnswer(error: unknown, logger: LogSink): ErrorAnswer {
+  if (error instanceof AppError) {
+    const log = error.statusCode >= 500 ? logger.error.bind(logger) : logger.warn.bind(logger);
+    log('request rejected', { status: error.statusCode, error: error.code, cause: causeName(error.cause) });
+    return {
+      statusCode: error.statusCode,
+      body: {
+        error: error.code,
+        message: error.expose ? error.message : 'The service could not complete the request; retry later.',
+        ...(error.expose && error.details ? { details: error.details } : {}),
+      },
+    };
+  }
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    // middy answers just before Lambda would kill the invocation: what is recorded stands, the rest is retried.
+    logger.error('invocation about to time out');
+    return { statusCode: 503, body: { error: 'timeout', message: 'The request took too long; retry later.' } };
+  }
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  const known = typeof statusCode === 'number' ? MIDDY_ERRORS[statusCode] : undefined;
+  if (known) {
+    logger.warn('request rejected', { status: known.status, error: known.code });
+    return { statusCode: known.status, body: { error: known.code, message: known.message } };
+  }
+  logger.error('unexpected failure', { error: causeName(error) });
+  return { statusCode: 500, body: { error: 'internal_error', message: 'The service failed; retry later.' } };
+}
+
+type RootLogger = LogSink & { createChild(o: { persistentKeys: Record<string, string> }): LogSink };
+
+/** The HTTP face of errorAnswer. */
+export function errorResponder(rootLogger: RootLogger): HttpMiddleware {
   return {
     name: 'errorResponder',
     onError: (request) => {
-      const error = request.error;
-      const logger = loggerFor(rootLogger, request.event);
-      if (error instanceof AppError) {
-        const log = error.statusCode >= 500 ? logger.error.bind(logger) : logger.warn.bind(logger);
-        log('request rejected', { status: error.statusCode, error: error.code, cause: causeName(error.cause) });
-        request.response = jsonResponse(error.statusCode, {
-          error: error.code,
-          message: error.expose ? error.message : 'The service could not complete the request; retry later.',
-          ...(error.expose && error.details ? { details: error.details } : {}),
-        });
-        return;
-      }
-      if (error?.name === 'TimeoutError') {
-        // middy answers just before Lambda would kill the invocation: what is recorded stands, the rest is retried.
-        logger.error('invocation about to time out');
-        request.response = jsonResponse(503, { error: 'timeout', message: 'The request took too long; retry later.' });
-        return;
-      }
-      const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
-      const known = typeof statusCode === 'number' ? MIDDY_ERRORS[statusCode] : undefined;
-      if (known) {
-        logger.warn('request rejected', { status: known.status, error: known.code });
-        request.response = jsonResponse(known.status, { error: known.code, message: known.message });
-        return;
-      }
-      logger.error('unexpected failure', { error: causeName(error) });
-      request.response = jsonResponse(500, { error: 'internal_error', message: 'The service failed; retry later.' });
+      const { statusCode, body } = errorAnswer(request.error, loggerFor(rootLogger, request.event));
+      request.response = jsonResponse(statusCode, body);
     },
   };
 }
 
 /** Rejections carry the erasure id the caller named, when it is well-formed (it may be unverified). */
 function loggerFor(
-  root: LogSink & { createChild(o: { persistentKeys: Record<string, string> }): LogSink },
+  root: RootLogger,
   event: { headers?: Record<string, string | undefined>; pathParameters?: Record<string, string | undefined> },
 ): LogSink {
-  const named = event.headers?.['webhook-id'] ?? event.pathParameters?.erasureId;
+  const named = event.headers?.['webhook-id'] ?? event.headers?.['idempotency-key'] ?? event.pathParameters?.erasureId;
   return named && ERASURE_ID_PATTERN.test(named) ? root.createChild({ persistentKeys: { erasureId: named } }) : root;
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import { publishMetrics } from '../metrics-middleware';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
@@ -10,7 +11,8 @@ import type { ErasureService } from '../erasure/erasure-service';
 import type { ErasureRecord } from '../erasure/types';
 import { NotFoundError } from '../errors';
 import { bodyGuard } from './body-guard';
-import { parseErasureBody, parseErasureId } from './erasure-body';
+import { parseErasureBody, parseErasureId, type ErasureBody } from './erasure-body';
+import { iamPrincipal, requireIamCaller } from './iam-caller';
 import { errorResponder } from './error-responder';
 import type { HttpEvent, HttpResult } from './http-types';
 import { jsonResponse } from './http-types';
@@ -30,7 +32,10 @@ export interface HttpAppDeps {
 }
 
 /** The deadline for Verifik calls in this invocation. */
-export const deadlineFor = (context: Pick<Context, 'getRemainingTimeInMillis'>, { inlineBudgetMs, reserveMs }: HttpAppDeps) =>
+export const deadlineFor = (
+  context: Pick<Context, 'getRemainingTimeInMillis'>,
+  { inlineBudgetMs, reserveMs }: Pick<HttpAppDeps, 'inlineBudgetMs' | 'reserveMs'>,
+) =>
   Date.now() + Math.max(0, Math.min(inlineBudgetMs, context.getRemainingTimeInMillis() - reserveMs));
 
 /** 200 when every person is terminal, else 202 with where to look. */
@@ -40,43 +45,66 @@ export function recordResponse(record: ErasureRecord): HttpResult {
 }
 
 /**
- * The webhook API (API Gateway HTTP API, payload v2): `POST /erasures` and `GET /erasures/{erasureId}`,
- * both signed with Standard Webhooks.
+ * The HTTP API (API Gateway, payload v2). Webhook routes `POST /erasures` and
+ * `GET /erasures/{erasureId}` are signed with Standard Webhooks; portal routes `POST /portal/erasures`
+ * and `GET /portal/erasures/{erasureId}` are IAM-authorized by API Gateway, the caller's principal
+ * recorded as `requestedBy` and the `Idempotency-Key` header giving the erasure id.
  */
 export function createHttpApp(deps: HttpAppDeps) {
   const { service, verifier, logger } = deps;
+  const route = () => middy<HttpEvent, HttpResult, Error, Context>();
 
-  const postErasure = middy<HttpEvent, HttpResult, Error, Context>()
+  const submit = async (erasureId: string, body: ErasureBody, context: Context) => {
+    const log = logger.createChild({ persistentKeys: { erasureId } });
+    const record = await service.submit({ erasureId, ...body }, { deadline: deadlineFor(context, deps) }, log);
+    log.info('erasure answered', { status: record.status });
+    return recordResponse(record);
+  };
+  const read = async (event: HttpEvent) => {
+    const record = await service.get(parseErasureId(event.pathParameters?.erasureId, 'the erasure id'));
+    if (!record) throw new NotFoundError();
+    return jsonResponse(200, record);
+  };
+
+  const webhookPost = route()
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
     .use(signatureCheck(verifier, { signedBody: true }))
     .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
-    .handler(async (event, context) => {
-      const erasureId = parseErasureId(event.headers['webhook-id'], 'webhook-id');
-      const body = parseErasureBody(event.body as unknown);
-      const log = logger.createChild({ persistentKeys: { erasureId } });
-      const record = await service.submit({ erasureId, ...body }, { deadline: deadlineFor(context, deps) }, log);
-      log.info('erasure answered', { status: record.status });
-      return recordResponse(record);
-    });
+    .handler((event, context) =>
+      submit(parseErasureId(event.headers['webhook-id'], 'webhook-id'), parseErasureBody(event.body as unknown), context),
+    );
 
-  const getErasure = middy<HttpEvent, HttpResult, Error, Context>()
+  const webhookGet = route()
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
     .use(signatureCheck(verifier, { signedBody: false }))
-    .handler(async (event) => {
-      const erasureId = parseErasureId(event.pathParameters?.erasureId, 'the erasure id');
-      const record = await service.get(erasureId);
-      if (!record) throw new NotFoundError();
-      return jsonResponse(200, record);
+    .handler(read);
+
+  const portalPost = route()
+    .use(requireIamCaller())
+    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
+    .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
+    .handler((event, context) => {
+      const key = event.headers['idempotency-key'];
+      const erasureId = key === undefined ? newErasureId() : parseErasureId(key, 'Idempotency-Key');
+      // The principal is who asked: a portal cannot name someone else as requestedBy.
+      return submit(erasureId, { ...parseErasureBody(event.body as unknown), requestedBy: iamPrincipal(event) }, context);
     });
 
-  return middy<HttpEvent, HttpResult, Error, Context>()
+  const portalGet = route().use(requireIamCaller()).use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false })).handler(read);
+
+  return route()
     .use(publishMetrics(deps.metrics))
     .use(httpHeaderNormalizer())
     .use(errorResponder(logger))
     .handler(
       httpRouterHandler<HttpEvent, HttpResult>([
-        { method: 'POST', path: '/erasures', handler: postErasure },
-        { method: 'GET', path: '/erasures/{erasureId}', handler: getErasure },
+        { method: 'POST', path: '/erasures', handler: webhookPost },
+        { method: 'GET', path: '/erasures/{erasureId}', handler: webhookGet },
+        { method: 'POST', path: '/portal/erasures', handler: portalPost },
+        { method: 'GET', path: '/portal/erasures/{erasureId}', handler: portalGet },
       ]),
     );
 }
+
+/** An erasure id for a caller that gave none. */
+export const newErasureId = () => `erasure_${randomUUID()}`;

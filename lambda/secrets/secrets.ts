@@ -1,9 +1,23 @@
-/** The three secrets of the service. Never logged, never in an error, never in the audit trail. */
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { AppError } from '../errors';
+
+/**
+ * The three secrets of the service, read when first needed and cached. Never logged, never in an
+ * error, never in the audit trail.
+ */
 export interface Secrets {
-  verifikToken(): Promise<string>;
+  /** `refresh` bypasses the cache: used once after Verifik answers 401, to pick up a rotated token. */
+  verifikToken(options?: { refresh?: boolean }): Promise<string>;
   /** Every active webhook secret (`whsec_…`), for rotation. */
   webhookSecrets(): Promise<readonly string[]>;
   pepper(): Promise<string>;
+}
+
+/** A secret could not be read; the caller should retry. Says which, never its value. */
+export class SecretUnavailableError extends AppError {
+  constructor(name: string, cause?: unknown) {
+    super(503, 'service_unavailable', `The service is not configured or its secrets cannot be read (${name}); retry later.`, { cause });
+  }
 }
 
 const WHSEC = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
@@ -17,25 +31,70 @@ export function parseWebhookSecrets(value: string, source: string): readonly str
   return Object.freeze(secrets);
 }
 
-/** Secrets from the environment: the local stack and tests. */
-export class EnvSecrets implements Secrets {
-  private readonly values: { token: string; webhook: readonly string[]; pepper: string };
+type Reader = (options?: { refresh?: boolean }) => Promise<string>;
 
-  constructor(env: NodeJS.ProcessEnv = process.env) {
-    const token = env.VERIFIK_TOKEN;
-    const pepper = env.SUBJECT_REF_PEPPER;
-    if (!token) throw new Error('VERIFIK_TOKEN is not set');
-    if (!pepper || pepper.length < 16) throw new Error('SUBJECT_REF_PEPPER must be at least 16 characters');
-    this.values = { token, webhook: parseWebhookSecrets(env.WEBHOOK_SECRET ?? '', 'WEBHOOK_SECRET'), pepper };
+/**
+ * Where each secret comes from: AWS Secrets Manager when `<NAME>_SECRET_ARN` is set (the cloud),
+ * otherwise the plain environment variable (the local stack and tests).
+ */
+export function secretsFromEnvironment(
+  env: NodeJS.ProcessEnv,
+  { provider, maxAgeSeconds = 300 }: { provider?: SecretsProvider; maxAgeSeconds?: number } = {},
+): Secrets {
+  let secretsManager = provider;
+  const reader = (plain: string, arnVariable: string): Reader => {
+    const arn = env[arnVariable];
+    if (arn) {
+      return async (options) => {
+        secretsManager ??= new SecretsProvider();
+        let value: unknown;
+        try {
+          value = await secretsManager.get(arn, { maxAge: maxAgeSeconds, forceFetch: options?.refresh === true });
+        } catch (error) {
+          throw new SecretUnavailableError(plain, error);
+        }
+        if (typeof value !== 'string' || value.length === 0) throw new SecretUnavailableError(plain);
+        return value;
+      };
+    }
+    return async () => {
+      const value = env[plain];
+      if (!value) throw new SecretUnavailableError(plain);
+      return value;
+    };
+  };
+  return new CheckedSecrets({
+    token: reader('VERIFIK_TOKEN', 'VERIFIK_TOKEN_SECRET_ARN'),
+    webhook: reader('WEBHOOK_SECRET', 'WEBHOOK_SECRET_ARN'),
+    pepper: reader('SUBJECT_REF_PEPPER', 'SUBJECT_REF_PEPPER_SECRET_ARN'),
+  });
+}
+
+/** Checks each secret's shape once per value read; a malformed one is a configuration error (503). */
+class CheckedSecrets implements Secrets {
+  private parsedWebhook: { raw: string; secrets: readonly string[] } | undefined;
+
+  constructor(private readonly read: { token: Reader; webhook: Reader; pepper: Reader }) {}
+
+  verifikToken(options?: { refresh?: boolean }): Promise<string> {
+    return this.read.token(options);
   }
 
-  async verifikToken() {
-    return this.values.token;
+  async webhookSecrets(): Promise<readonly string[]> {
+    const raw = await this.read.webhook();
+    if (this.parsedWebhook?.raw !== raw) {
+      try {
+        this.parsedWebhook = { raw, secrets: parseWebhookSecrets(raw, 'WEBHOOK_SECRET') };
+      } catch (error) {
+        throw new SecretUnavailableError('WEBHOOK_SECRET', error);
+      }
+    }
+    return this.parsedWebhook.secrets;
   }
-  async webhookSecrets() {
-    return this.values.webhook;
-  }
-  async pepper() {
-    return this.values.pepper;
+
+  async pepper(): Promise<string> {
+    const pepper = await this.read.pepper();
+    if (pepper.length < 16) throw new SecretUnavailableError('SUBJECT_REF_PEPPER');
+    return pepper;
   }
 }

@@ -5,8 +5,8 @@ import { retryAfterMs } from './retry-after';
 
 export interface VerifikClientOptions {
   baseUrl: string;
-  /** Read before each call: the token may be rotated without a redeploy. */
-  token: () => Promise<string>;
+  /** Read before each call (cached by its source); `refresh` re-reads it, once, after a 401. */
+  token: (options?: { refresh?: boolean }) => Promise<string>;
   /** Per-attempt timeout. */
   timeoutMs: number;
   /** At most this many retries inside one call's time budget. */
@@ -37,18 +37,25 @@ export class VerifikClient implements VerifikPort {
       redirect: 'manual',
       fetch: options.fetch,
       headers: { accept: 'application/json' },
-      hooks: {
-        beforeRequest: [
-          async ({ request }) => {
-            request.headers.set('authorization', `Bearer ${await options.token()}`);
-          },
-        ],
-      },
     });
   }
 
-  async deletePerson(personId: string, { deadline }: DeleteOptions): Promise<VendorAnswer> {
+  /**
+   * One DELETE with its retries. A 401 is tried once more if re-reading the token gives a new one
+   * (rotated since it was cached), so a rotation needs no redeploy.
+   */
+  async deletePerson(personId: string, options: DeleteOptions): Promise<VendorAnswer> {
     if (!PERSON_ID_PATTERN.test(personId)) throw new TypeError('invalid person id');
+    const token = await this.options.token();
+    const answer = await this.attempt(personId, token, options);
+    if (answer.kind !== 'unauthorized' || answer.status !== 401) return answer;
+    const fresh = await this.options.token({ refresh: true });
+    if (fresh === token) return answer;
+    const again = await this.attempt(personId, fresh, options);
+    return { ...again, attempts: again.attempts + answer.attempts };
+  }
+
+  private async attempt(personId: string, token: string, { deadline }: DeleteOptions): Promise<VendorAnswer> {
     const remaining = deadline - Date.now();
     if (remaining < MIN_ATTEMPT_MS) {
       return { kind: 'transient', attempts: 0, message: 'No time left in this invocation; deferred to the retry path.', uncertain: false };
@@ -59,6 +66,7 @@ export class VerifikClient implements VerifikPort {
     let uncertain = false;
     try {
       const response = await this.http.delete(`v2/face-recognition/persons/${encodeURIComponent(personId)}`, {
+        headers: { authorization: `Bearer ${token}` },
         timeout: Math.min(this.options.timeoutMs, remaining),
         totalTimeout: remaining,
         retry: this.retryOptions(deadline),
