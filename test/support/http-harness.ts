@@ -3,14 +3,23 @@ import { randomBytes } from 'node:crypto';
 import type { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
 import { readConfig } from '../../lambda/config';
 import { createHttpApp } from '../../lambda/http/http-app';
-import { EnvSecrets } from '../../lambda/secrets/secrets';
+import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
 import { SERVICE_NAME, buildDependencies } from '../../lambda/wiring';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { newMessageId, signedHeaders } from '../../infra/local/signed-client';
 import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
 import { LocalRetryQueue } from '../../infra/local/local-retry-queue';
 import { createRetryWorker } from '../../lambda/worker/retry-worker';
+import { createInvokeHandler, type InvokeResult } from '../../lambda/invoke/invoke-handler';
 import { startTestDynamo, type TestDynamo } from './dynamo';
+
+export const PORTAL_PRINCIPAL = 'arn:aws:sts::123456789012:assumed-role/privacy-portal/session';
+
+const answerOf = (result: { statusCode?: number; headers?: Record<string, unknown>; body?: string }): Answer => ({
+  status: result.statusCode ?? 0,
+  headers: (result.headers ?? {}) as Record<string, string>,
+  body: result.body ? JSON.parse(result.body) : undefined,
+});
 
 export const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -44,6 +53,10 @@ export interface Harness {
   post(body: unknown, options?: SendOptions): Promise<Answer>;
   get(erasureId: string, options?: SendOptions): Promise<Answer>;
   send(method: string, path: string, rawBody: string, options?: SendOptions): Promise<Answer>;
+  /** A call on a portal route as API Gateway passes it after IAM authorization (`principal` null: none). */
+  portal(method: string, path: string, body: unknown, options?: { principal?: string | null; headers?: Record<string, string> }): Promise<Answer>;
+  /** A direct Lambda invocation of the invoke handler. */
+  invoke(event: unknown): Promise<InvokeResult>;
   close(): Promise<void>;
 }
 
@@ -73,9 +86,10 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
   };
   const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.TEST_LOG_LEVEL as 'INFO' | undefined) ?? 'SILENT' });
   const retryQueue = new LocalRetryQueue({ visibilityTimeoutMs: 200 });
-  const deps = buildDependencies(readConfig(fullEnv), new EnvSecrets(fullEnv), { dynamodb: dynamo.client, retryQueue, logger });
+  const deps = buildDependencies(readConfig(fullEnv), secretsFromEnvironment(fullEnv), { dynamodb: dynamo.client, retryQueue, logger });
   const handler = createHttpApp(deps.http);
   const worker = createRetryWorker(deps.worker);
+  const invokeHandler = createInvokeHandler(deps.http);
   retryQueue.consumer = (event) => worker(event, lambdaContext(10_000));
 
   const send: Harness['send'] = async (method, path, rawBody, options = {}) => {
@@ -88,12 +102,22 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
       headers: { ...(method === 'POST' ? { 'content-type': 'application/json' } : {}), ...signature, ...options.headers },
       body: rawBody,
     });
-    const result = await handler(event, lambdaContext(options.remainingMs ?? 29_000));
-    return {
-      status: result.statusCode ?? 0,
-      headers: (result.headers ?? {}) as Record<string, string>,
-      body: result.body ? JSON.parse(result.body) : undefined,
-    };
+    return answerOf(await handler(event, lambdaContext(options.remainingMs ?? 29_000)));
+  };
+
+  const portal: Harness['portal'] = async (method, path, body, { principal = PORTAL_PRINCIPAL, headers = {} } = {}) => {
+    const event = httpEvent({
+      method,
+      url: path,
+      headers: { ...(method === 'POST' ? { 'content-type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    if (principal !== null) {
+      Object.assign(event.requestContext, {
+        authorizer: { iam: { accessKey: 'AKIA', accountId: '123456789012', callerId: 'AIDA', userArn: principal, userId: 'AIDA' } },
+      });
+    }
+    return answerOf(await handler(event, lambdaContext(29_000)));
   };
 
   return {
@@ -104,6 +128,8 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     secrets,
     env: fullEnv,
     send,
+    portal,
+    invoke: (event) => invokeHandler(event, lambdaContext(29_000)),
     post: (body, options) => send('POST', '/erasures', options?.rawBody ?? JSON.stringify(body), options),
     get: (erasureId, options) => send('GET', `/erasures/${encodeURIComponent(erasureId)}`, '', options),
     close: async () => {
