@@ -63,6 +63,11 @@ export class VerifikSandbox {
     return sandbox;
   }
 
+  /** The bearer token the sandbox accepts. */
+  get token(): string {
+    return this.options.token;
+  }
+
   /** A new person with a MongoDB-style id, as Verifik creates them. */
   createPerson(id = randomBytes(12).toString('hex')): string {
     this.persons.add(id);
