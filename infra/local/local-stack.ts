@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { readConfig } from '../../lambda/config';
 import { createHttpApp } from '../../lambda/http/http-app';
-import { EnvSecrets } from '../../lambda/secrets/secrets';
+import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
 import { buildDependencies } from '../../lambda/wiring';
 import { createRetryWorker } from '../../lambda/worker/retry-worker';
 import { lambdaContext, serveHandler } from './api-gateway';
@@ -76,7 +76,7 @@ export async function startLocalStack(
     const tableCreated = (await ensureAuditTable(dynamodb, config.AUDIT_TABLE_NAME)) === 'created';
     const retryQueue = new LocalRetryQueue();
     closers.push(async () => retryQueue.close());
-    const deps = buildDependencies(config, new EnvSecrets(env), { dynamodb, retryQueue, logger: options.logger });
+    const deps = buildDependencies(config, secretsFromEnvironment(env), { dynamodb, retryQueue, logger: options.logger });
     const worker = createRetryWorker(deps.worker);
     retryQueue.consumer = (event) => worker(event, lambdaContext(WORKER_TIMEOUT_MS, 'verifik-erasure-worker-local'));
 

@@ -9,7 +9,7 @@ import { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
 import { readConfig } from '../../lambda/config';
 import type { PersonState } from '../../lambda/erasure/types';
 import { createHttpApp } from '../../lambda/http/http-app';
-import { EnvSecrets } from '../../lambda/secrets/secrets';
+import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
 import { SERVICE_NAME, buildDependencies } from '../../lambda/wiring';
 import { createRetryWorker } from '../../lambda/worker/retry-worker';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
@@ -102,7 +102,7 @@ it('loses no erasure and reports no false one under injected faults', async () =
   const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.TEST_LOG_LEVEL as 'ERROR' | undefined) ?? 'SILENT' });
   const dying = new DyingStore(new DynamoAuditStore(dynamo.client, tableName), { afterRecording: 0.01, beforeOutcomeRecorded: 0.03 }, random);
   const retryQueue = new LocalRetryQueue({ visibilityTimeoutMs: INVOCATION_TIMEOUT_MS, maxReceiveCount: 50 });
-  const deps = buildDependencies(readConfig(env), new EnvSecrets(env), { store: dying, retryQueue, logger });
+  const deps = buildDependencies(readConfig(env), secretsFromEnvironment(env), { store: dying, retryQueue, logger });
   const http = createHttpApp(deps.http);
   const worker = createRetryWorker(deps.worker);
   retryQueue.consumer = (event) => worker(event, lambdaContext(INVOCATION_TIMEOUT_MS));
