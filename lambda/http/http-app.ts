@@ -39,9 +39,9 @@ export const deadlineFor = (
   Date.now() + Math.max(0, Math.min(inlineBudgetMs, context.getRemainingTimeInMillis() - reserveMs));
 
 /** 200 when every person is terminal, else 202 with where to look. */
-export function recordResponse(record: ErasureRecord): HttpResult {
+export function recordResponse(record: ErasureRecord, basePath = '/erasures'): HttpResult {
   if (record.status !== 'pending') return jsonResponse(200, record);
-  return jsonResponse(202, record, { location: `/erasures/${encodeURIComponent(record.erasureId)}` });
+  return jsonResponse(202, record, { location: `${basePath}/${encodeURIComponent(record.erasureId)}` });
 }
 
 /**
@@ -54,11 +54,11 @@ export function createHttpApp(deps: HttpAppDeps) {
   const { service, verifier, logger } = deps;
   const route = () => middy<HttpEvent, HttpResult, Error, Context>();
 
-  const submit = async (erasureId: string, body: ErasureBody, context: Context) => {
+  const submit = async (erasureId: string, body: ErasureBody, context: Context, basePath?: string) => {
     const log = logger.createChild({ persistentKeys: { erasureId } });
     const record = await service.submit({ erasureId, ...body }, { deadline: deadlineFor(context, deps) }, log);
     log.info('erasure answered', { status: record.status });
-    return recordResponse(record);
+    return recordResponse(record, basePath);
   };
   const read = async (event: HttpEvent) => {
     const record = await service.get(parseErasureId(event.pathParameters?.erasureId, 'the erasure id'));
@@ -87,7 +87,7 @@ export function createHttpApp(deps: HttpAppDeps) {
       const key = event.headers['idempotency-key'];
       const erasureId = key === undefined ? newErasureId() : parseErasureId(key, 'Idempotency-Key');
       // The principal is who asked: a portal cannot name someone else as requestedBy.
-      return submit(erasureId, { ...parseErasureBody(event.body as unknown), requestedBy: iamPrincipal(event) }, context);
+      return submit(erasureId, { ...parseErasureBody(event.body as unknown), requestedBy: iamPrincipal(event) }, context, '/portal/erasures');
     });
 
   const portalGet = route().use(requireIamCaller()).use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false })).handler(read);

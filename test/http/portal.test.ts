@@ -28,6 +28,12 @@ describe('portal routes (IAM-authorized by API Gateway)', () => {
     expect(b.body.erasureId).not.toBe(a.body.erasureId);
   });
 
+  it('answers 202 with a portal Location while persons are pending', async () => {
+    t.api.sandbox.script('locked', { status: 403 });
+    const answer = await t.api.portal('POST', '/portal/erasures', { personIds: ['locked'] }, { headers: { 'idempotency-key': 'key-202' } });
+    expect(answer).toMatchObject({ status: 202, headers: { location: '/portal/erasures/key-202' } });
+  });
+
   it('reads a record with GET /portal/erasures/{id}', async () => {
     const posted = await t.api.portal('POST', '/portal/erasures', { personIds: ['p1'] }, { headers: { 'idempotency-key': 'key-get' } });
     const read = await t.api.portal('GET', '/portal/erasures/key-get', undefined);
