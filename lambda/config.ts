@@ -8,7 +8,12 @@ const environment = z.object({
   AUDIT_TABLE_NAME: z.string().min(3).max(255),
   DYNAMODB_ENDPOINT: z.url().optional(),
   /** Default six years (GDPR accountability evidence is commonly kept for the limitation period). */
-  RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(6 * 365 + 2),
+  RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(36_500)
+    .default(6 * 365 + 2),
   VERIFIK_TIMEOUT_MS: milliseconds(5_000),
   VERIFIK_RETRY_LIMIT: z.coerce.number().int().min(0).max(10).default(4),
   VERIFIK_BACKOFF_BASE_MS: milliseconds(200),

@@ -28,7 +28,8 @@ const serious = (counts.high ?? 0) + (counts.critical ?? 0);
 console.log(`npm audit --omit=dev: ${JSON.stringify(counts)}`);
 if (serious > 0) {
   for (const [name, advisory] of Object.entries(report.vulnerabilities ?? {})) {
-    if (advisory.severity === 'high' || advisory.severity === 'critical') console.error(`  ${advisory.severity}: ${name} (${advisory.range})`);
+    if (advisory.severity === 'high' || advisory.severity === 'critical')
+      console.error(`  ${advisory.severity}: ${name} (${advisory.range})`);
   }
   process.exit(1);
 }

@@ -1,4 +1,9 @@
-import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import { AUDIT_TABLE_SCHEMA } from '../../lambda/audit/table-definition';
 
 /** Creates the audit table (on-demand, both indexes) unless it exists, and waits until it is active. */

@@ -76,10 +76,13 @@ export class LocalRetryQueue implements RetryQueue {
 
   private enqueue(item: Queued, delayMs: number): void {
     if (this.closed) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void this.deliver(item);
-    }, Math.max(0, Math.min(delayMs, MAX_SQS_DELAY_S * 1000)));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        void this.deliver(item);
+      },
+      Math.max(0, Math.min(delayMs, MAX_SQS_DELAY_S * 1000)),
+    );
     this.timers.add(timer);
   }
 
@@ -97,7 +100,8 @@ export class LocalRetryQueue implements RetryQueue {
     try {
       const response = await Promise.race([this.consumer({ Records: [toRecord(item)] }), expired]);
       if (response === 'expired') visibleAgainIn = 0;
-      else if ((response?.batchItemFailures ?? []).some((f) => f.itemIdentifier === item.id)) visibleAgainIn = this.options.visibilityTimeoutMs;
+      else if ((response?.batchItemFailures ?? []).some((f) => f.itemIdentifier === item.id))
+        visibleAgainIn = this.options.visibilityTimeoutMs;
     } catch {
       visibleAgainIn = this.options.visibilityTimeoutMs;
     } finally {

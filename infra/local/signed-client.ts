@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 
 /** Standard Webhooks headers for one message, signed with the given `whsec_` secret. */
-export function signedHeaders(secret: string, { id, body, timestamp = new Date() }: { id: string; body: string; timestamp?: Date }) {
+export function signedHeaders(
+  secret: string,
+  { id, body, timestamp = new Date() }: { id: string; body: string; timestamp?: Date },
+) {
   const signature = new Webhook(secret).sign(id, timestamp, body);
   return {
     'webhook-id': id,

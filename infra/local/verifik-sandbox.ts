@@ -107,7 +107,8 @@ export class VerifikSandbox {
     this.calls.push(call);
     req.resume();
 
-    if (req.method !== 'DELETE' || !call.personId) return send(res, { status: 404, body: { error: 'Not found', message: 'NOT_FOUND' } });
+    if (req.method !== 'DELETE' || !call.personId)
+      return send(res, { status: 404, body: { error: 'Not found', message: 'NOT_FOUND' } });
     if (url.searchParams.has('collection')) {
       return send(res, { status: 400, body: { error: 'collection must not be sent for an erasure', message: 'BAD_REQUEST' } });
     }
@@ -115,7 +116,8 @@ export class VerifikSandbox {
     if (auth !== `Bearer ${this.options.token}` && auth !== `jwt ${this.options.token}`) {
       return send(res, { status: 401, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } });
     }
-    const answer = this.scripts.get(call.personId)?.shift() ?? this.responder?.(call.personId, call) ?? this.documented(call.personId);
+    const answer =
+      this.scripts.get(call.personId)?.shift() ?? this.responder?.(call.personId, call) ?? this.documented(call.personId);
     if ('status' in answer && answer.status >= 200 && answer.status < 300) this.persons.delete(call.personId);
     if (answer.delayMs) await this.sleep(answer.delayMs);
     send(res, answer);

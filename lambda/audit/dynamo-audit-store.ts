@@ -1,5 +1,13 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  paginateQuery,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
 import type { AuditStore, Claim, ClaimResult, PersonErasureRef, Settlement } from '../erasure/ports';
 import type { PersonState, StoredRequest } from '../erasure/types';
 import { StorageUnavailableError } from '../errors';
@@ -24,7 +32,10 @@ type Item = Record<string, unknown>;
 export class DynamoAuditStore implements AuditStore {
   private readonly doc: DynamoDBDocumentClient;
 
-  constructor(client: DynamoDBClient, private readonly tableName: string) {
+  constructor(
+    client: DynamoDBClient,
+    private readonly tableName: string,
+  ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
@@ -37,7 +48,9 @@ export class DynamoAuditStore implements AuditStore {
       ...request,
     };
     try {
-      await this.call(() => this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })));
+      await this.call(() =>
+        this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' })),
+      );
       return { created: true } as const;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -52,32 +65,33 @@ export class DynamoAuditStore implements AuditStore {
     try {
       const { Attributes } = await this.call(() =>
         this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: key,
-          ConditionExpression:
-            'attribute_not_exists(pk) OR (outcome = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now))',
-          UpdateExpression:
-            'SET outcome = if_not_exists(outcome, :pending), attempts = if_not_exists(attempts, :zero), ' +
-            'erasureId = :erasureId, personId = :personId, receivedAt = :receivedAt, expiresAt = :expiresAt, ' +
-            'gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, leaseOwner = :owner, leaseUntil = :until, updatedAt = :at',
-          ExpressionAttributeValues: {
-            ':pending': 'pending',
-            ':zero': 0,
-            ':now': claim.now,
-            ':erasureId': erasureId,
-            ':personId': personId,
-            ':receivedAt': claim.receivedAt,
-            ':expiresAt': claim.expiresAt,
-            ':gsi2pk': personPartition(personId),
-            ':gsi2sk': timeSortKey(claim.receivedAt, erasureId),
-            ':owner': claim.owner,
-            ':until': claim.leaseUntil,
-            ':at': new Date(claim.now).toISOString(),
-          },
-          ReturnValues: 'ALL_OLD',
-        }),
-      ));
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key,
+            ConditionExpression:
+              'attribute_not_exists(pk) OR (outcome = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now))',
+            UpdateExpression:
+              'SET outcome = if_not_exists(outcome, :pending), attempts = if_not_exists(attempts, :zero), ' +
+              'erasureId = :erasureId, personId = :personId, receivedAt = :receivedAt, expiresAt = :expiresAt, ' +
+              'gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, leaseOwner = :owner, leaseUntil = :until, updatedAt = :at',
+            ExpressionAttributeValues: {
+              ':pending': 'pending',
+              ':zero': 0,
+              ':now': claim.now,
+              ':erasureId': erasureId,
+              ':personId': personId,
+              ':receivedAt': claim.receivedAt,
+              ':expiresAt': claim.expiresAt,
+              ':gsi2pk': personPartition(personId),
+              ':gsi2sk': timeSortKey(claim.receivedAt, erasureId),
+              ':owner': claim.owner,
+              ':until': claim.leaseUntil,
+              ':at': new Date(claim.now).toISOString(),
+            },
+            ReturnValues: 'ALL_OLD',
+          }),
+        ),
+      );
       const previous = Attributes;
       const person: PersonState = previous ? toPerson(previous as Item) : { personId, outcome: 'pending', attempts: 0 };
       return { claimed: true, person, interrupted: previous?.leaseUntil !== undefined };
@@ -110,20 +124,21 @@ export class DynamoAuditStore implements AuditStore {
     try {
       const { Attributes } = await this.call(() =>
         this.doc.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: erasureKey(erasureId), sk: personSk(personId) },
-          // A terminal outcome lands only on a pending person, whoever holds the lease: it is what
-          // Verifik said. A pending update needs the lease, so it never clobbers another attempt.
-          ConditionExpression: terminal ? '#outcome = :pending' : '#outcome = :pending AND leaseOwner = :owner',
-          UpdateExpression:
-            `SET ${set.map(([name]) => `#${name} = :${name}`).join(', ')} REMOVE leaseOwner, leaseUntil` +
-            (terminal ? ', retryAfter' : ''),
-          ExpressionAttributeNames: { ...names, '#outcome': 'outcome' },
-          ExpressionAttributeValues: values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      ));
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: erasureKey(erasureId), sk: personSk(personId) },
+            // A terminal outcome lands only on a pending person, whoever holds the lease: it is what
+            // Verifik said. A pending update needs the lease, so it never clobbers another attempt.
+            ConditionExpression: terminal ? '#outcome = :pending' : '#outcome = :pending AND leaseOwner = :owner',
+            UpdateExpression:
+              `SET ${set.map(([name]) => `#${name} = :${name}`).join(', ')} REMOVE leaseOwner, leaseUntil` +
+              (terminal ? ', retryAfter' : ''),
+            ExpressionAttributeNames: { ...names, '#outcome': 'outcome' },
+            ExpressionAttributeValues: values,
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
       return toPerson(Attributes ?? {});
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -152,22 +167,12 @@ export class DynamoAuditStore implements AuditStore {
   }
 
   async getErasure(erasureId: string) {
-    const items: Item[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.call(() =>
-        this.doc.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': erasureKey(erasureId) },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      ));
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    const items = await this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': erasureKey(erasureId) },
+      ConsistentRead: true,
+    });
     const request = items.find((item) => item.sk === REQUEST_SK);
     if (!request) return undefined;
     return { request: toRequest(request), persons: items.filter((item) => item.sk !== REQUEST_SK).map(toPerson) };
@@ -176,43 +181,48 @@ export class DynamoAuditStore implements AuditStore {
   async erasuresForPerson(personId: string, { limit = 100 } = {}): Promise<PersonErasureRef[]> {
     const { Items = [] } = await this.call(() =>
       this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: INDEX_BY_PERSON,
-        KeyConditionExpression: 'gsi2pk = :pk',
-        ExpressionAttributeValues: { ':pk': personPartition(personId) },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    ));
-    return Items.map((item) => ({ erasureId: String(item.erasureId), receivedAt: String(item.receivedAt), person: toPerson(item) }));
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: INDEX_BY_PERSON,
+          KeyConditionExpression: 'gsi2pk = :pk',
+          ExpressionAttributeValues: { ':pk': personPartition(personId) },
+          ScanIndexForward: false,
+          Limit: limit,
+        }),
+      ),
+    );
+    return Items.map((item) => ({
+      erasureId: String(item.erasureId),
+      receivedAt: String(item.receivedAt),
+      person: toPerson(item),
+    }));
   }
 
   async requestsReceivedBetween(from: Date, to: Date): Promise<StoredRequest[]> {
     const requests: StoredRequest[] = [];
     for (const month of monthsBetween(from, to)) {
-      let startKey: Item | undefined;
-      do {
-        const page = await this.call(() =>
-          this.doc.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: INDEX_BY_TIME,
-            KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
-            ExpressionAttributeValues: {
-              ':pk': monthPartition(month),
-              ':from': from.toISOString(),
-              // '#' sorts after every character of an ISO date, so the bound includes `to` exactly; filtered below.
-              ':to': `${to.toISOString()}#`,
-            },
-            ExclusiveStartKey: startKey,
-          }),
-        ));
-        requests.push(...(page.Items ?? []).map(toRequest).filter((r) => r.receivedAt < to.toISOString()));
-        startKey = page.LastEvaluatedKey;
-      } while (startKey);
+      const items = await this.queryAll({
+        TableName: this.tableName,
+        IndexName: INDEX_BY_TIME,
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': monthPartition(month),
+          ':from': from.toISOString(),
+          // '#' sorts after every character of an ISO date, so the bound includes `to` exactly; filtered below.
+          ':to': `${to.toISOString()}#`,
+        },
+      });
+      requests.push(...items.map(toRequest).filter((r) => r.receivedAt < to.toISOString()));
     }
     return requests;
+  }
+
+  private queryAll(input: QueryCommandInput): Promise<Item[]> {
+    return this.call(async () => {
+      const items: Item[] = [];
+      for await (const page of paginateQuery({ client: this.doc }, input)) items.push(...(page.Items ?? []));
+      return items;
+    });
   }
 
   private async getPerson(erasureId: string, personId: string): Promise<PersonState> {
@@ -222,7 +232,9 @@ export class DynamoAuditStore implements AuditStore {
   }
 
   private async getItem(pk: string, sk: string): Promise<Item | undefined> {
-    const { Item } = await this.call(() => this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true })));
+    const { Item } = await this.call(() =>
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true })),
+    );
     return Item;
   }
 

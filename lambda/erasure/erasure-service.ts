@@ -103,7 +103,10 @@ export class ErasureService {
       if (attempt < retryPolicy.maxAttempts) {
         await retryQueue.schedule({ ...message, attempt, notBefore: this.now().getTime() + retryPolicy.delayBefore(attempt) });
       }
-      log.warn('retry for an erasure that is not recorded', { attempt: message.attempt, lookAgain: attempt < retryPolicy.maxAttempts });
+      log.warn('retry for an erasure that is not recorded', {
+        attempt: message.attempt,
+        lookAgain: attempt < retryPolicy.maxAttempts,
+      });
       return { kind: 'unknown_erasure' };
     }
     let current = message;
@@ -173,7 +176,9 @@ export class ErasureService {
     const at = this.now().toISOString();
     const note = `Reopened at ${at} by a redrive of the dead-letter queue, after the retry schedule had run out.`;
     const reopened = await Promise.all(
-      persons.filter((p) => p.outcome === 'failed' && p.exhausted).map((p) => this.deps.store.reopenPerson(erasureId, p.personId, note, at)),
+      persons
+        .filter((p) => p.outcome === 'failed' && p.exhausted)
+        .map((p) => this.deps.store.reopenPerson(erasureId, p.personId, note, at)),
     );
     return reopened.filter(Boolean).length;
   }

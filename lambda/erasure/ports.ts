@@ -32,8 +32,7 @@ export interface Claim {
 
 export type ClaimResult =
   /** `interrupted`: an earlier holder's lease ran out without its answer being recorded. */
-  | { claimed: true; person: PersonState; interrupted: boolean }
-  | { claimed: false; person: PersonState };
+  { claimed: true; person: PersonState; interrupted: boolean } | { claimed: false; person: PersonState };
 
 /** What one attempt learnt; applied with a conditional write so a terminal outcome never changes. */
 export interface Settlement {

@@ -13,7 +13,10 @@ const optionalText = z.string().max(256).optional();
 const erasureBody = z
   .object(
     {
-      personIds: z.array(personId).max(10 * MAX_PERSONS).optional(),
+      personIds: z
+        .array(personId)
+        .max(10 * MAX_PERSONS)
+        .optional(),
       personId: personId.optional(),
       subjectRef: optionalText,
       reason: optionalText,

@@ -35,8 +35,7 @@ export interface HttpAppDeps {
 export const deadlineFor = (
   context: Pick<Context, 'getRemainingTimeInMillis'>,
   { inlineBudgetMs, reserveMs }: Pick<HttpAppDeps, 'inlineBudgetMs' | 'reserveMs'>,
-) =>
-  Date.now() + Math.max(0, Math.min(inlineBudgetMs, context.getRemainingTimeInMillis() - reserveMs));
+) => Date.now() + Math.max(0, Math.min(inlineBudgetMs, context.getRemainingTimeInMillis() - reserveMs));
 
 /** 200 when every person is terminal, else 202 with where to look. */
 export function recordResponse(record: ErasureRecord, basePath = '/erasures'): HttpResult {
@@ -87,10 +86,18 @@ export function createHttpApp(deps: HttpAppDeps) {
       const key = event.headers['idempotency-key'];
       const erasureId = key === undefined ? newErasureId() : parseErasureId(key, 'Idempotency-Key');
       // The principal is who asked: a portal cannot name someone else as requestedBy.
-      return submit(erasureId, { ...parseErasureBody(event.body as unknown), requestedBy: iamPrincipal(event) }, context, '/portal/erasures');
+      return submit(
+        erasureId,
+        { ...parseErasureBody(event.body as unknown), requestedBy: iamPrincipal(event) },
+        context,
+        '/portal/erasures',
+      );
     });
 
-  const portalGet = route().use(requireIamCaller()).use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false })).handler(read);
+  const portalGet = route()
+    .use(requireIamCaller())
+    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
+    .handler(read);
 
   return route()
     .use(publishMetrics(deps.metrics))

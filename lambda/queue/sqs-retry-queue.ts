@@ -27,7 +27,9 @@ export class SqsRetryQueue implements RetryQueue {
 
   private async send(queueUrl: string, message: RetryMessage, delaySeconds: number): Promise<void> {
     try {
-      await this.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: encodeRetryMessage(message), DelaySeconds: delaySeconds }));
+      await this.sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: encodeRetryMessage(message), DelaySeconds: delaySeconds }),
+      );
     } catch (error) {
       throw new StorageUnavailableError(error);
     }

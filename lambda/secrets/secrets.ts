@@ -16,7 +16,9 @@ export interface Secrets {
 /** A secret could not be read; the caller should retry. Says which, never its value. */
 export class SecretUnavailableError extends AppError {
   constructor(name: string, cause?: unknown) {
-    super(503, 'service_unavailable', `The service is not configured or its secrets cannot be read (${name}); retry later.`, { cause });
+    super(503, 'service_unavailable', `The service is not configured or its secrets cannot be read (${name}); retry later.`, {
+      cause,
+    });
   }
 }
 

@@ -8,7 +8,10 @@ import type { Evidence } from '../erasure/types';
  */
 const deleteBody = z.object({
   id: z.string().max(256).optional(),
-  data: z.object({ _id: z.string().max(256).optional() }).partial().optional(),
+  data: z
+    .object({ _id: z.string().max(256).optional() })
+    .partial()
+    .optional(),
   signature: z.object({ message: z.string().max(512).optional(), dateTime: z.string().max(64).optional() }).optional(),
 });
 

@@ -58,7 +58,12 @@ export class VerifikClient implements VerifikPort {
   private async attempt(personId: string, token: string, { deadline }: DeleteOptions): Promise<VendorAnswer> {
     const remaining = deadline - Date.now();
     if (remaining < MIN_ATTEMPT_MS) {
-      return { kind: 'transient', attempts: 0, message: 'No time left in this invocation; deferred to the retry path.', uncertain: false };
+      return {
+        kind: 'transient',
+        attempts: 0,
+        message: 'No time left in this invocation; deferred to the retry path.',
+        uncertain: false,
+      };
     }
 
     let attempts = 1;
@@ -119,7 +124,14 @@ function classifyFailure(
     if (status === 401 || status === 403) return { kind: 'unauthorized', status, attempts, message };
     if (TRANSIENT_STATUSES.includes(status)) {
       const wait = retryAfterMs(error.response.headers.get('retry-after'), Date.now());
-      return { kind: 'transient', status, attempts, message, retryAfterMs: wait, uncertain: uncertain || mayHaveBeenProcessed(error) };
+      return {
+        kind: 'transient',
+        status,
+        attempts,
+        message,
+        retryAfterMs: wait,
+        uncertain: uncertain || mayHaveBeenProcessed(error),
+      };
     }
     if (status >= 300 && status < 400) {
       return { kind: 'rejected', status, attempts, message: `Verifik answered a redirect (${status}); not followed.` };
@@ -128,7 +140,12 @@ function classifyFailure(
   }
   const what = describe(error);
   const after = lastFailure && lastFailure !== what ? ` (before that: ${lastFailure})` : '';
-  return { kind: 'transient', attempts, message: `${what} after ${attempts} attempt(s)${after}`, uncertain: uncertain || mayHaveBeenProcessed(error) };
+  return {
+    kind: 'transient',
+    attempts,
+    message: `${what} after ${attempts} attempt(s)${after}`,
+    uncertain: uncertain || mayHaveBeenProcessed(error),
+  };
 }
 
 /** Only 408 and 429 say the request was not processed; a timeout, a dropped connection or a 5xx may hide a deletion. */

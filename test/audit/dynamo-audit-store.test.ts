@@ -43,12 +43,18 @@ describe('DynamoAuditStore', () => {
   it('records a request once and hands back the stored one to a second writer', async () => {
     await expect(store.createRequest(request('e1', '2026-11-28T10:00:00.000Z'))).resolves.toEqual({ created: true });
     const again = await store.createRequest({ ...request('e1', '2026-11-28T11:00:00.000Z'), fingerprint: 'other' });
-    expect(again).toEqual({ created: false, existing: expect.objectContaining({ fingerprint: 'fp-e1', receivedAt: '2026-11-28T10:00:00.000Z' }) });
+    expect(again).toEqual({
+      created: false,
+      existing: expect.objectContaining({ fingerprint: 'fp-e1', receivedAt: '2026-11-28T10:00:00.000Z' }),
+    });
   });
 
   it('lets only one owner hold a person lease at a time', async () => {
     await expect(store.claimPerson('e1', 'p1', claim('a'))).resolves.toMatchObject({ claimed: true, interrupted: false });
-    await expect(store.claimPerson('e1', 'p1', claim('b'))).resolves.toMatchObject({ claimed: false, person: { outcome: 'pending' } });
+    await expect(store.claimPerson('e1', 'p1', claim('b'))).resolves.toMatchObject({
+      claimed: false,
+      person: { outcome: 'pending' },
+    });
   });
 
   it('hands an expired lease to the next owner and says the earlier attempt was interrupted', async () => {
@@ -63,14 +69,20 @@ describe('DynamoAuditStore', () => {
     const after = await store.settlePerson('e1', 'p1', 'b', settled('already_erased', 404));
 
     expect(after).toMatchObject({ outcome: 'erased', vendorStatus: 200 });
-    await expect(store.claimPerson('e1', 'p1', claim('c'))).resolves.toMatchObject({ claimed: false, person: { outcome: 'erased' } });
+    await expect(store.claimPerson('e1', 'p1', claim('c'))).resolves.toMatchObject({
+      claimed: false,
+      person: { outcome: 'erased' },
+    });
   });
 
   it('lets a terminal answer land even when the lease moved on, but not a pending one', async () => {
     await store.claimPerson('e1', 'p1', claim('a', Date.now() - 60_000, 1_000));
     await store.claimPerson('e1', 'p1', claim('b'));
 
-    await expect(store.settlePerson('e1', 'p1', 'a', settled('pending', 503))).resolves.toMatchObject({ outcome: 'pending', lastError: undefined });
+    await expect(store.settlePerson('e1', 'p1', 'a', settled('pending', 503))).resolves.toMatchObject({
+      outcome: 'pending',
+      lastError: undefined,
+    });
     await expect(store.settlePerson('e1', 'p1', 'a', settled('erased', 200))).resolves.toMatchObject({ outcome: 'erased' });
   });
 

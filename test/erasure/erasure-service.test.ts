@@ -52,7 +52,13 @@ describe('ErasureService', () => {
   });
 
   it('maps each answer to its outcome', async () => {
-    const answers: Record<string, VendorAnswer> = { a: deleted(), b: notFound(), c: unauthorized(), d: transient(), e: rejected() };
+    const answers: Record<string, VendorAnswer> = {
+      a: deleted(),
+      b: notFound(),
+      c: unauthorized(),
+      d: transient(),
+      e: rejected(),
+    };
     const { service } = setUp((id) => answers[id]!);
 
     const record = await service.submit({ erasureId: 'e1', personIds: Object.keys(answers) }, budget(), silentLog);
@@ -84,7 +90,9 @@ describe('ErasureService', () => {
   it('refuses the same id with another request, without calling Verifik', async () => {
     const { verifik, service } = setUp();
     await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
-    await expect(service.submit({ erasureId: 'e1', personIds: ['p2'] }, budget(), silentLog)).rejects.toBeInstanceOf(IdempotencyConflictError);
+    await expect(service.submit({ erasureId: 'e1', personIds: ['p2'] }, budget(), silentLog)).rejects.toBeInstanceOf(
+      IdempotencyConflictError,
+    );
     expect(verifik.calls).toEqual(['p1']);
   });
 
@@ -113,7 +121,13 @@ describe('ErasureService', () => {
 
   it('notes on an already_erased that an interrupted earlier attempt may have deleted the person', async () => {
     const { store, service } = setUp(() => notFound());
-    await store.createRequest({ erasureId: 'e1', personIds: ['p1'], fingerprint: 'x', receivedAt: new Date().toISOString(), expiresAt: 1 });
+    await store.createRequest({
+      erasureId: 'e1',
+      personIds: ['p1'],
+      fingerprint: 'x',
+      receivedAt: new Date().toISOString(),
+      expiresAt: 1,
+    });
     await store.claimPerson('e1', 'p1', { owner: 'crashed', now: 0, leaseUntil: 1, receivedAt: '', expiresAt: 1 });
 
     const { record } = (await service.retry(due('e1'), budget(), silentLog)) as { record: ErasureRecord };
@@ -129,8 +143,20 @@ describe('ErasureService', () => {
 
   it('leaves a person that another delivery is erasing to that delivery', async () => {
     const { store, verifik, service } = setUp();
-    await store.createRequest({ erasureId: 'e1', personIds: ['p1'], fingerprint: 'x', receivedAt: new Date().toISOString(), expiresAt: 1 });
-    await store.claimPerson('e1', 'p1', { owner: 'other', now: Date.now(), leaseUntil: Date.now() + 60_000, receivedAt: '', expiresAt: 1 });
+    await store.createRequest({
+      erasureId: 'e1',
+      personIds: ['p1'],
+      fingerprint: 'x',
+      receivedAt: new Date().toISOString(),
+      expiresAt: 1,
+    });
+    await store.claimPerson('e1', 'p1', {
+      owner: 'other',
+      now: Date.now(),
+      leaseUntil: Date.now() + 60_000,
+      receivedAt: '',
+      expiresAt: 1,
+    });
 
     const { record } = (await service.retry(due('e1'), budget(), silentLog)) as { record: ErasureRecord };
 
@@ -175,10 +201,24 @@ describe('ErasureService', () => {
   });
 
   it('counts outcomes, retries and vendor auth failures as metrics', async () => {
-    const answers: Record<string, VendorAnswer> = { a: deleted(), b: notFound(), c: unauthorized(), d: transient(), e: rejected() };
+    const answers: Record<string, VendorAnswer> = {
+      a: deleted(),
+      b: notFound(),
+      c: unauthorized(),
+      d: transient(),
+      e: rejected(),
+    };
     const { service, metrics } = setUp((id) => answers[id]!);
     await service.submit({ erasureId: 'e1', personIds: Object.keys(answers) }, budget(), silentLog);
-    expect(metrics.counts).toEqual({ Erased: 1, AlreadyErased: 1, Pending: 2, Failed: 1, VendorAuthFailures: 1, VerifikServerErrors: 1, Retries: 2 });
+    expect(metrics.counts).toEqual({
+      Erased: 1,
+      AlreadyErased: 1,
+      Pending: 2,
+      Failed: 1,
+      VendorAuthFailures: 1,
+      VerifikServerErrors: 1,
+      Retries: 2,
+    });
   });
 });
 
@@ -244,7 +284,11 @@ describe('ErasureService.retry (the worker)', () => {
     expect(result).toMatchObject({ kind: 'dead_lettered', record: { status: 'failed' } });
     const record = (result as { record: ErasureRecord }).record;
     for (const person of record.persons) {
-      expect(person).toMatchObject({ outcome: 'failed', exhausted: true, lastError: 'Gave up after 3 retries: Verifik answered 503' });
+      expect(person).toMatchObject({
+        outcome: 'failed',
+        exhausted: true,
+        lastError: 'Gave up after 3 retries: Verifik answered 503',
+      });
     }
     expect(retryQueue.deadLetters).toEqual([{ erasureId: 'e1', attempt: SCHEDULE.length, notBefore: 0 }]);
     expect(metrics.counts.DeadLettered).toBe(2);
@@ -259,7 +303,10 @@ describe('ErasureService.retry (the worker)', () => {
 
     const result = await service.retry(retryQueue.deadLetters[0]!, budget(), silentLog);
 
-    expect(result).toMatchObject({ kind: 'done', record: { status: 'completed', persons: [{ outcome: 'erased', note: expect.stringContaining('redrive') }] } });
+    expect(result).toMatchObject({
+      kind: 'done',
+      record: { status: 'completed', persons: [{ outcome: 'erased', note: expect.stringContaining('redrive') }] },
+    });
   });
 
   it('never reopens a person that Verifik refused', async () => {

@@ -36,7 +36,10 @@ describe('settlementFor', () => {
   });
 
   it('records 404 as already_erased with vendorStatus 404', () => {
-    expect(settlementFor({ kind: 'not_found', status: 404, attempts: 1, uncertain: false }, now)).toMatchObject({ outcome: 'already_erased', vendorStatus: 404 });
+    expect(settlementFor({ kind: 'not_found', status: 404, attempts: 1, uncertain: false }, now)).toMatchObject({
+      outcome: 'already_erased',
+      vendorStatus: 404,
+    });
   });
 
   it('keeps 401/403 pending with the reason, never completed', () => {
@@ -46,9 +49,10 @@ describe('settlementFor', () => {
   });
 
   it('turns Retry-After into the earliest next attempt', () => {
-    expect(settlementFor({ kind: 'transient', status: 429, attempts: 1, message: 'm', retryAfterMs: 60_000, uncertain: false }, now).retryAfter).toBe(
-      '2026-11-28T10:01:00.000Z',
-    );
+    expect(
+      settlementFor({ kind: 'transient', status: 429, attempts: 1, message: 'm', retryAfterMs: 60_000, uncertain: false }, now)
+        .retryAfter,
+    ).toBe('2026-11-28T10:01:00.000Z');
   });
 });
 

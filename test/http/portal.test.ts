@@ -5,16 +5,36 @@ const t = useHarness();
 describe('portal routes (IAM-authorized by API Gateway)', () => {
   it('erases and records the caller’s IAM principal as requestedBy, whatever the body says', async () => {
     const id = t.api.sandbox.createPerson();
-    const answer = await t.api.portal('POST', '/portal/erasures', { personIds: [id], requestedBy: 'someone-else' }, { headers: { 'idempotency-key': 'portal-1' } });
+    const answer = await t.api.portal(
+      'POST',
+      '/portal/erasures',
+      { personIds: [id], requestedBy: 'someone-else' },
+      { headers: { 'idempotency-key': 'portal-1' } },
+    );
 
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ erasureId: 'portal-1', requestedBy: PORTAL_PRINCIPAL, persons: [{ outcome: 'erased' }] });
   });
 
   it('takes the erasure id from Idempotency-Key: a repeat returns the record, another body is 409', async () => {
-    const first = await t.api.portal('POST', '/portal/erasures', { personIds: ['p1'] }, { headers: { 'idempotency-key': 'key-7' } });
-    const again = await t.api.portal('POST', '/portal/erasures', { personIds: ['p1'] }, { headers: { 'idempotency-key': 'key-7' } });
-    const other = await t.api.portal('POST', '/portal/erasures', { personIds: ['p2'] }, { headers: { 'idempotency-key': 'key-7' } });
+    const first = await t.api.portal(
+      'POST',
+      '/portal/erasures',
+      { personIds: ['p1'] },
+      { headers: { 'idempotency-key': 'key-7' } },
+    );
+    const again = await t.api.portal(
+      'POST',
+      '/portal/erasures',
+      { personIds: ['p1'] },
+      { headers: { 'idempotency-key': 'key-7' } },
+    );
+    const other = await t.api.portal(
+      'POST',
+      '/portal/erasures',
+      { personIds: ['p2'] },
+      { headers: { 'idempotency-key': 'key-7' } },
+    );
 
     expect(again.body).toEqual(first.body);
     expect(other.status).toBe(409);
@@ -30,12 +50,22 @@ describe('portal routes (IAM-authorized by API Gateway)', () => {
 
   it('answers 202 with a portal Location while persons are pending', async () => {
     t.api.sandbox.script('locked', { status: 403 });
-    const answer = await t.api.portal('POST', '/portal/erasures', { personIds: ['locked'] }, { headers: { 'idempotency-key': 'key-202' } });
+    const answer = await t.api.portal(
+      'POST',
+      '/portal/erasures',
+      { personIds: ['locked'] },
+      { headers: { 'idempotency-key': 'key-202' } },
+    );
     expect(answer).toMatchObject({ status: 202, headers: { location: '/portal/erasures/key-202' } });
   });
 
   it('reads a record with GET /portal/erasures/{id}', async () => {
-    const posted = await t.api.portal('POST', '/portal/erasures', { personIds: ['p1'] }, { headers: { 'idempotency-key': 'key-get' } });
+    const posted = await t.api.portal(
+      'POST',
+      '/portal/erasures',
+      { personIds: ['p1'] },
+      { headers: { 'idempotency-key': 'key-get' } },
+    );
     const read = await t.api.portal('GET', '/portal/erasures/key-get', undefined);
     expect(read).toMatchObject({ status: 200, body: posted.body });
     expect((await t.api.portal('GET', '/portal/erasures/nope', undefined)).status).toBe(404);
@@ -52,8 +82,14 @@ describe('portal routes (IAM-authorized by API Gateway)', () => {
   it('validates like the webhook route', async () => {
     expect((await t.api.portal('POST', '/portal/erasures', { personIds: ['../x'] })).status).toBe(400);
     expect((await t.api.portal('POST', '/portal/erasures', '{oops')).status).toBe(400);
-    expect((await t.api.portal('POST', '/portal/erasures', { personIds: ['p1'] }, { headers: { 'content-type': 'text/plain' } })).status).toBe(415);
-    expect((await t.api.portal('POST', '/portal/erasures', { personIds: ['p1'] }, { headers: { 'idempotency-key': 'bad key' } })).status).toBe(400);
+    expect(
+      (await t.api.portal('POST', '/portal/erasures', { personIds: ['p1'] }, { headers: { 'content-type': 'text/plain' } }))
+        .status,
+    ).toBe(415);
+    expect(
+      (await t.api.portal('POST', '/portal/erasures', { personIds: ['p1'] }, { headers: { 'idempotency-key': 'bad key' } }))
+        .status,
+    ).toBe(400);
     expect(t.api.sandbox.calls).toHaveLength(0);
   });
 });
@@ -62,7 +98,10 @@ describe('direct invocation', () => {
   it('erases with the same body plus erasureId and returns the record', async () => {
     const id = t.api.sandbox.createPerson();
     const result = await t.api.invoke({ erasureId: 'inv-1', personIds: [id], reason: 'gdpr-art-17', requestedBy: 'portal' });
-    expect(result).toMatchObject({ statusCode: 200, body: { erasureId: 'inv-1', requestedBy: 'portal', persons: [{ outcome: 'erased' }] } });
+    expect(result).toMatchObject({
+      statusCode: 200,
+      body: { erasureId: 'inv-1', requestedBy: 'portal', persons: [{ outcome: 'erased' }] },
+    });
   });
 
   it('is idempotent on erasureId and reads records with action get', async () => {

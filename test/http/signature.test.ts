@@ -26,7 +26,10 @@ describe('webhook signatures', () => {
   const rejected: [string, () => Promise<{ status: number; body: any }>][] = [
     ['no signature headers', () => t.api.post(undefined, { rawBody: body, unsigned: true })],
     ['a secret that is not active', () => t.api.post(undefined, { rawBody: body, secret: newSecret() })],
-    ['a timestamp older than 5 minutes (replay from the past)', () => t.api.post(undefined, { rawBody: body, timestamp: minutes(-6) })],
+    [
+      'a timestamp older than 5 minutes (replay from the past)',
+      () => t.api.post(undefined, { rawBody: body, timestamp: minutes(-6) }),
+    ],
     ['a timestamp more than 5 minutes ahead', () => t.api.post(undefined, { rawBody: body, timestamp: minutes(6) })],
     [
       'a body other than the one signed',
@@ -53,7 +56,10 @@ describe('webhook signatures', () => {
       'a signature of another version only',
       () => {
         const headers = signedHeaders(t.api.secrets[0]!, { id: 'msg_a', body });
-        return t.api.send('POST', '/erasures', body, { unsigned: true, headers: { ...headers, 'webhook-signature': headers['webhook-signature'].replace('v1,', 'v2,') } });
+        return t.api.send('POST', '/erasures', body, {
+          unsigned: true,
+          headers: { ...headers, 'webhook-signature': headers['webhook-signature'].replace('v1,', 'v2,') },
+        });
       },
     ],
     ['an unsigned GET', () => t.api.get('msg_any', { unsigned: true })],
@@ -76,6 +82,8 @@ describe('webhook signatures', () => {
 
   it('checks size and media type before the signature', async () => {
     expect((await t.api.post(undefined, { rawBody: 'x'.repeat(70_000), unsigned: true })).status).toBe(413);
-    expect((await t.api.post(undefined, { rawBody: body, unsigned: true, headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+    expect(
+      (await t.api.post(undefined, { rawBody: body, unsigned: true, headers: { 'content-type': 'text/plain' } })).status,
+    ).toBe(415);
   });
 });

@@ -41,7 +41,13 @@ describe('POST /erasures: what each Verifik answer means', () => {
     expect(answer.status).toBe(200);
     expect(answer.body.status).toBe('completed');
     expect(answer.body.persons).toEqual([
-      { personId: '65175da13e81e4fabc12345f', outcome: 'already_erased', vendorStatus: 404, attempts: 1, completedAt: expect.any(String) },
+      {
+        personId: '65175da13e81e4fabc12345f',
+        outcome: 'already_erased',
+        vendorStatus: 404,
+        attempts: 1,
+        completedAt: expect.any(String),
+      },
     ]);
   });
 
@@ -54,7 +60,11 @@ describe('POST /erasures: what each Verifik answer means', () => {
     expect(answer.status).toBe(202);
     expect(answer.headers.location).toBe(`/erasures/${answer.body.erasureId}`);
     expect(answer.body.status).toBe('pending');
-    expect(answer.body.persons[0]).toMatchObject({ outcome: 'pending', vendorStatus: status, lastError: expect.stringContaining(String(status)) });
+    expect(answer.body.persons[0]).toMatchObject({
+      outcome: 'pending',
+      vendorStatus: status,
+      lastError: expect.stringContaining(String(status)),
+    });
     expect(t.api.sandbox.has(id)).toBe(true);
   });
 
@@ -70,23 +80,34 @@ describe('POST /erasures: what each Verifik answer means', () => {
     }
   });
 
-  it.each([400, 409, 422])('fails a person at once on another 4xx (%i), keeping the vendor status and message', async (status) => {
-    t.api.sandbox.script('p1', { status, body: { error: 'Refused', message: 'NOPE' } });
+  it.each([400, 409, 422])(
+    'fails a person at once on another 4xx (%i), keeping the vendor status and message',
+    async (status) => {
+      t.api.sandbox.script('p1', { status, body: { error: 'Refused', message: 'NOPE' } });
 
-    const answer = await erase(['p1']);
+      const answer = await erase(['p1']);
 
-    expect(answer.status).toBe(200);
-    expect(answer.body.status).toBe('failed');
-    expect(answer.body.persons[0]).toMatchObject({ outcome: 'failed', vendorStatus: status, lastError: `Verifik answered ${status} (Refused: NOPE)` });
-    expect(t.api.sandbox.callsFor('p1')).toHaveLength(1);
-  });
+      expect(answer.status).toBe(200);
+      expect(answer.body.status).toBe('failed');
+      expect(answer.body.persons[0]).toMatchObject({
+        outcome: 'failed',
+        vendorStatus: status,
+        lastError: `Verifik answered ${status} (Refused: NOPE)`,
+      });
+      expect(t.api.sandbox.callsFor('p1')).toHaveLength(1);
+    },
+  );
 
   it('never follows a 3xx: the person fails and nothing else is called', async () => {
     t.api.sandbox.script('p1', { status: 307, headers: { location: `${t.api.sandbox.url}/v2/auth/session` } });
 
     const answer = await erase(['p1']);
 
-    expect(answer.body.persons[0]).toMatchObject({ outcome: 'failed', vendorStatus: 307, lastError: expect.stringContaining('not followed') });
+    expect(answer.body.persons[0]).toMatchObject({
+      outcome: 'failed',
+      vendorStatus: 307,
+      lastError: expect.stringContaining('not followed'),
+    });
     expect(t.api.sandbox.calls.map((c) => c.path)).toEqual(['/v2/face-recognition/persons/p1']);
   });
 
@@ -113,7 +134,11 @@ describe('POST /erasures: what each Verifik answer means', () => {
     const answer = await erase(['p1']);
 
     expect(answer.status).toBe(202);
-    expect(answer.body.persons[0]).toMatchObject({ outcome: 'pending', vendorStatus: 502, lastError: expect.stringContaining('502') });
+    expect(answer.body.persons[0]).toMatchObject({
+      outcome: 'pending',
+      vendorStatus: 502,
+      lastError: expect.stringContaining('502'),
+    });
     expect(answer.body.persons[0].attempts).toBeGreaterThan(1);
   });
 
@@ -133,7 +158,11 @@ describe('POST /erasures: what each Verifik answer means', () => {
 
     const answer = await erase([id]);
 
-    expect(answer.body.persons[0]).toMatchObject({ outcome: 'already_erased', vendorStatus: 404, note: expect.stringContaining('may have deleted') });
+    expect(answer.body.persons[0]).toMatchObject({
+      outcome: 'already_erased',
+      vendorStatus: 404,
+      note: expect.stringContaining('may have deleted'),
+    });
   });
 
   it('reports each person on its own and derives the request status from all of them', async () => {
@@ -157,8 +186,18 @@ describe('POST /erasures: what each Verifik answer means', () => {
 
     expect(t.api.sandbox.calls.map(({ method, path, query, authorization }) => ({ method, path, query, authorization }))).toEqual(
       expect.arrayContaining([
-        { method: 'DELETE', path: '/v2/face-recognition/persons/person_123456789', query: '', authorization: `Bearer ${t.api.env.VERIFIK_TOKEN}` },
-        { method: 'DELETE', path: '/v2/face-recognition/persons/A-b_9', query: '', authorization: `Bearer ${t.api.env.VERIFIK_TOKEN}` },
+        {
+          method: 'DELETE',
+          path: '/v2/face-recognition/persons/person_123456789',
+          query: '',
+          authorization: `Bearer ${t.api.env.VERIFIK_TOKEN}`,
+        },
+        {
+          method: 'DELETE',
+          path: '/v2/face-recognition/persons/A-b_9',
+          query: '',
+          authorization: `Bearer ${t.api.env.VERIFIK_TOKEN}`,
+        },
       ]),
     );
   });

@@ -32,13 +32,25 @@ const stop = (child: ChildProcess) => {
 };
 
 describe('npm start', () => {
-  const env = { ...process.env, PORT: '0', WEBHOOK_SECRET: '', SUBJECT_REF_PEPPER: '', VERIFIK_BASE_URL: '', DYNAMODB_ENDPOINT: '', VERIFIK_TOKEN: '' };
-  for (const name of ['WEBHOOK_SECRET', 'SUBJECT_REF_PEPPER', 'VERIFIK_BASE_URL', 'DYNAMODB_ENDPOINT', 'VERIFIK_TOKEN'] as const) delete env[name];
+  const env = {
+    ...process.env,
+    PORT: '0',
+    WEBHOOK_SECRET: '',
+    SUBJECT_REF_PEPPER: '',
+    VERIFIK_BASE_URL: '',
+    DYNAMODB_ENDPOINT: '',
+    VERIFIK_TOKEN: '',
+  };
+  for (const name of ['WEBHOOK_SECRET', 'SUBJECT_REF_PEPPER', 'VERIFIK_BASE_URL', 'DYNAMODB_ENDPOINT', 'VERIFIK_TOKEN'] as const)
+    delete env[name];
 
   it('serves the API on dynalite and the sandbox, and the printed command erases a sandbox person', async () => {
     const { child, output } = await npmStart(env);
     try {
-      const eraseCommand = output.split('\n').find((line) => line.includes('npm run erasure -- erase'))!.trim();
+      const eraseCommand = output
+        .split('\n')
+        .find((line) => line.includes('npm run erasure -- erase'))!
+        .trim();
       const person = /erase (\S+)/.exec(eraseCommand)![1]!;
       expect(output).toContain(`persons: ${person}`);
       expect(output).toMatch(/webhook secret \(generated for this run\): whsec_/);
@@ -46,14 +58,24 @@ describe('npm start', () => {
       const erased = await exec(eraseCommand, { env, timeout: 20_000 });
       expect(erased.stdout).toContain('HTTP 200');
       const record = JSON.parse(erased.stdout.slice(erased.stdout.indexOf('{')));
-      expect(record).toMatchObject({ status: 'completed', persons: [{ personId: person, outcome: 'erased', vendorStatus: 200 }] });
+      expect(record).toMatchObject({
+        status: 'completed',
+        persons: [{ personId: person, outcome: 'erased', vendorStatus: 200 }],
+      });
 
-      const statusCommand = output.split('\n').find((line) => line.includes('-- status'))!.trim().replace('<erasureId>', record.erasureId);
+      const statusCommand = output
+        .split('\n')
+        .find((line) => line.includes('-- status'))!
+        .trim()
+        .replace('<erasureId>', record.erasureId);
       const status = await exec(statusCommand, { env, timeout: 20_000 });
       expect(JSON.parse(status.stdout.slice(status.stdout.indexOf('{')))).toEqual(record);
 
       const again = await exec(eraseCommand, { env, timeout: 20_000 });
-      expect(JSON.parse(again.stdout.slice(again.stdout.indexOf('{'))).persons[0]).toMatchObject({ outcome: 'already_erased', vendorStatus: 404 });
+      expect(JSON.parse(again.stdout.slice(again.stdout.indexOf('{'))).persons[0]).toMatchObject({
+        outcome: 'already_erased',
+        vendorStatus: 404,
+      });
     } finally {
       stop(child);
     }

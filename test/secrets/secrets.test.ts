@@ -21,7 +21,8 @@ const setSecret = (arn: string, value: string) => {
 beforeEach(() => {
   secretsManager.reset();
   secretsManager.on(GetSecretValueCommand).callsFake(({ SecretId }: { SecretId: string }) => {
-    if (!(SecretId in values)) throw Object.assign(new Error(`Secrets Manager can't find the specified secret.`), { name: 'ResourceNotFoundException' });
+    if (!(SecretId in values))
+      throw Object.assign(new Error(`Secrets Manager can't find the specified secret.`), { name: 'ResourceNotFoundException' });
     return { SecretString: values[SecretId], ARN: SecretId, Name: SecretId };
   });
   setSecret(ARNS.VERIFIK_TOKEN_SECRET_ARN, 'token-1');
@@ -59,7 +60,10 @@ describe('secrets from Secrets Manager', () => {
 
   it('turns an unreadable or malformed secret into a 503 that names the secret, never its value', async () => {
     setSecret(ARNS.WEBHOOK_SECRET_ARN, 'not-a-whsec-value');
-    const secrets = secretsFromEnvironment({ ...ARNS, VERIFIK_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:missing' });
+    const secrets = secretsFromEnvironment({
+      ...ARNS,
+      VERIFIK_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:1:secret:missing',
+    });
     for (const read of [() => secrets.verifikToken(), () => secrets.webhookSecrets()]) {
       const error = await read().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AppError);
@@ -69,7 +73,11 @@ describe('secrets from Secrets Manager', () => {
   });
 
   it('falls back to plain environment variables where no ARN is set (the local stack)', async () => {
-    const secrets = secretsFromEnvironment({ VERIFIK_TOKEN: 'local-token', WEBHOOK_SECRET: newSecret(), SUBJECT_REF_PEPPER: 'p'.repeat(32) });
+    const secrets = secretsFromEnvironment({
+      VERIFIK_TOKEN: 'local-token',
+      WEBHOOK_SECRET: newSecret(),
+      SUBJECT_REF_PEPPER: 'p'.repeat(32),
+    });
     expect(await secrets.verifikToken()).toBe('local-token');
     expect(reads()).toEqual([]);
   });

@@ -54,7 +54,12 @@ export interface Harness {
   get(erasureId: string, options?: SendOptions): Promise<Answer>;
   send(method: string, path: string, rawBody: string, options?: SendOptions): Promise<Answer>;
   /** A call on a portal route as API Gateway passes it after IAM authorization (`principal` null: none). */
-  portal(method: string, path: string, body: unknown, options?: { principal?: string | null; headers?: Record<string, string> }): Promise<Answer>;
+  portal(
+    method: string,
+    path: string,
+    body: unknown,
+    options?: { principal?: string | null; headers?: Record<string, string> },
+  ): Promise<Answer>;
   /** A direct Lambda invocation of the invoke handler. */
   invoke(event: unknown): Promise<InvokeResult>;
   close(): Promise<void>;
@@ -84,9 +89,16 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     LEASE_MARGIN_MS: '1000',
     ...env,
   };
-  const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.TEST_LOG_LEVEL as 'INFO' | undefined) ?? 'SILENT' });
+  const logger = new Logger({
+    serviceName: SERVICE_NAME,
+    logLevel: (process.env.TEST_LOG_LEVEL as 'INFO' | undefined) ?? 'SILENT',
+  });
   const retryQueue = new LocalRetryQueue({ visibilityTimeoutMs: 200 });
-  const deps = buildDependencies(readConfig(fullEnv), secretsFromEnvironment(fullEnv), { dynamodb: dynamo.client, retryQueue, logger });
+  const deps = buildDependencies(readConfig(fullEnv), secretsFromEnvironment(fullEnv), {
+    dynamodb: dynamo.client,
+    retryQueue,
+    logger,
+  });
   const handler = createHttpApp(deps.http);
   const worker = createRetryWorker(deps.worker);
   const invokeHandler = createInvokeHandler(deps.http);
@@ -95,7 +107,11 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
   const send: Harness['send'] = async (method, path, rawBody, options = {}) => {
     const signature = options.unsigned
       ? {}
-      : signedHeaders(options.secret ?? secrets[0]!, { id: options.id ?? newMessageId(), body: method === 'GET' ? '' : rawBody, timestamp: options.timestamp });
+      : signedHeaders(options.secret ?? secrets[0]!, {
+          id: options.id ?? newMessageId(),
+          body: method === 'GET' ? '' : rawBody,
+          timestamp: options.timestamp,
+        });
     const event = httpEvent({
       method,
       url: path,
@@ -114,7 +130,9 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     });
     if (principal !== null) {
       Object.assign(event.requestContext, {
-        authorizer: { iam: { accessKey: 'AKIA', accountId: '123456789012', callerId: 'AIDA', userArn: principal, userId: 'AIDA' } },
+        authorizer: {
+          iam: { accessKey: 'AKIA', accountId: '123456789012', callerId: 'AIDA', userArn: principal, userId: 'AIDA' },
+        },
       });
     }
     return answerOf(await handler(event, lambdaContext(29_000)));

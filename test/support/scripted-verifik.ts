@@ -23,10 +23,27 @@ export class ScriptedVerifik implements VerifikPort {
   }
 }
 
-export const deleted = (): VendorAnswer => ({ kind: 'deleted', status: 200, attempts: 1, evidence: { signature: 'Certified by Verifik.co' } });
+export const deleted = (): VendorAnswer => ({
+  kind: 'deleted',
+  status: 200,
+  attempts: 1,
+  evidence: { signature: 'Certified by Verifik.co' },
+});
 export const notFound = (uncertain = false): VendorAnswer => ({ kind: 'not_found', status: 404, attempts: 1, uncertain });
-export const unauthorized = (): VendorAnswer => ({ kind: 'unauthorized', status: 401, attempts: 1, message: 'Verifik answered 401' });
-export const transient = (retryAfterMs?: number): VendorAnswer => ({ kind: 'transient', status: 503, attempts: 3, message: 'Verifik answered 503', retryAfterMs, uncertain: true });
+export const unauthorized = (): VendorAnswer => ({
+  kind: 'unauthorized',
+  status: 401,
+  attempts: 1,
+  message: 'Verifik answered 401',
+});
+export const transient = (retryAfterMs?: number): VendorAnswer => ({
+  kind: 'transient',
+  status: 503,
+  attempts: 3,
+  message: 'Verifik answered 503',
+  retryAfterMs,
+  uncertain: true,
+});
 export const rejected = (): VendorAnswer => ({ kind: 'rejected', status: 400, attempts: 1, message: 'Verifik answered 400' });
 
 export const silentLog = { debug() {}, info() {}, warn() {}, error() {} };

@@ -24,14 +24,24 @@ describe('VerifikClient.deletePerson', () => {
     const id = sandbox.createPerson('person_123456789');
     await client.deletePerson(id, soon());
     expect(sandbox.calls).toEqual([
-      expect.objectContaining({ method: 'DELETE', path: '/v2/face-recognition/persons/person_123456789', query: '', authorization: `Bearer ${TOKEN}` }),
+      expect.objectContaining({
+        method: 'DELETE',
+        path: '/v2/face-recognition/persons/person_123456789',
+        query: '',
+        authorization: `Bearer ${TOKEN}`,
+      }),
     ]);
   });
 
   it('accepts the first documented 200 body and keeps the deleted id', async () => {
     const id = sandbox.createPerson();
     sandbox.script(id, { status: 200, body: { success: true, message: 'Person deleted successfully', data: { _id: id } } });
-    await expect(client.deletePerson(id, soon())).resolves.toEqual({ kind: 'deleted', status: 200, attempts: 1, evidence: { deletedId: id } });
+    await expect(client.deletePerson(id, soon())).resolves.toEqual({
+      kind: 'deleted',
+      status: 200,
+      attempts: 1,
+      evidence: { deletedId: id },
+    });
   });
 
   it('accepts the second documented 200 body and keeps the signature block and response id', async () => {
@@ -48,11 +58,21 @@ describe('VerifikClient.deletePerson', () => {
 
   it('treats any 2xx as deleted even when the body is not JSON', async () => {
     sandbox.script('p1', { status: 204 });
-    await expect(client.deletePerson('p1', soon())).resolves.toEqual({ kind: 'deleted', status: 204, attempts: 1, evidence: undefined });
+    await expect(client.deletePerson('p1', soon())).resolves.toEqual({
+      kind: 'deleted',
+      status: 204,
+      attempts: 1,
+      evidence: undefined,
+    });
   });
 
   it('classifies 404 as not found without retrying', async () => {
-    await expect(client.deletePerson('absent', soon())).resolves.toEqual({ kind: 'not_found', status: 404, attempts: 1, uncertain: false });
+    await expect(client.deletePerson('absent', soon())).resolves.toEqual({
+      kind: 'not_found',
+      status: 404,
+      attempts: 1,
+      uncertain: false,
+    });
     expect(sandbox.calls).toHaveLength(1);
   });
 
@@ -68,7 +88,12 @@ describe('VerifikClient.deletePerson', () => {
 
   it.each([400, 409, 422])('classifies %i as rejected with the vendor message', async (status) => {
     sandbox.script('p1', { status, body: { error: 'Conflict', message: 'PERSON_LOCKED' } });
-    await expect(client.deletePerson('p1', soon())).resolves.toMatchObject({ kind: 'rejected', status, attempts: 1, message: expect.stringContaining('PERSON_LOCKED') });
+    await expect(client.deletePerson('p1', soon())).resolves.toMatchObject({
+      kind: 'rejected',
+      status,
+      attempts: 1,
+      message: expect.stringContaining('PERSON_LOCKED'),
+    });
   });
 
   it('never follows a redirect', async () => {
@@ -108,12 +133,22 @@ describe('VerifikClient.deletePerson', () => {
   it('flags a 404 that follows a timed-out attempt as uncertain: the slow attempt may have deleted', async () => {
     const id = sandbox.createPerson();
     sandbox.script(id, { status: 200, delayMs: 1_000, body: {} });
-    await expect(client.deletePerson(id, soon())).resolves.toEqual({ kind: 'not_found', status: 404, attempts: 2, uncertain: true });
+    await expect(client.deletePerson(id, soon())).resolves.toEqual({
+      kind: 'not_found',
+      status: 404,
+      attempts: 2,
+      uncertain: true,
+    });
   });
 
   it('does not flag a 404 after a rate limit as uncertain', async () => {
     sandbox.script('p1', { status: 429 });
-    await expect(client.deletePerson('p1', soon())).resolves.toEqual({ kind: 'not_found', status: 404, attempts: 2, uncertain: false });
+    await expect(client.deletePerson('p1', soon())).resolves.toEqual({
+      kind: 'not_found',
+      status: 404,
+      attempts: 2,
+      uncertain: false,
+    });
   });
 
   it('retries a dropped connection', async () => {
@@ -141,8 +176,11 @@ describe('VerifikClient.deletePerson', () => {
     expect(sandbox.calls).toHaveLength(0);
   });
 
-  it.each(['../auth/session', 'a/b', 'a?collection=x', '', 'x'.repeat(65), 'é'])('refuses the id %p without calling Verifik', async (id) => {
-    await expect(client.deletePerson(id, soon())).rejects.toThrow('invalid person id');
-    expect(sandbox.calls).toHaveLength(0);
-  });
+  it.each(['../auth/session', 'a/b', 'a?collection=x', '', 'x'.repeat(65), 'é'])(
+    'refuses the id %p without calling Verifik',
+    async (id) => {
+      await expect(client.deletePerson(id, soon())).rejects.toThrow('invalid person id');
+      expect(sandbox.calls).toHaveLength(0);
+    },
+  );
 });

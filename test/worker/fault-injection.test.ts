@@ -99,8 +99,15 @@ it('loses no erasure and reports no false one under injected faults', async () =
     return sandbox.documented(personId);
   };
 
-  const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.TEST_LOG_LEVEL as 'ERROR' | undefined) ?? 'SILENT' });
-  const dying = new DyingStore(new DynamoAuditStore(dynamo.client, tableName), { afterRecording: 0.01, beforeOutcomeRecorded: 0.03 }, random);
+  const logger = new Logger({
+    serviceName: SERVICE_NAME,
+    logLevel: (process.env.TEST_LOG_LEVEL as 'ERROR' | undefined) ?? 'SILENT',
+  });
+  const dying = new DyingStore(
+    new DynamoAuditStore(dynamo.client, tableName),
+    { afterRecording: 0.01, beforeOutcomeRecorded: 0.03 },
+    random,
+  );
   const retryQueue = new LocalRetryQueue({ visibilityTimeoutMs: INVOCATION_TIMEOUT_MS, maxReceiveCount: 50 });
   const deps = buildDependencies(readConfig(env), secretsFromEnvironment(env), { store: dying, retryQueue, logger });
   const http = createHttpApp(deps.http);
@@ -116,10 +123,20 @@ it('loses no erasure and reports no false one under injected faults', async () =
       if (kind === 'exists' || kind === 'unauthorized') sandbox.createPerson(id);
       return id;
     });
-    return { erasureId: newMessageId(), body: JSON.stringify({ personIds, reason: 'gdpr-art-17', requestedBy: 'crm' }), personIds };
+    return {
+      erasureId: newMessageId(),
+      body: JSON.stringify({ personIds, reason: 'gdpr-art-17', requestedBy: 'crm' }),
+      personIds,
+    };
   });
 
-  const deliveries = { first: 0, sequentialDuplicates: 0, concurrentDuplicates: 0, died: 0, answers: {} as Record<string, number> };
+  const deliveries = {
+    first: 0,
+    sequentialDuplicates: 0,
+    concurrentDuplicates: 0,
+    died: 0,
+    answers: {} as Record<string, number>,
+  };
   const deliver = async ({ erasureId, body }: (typeof requests)[number]) => {
     const event = httpEvent({
       method: 'POST',
@@ -127,7 +144,10 @@ it('loses no erasure and reports no false one under injected faults', async () =
       headers: { 'content-type': 'application/json', ...signedHeaders(secret, { id: erasureId, body }) },
       body,
     });
-    const result = await Promise.race([http(event, lambdaContext(INVOCATION_TIMEOUT_MS)), sleep(INVOCATION_TIMEOUT_MS).then(() => 'died' as const)]);
+    const result = await Promise.race([
+      http(event, lambdaContext(INVOCATION_TIMEOUT_MS)),
+      sleep(INVOCATION_TIMEOUT_MS).then(() => 'died' as const),
+    ]);
     const status = result === 'died' ? 'died' : String(result.statusCode);
     if (result === 'died') deliveries.died += 1;
     deliveries.answers[status] = (deliveries.answers[status] ?? 0) + 1;
@@ -184,7 +204,10 @@ it('loses no erasure and reports no false one under injected faults', async () =
   console.log(
     [
       `fault injection (seed ${SEED}): ${REQUESTS} requests, ${persons} persons, ${sandbox.calls.length} Verifik calls`,
-      `  faults injected: ${JSON.stringify(faults)} (${pct(Object.values(faults).reduce((a, b) => a + b, 0), sandbox.calls.length)} of calls)`,
+      `  faults injected: ${JSON.stringify(faults)} (${pct(
+        Object.values(faults).reduce((a, b) => a + b, 0),
+        sandbox.calls.length,
+      )} of calls)`,
       `  deliveries: ${JSON.stringify(deliveries)}`,
       `  invocations died: ${JSON.stringify(dying.deaths)}; retry messages sent ${retryQueue.sent}, redelivered ${retryQueue.redeliveries}, dead-lettered ${retryQueue.deadLetters.length}`,
       `  outcomes: ${JSON.stringify(outcomes)}; with an auditor's note: ${notes}`,
@@ -202,12 +225,18 @@ it('loses no erasure and reports no false one under injected faults', async () =
 }, 240_000);
 
 /** What may be recorded for a person, given what Verifik holds and answered. */
-function judge(kind: Kind, person: PersonState | undefined, given: (number | 'drop')[], stillAtVerifik: boolean): string | undefined {
+function judge(
+  kind: Kind,
+  person: PersonState | undefined,
+  given: (number | 'drop')[],
+  stillAtVerifik: boolean,
+): string | undefined {
   if (!person) return 'never attempted';
   const { outcome } = person;
   const gave = (status: number) => given.includes(status);
   if (outcome === 'pending') return 'still pending';
-  if (outcome === 'erased' && !given.some((a) => typeof a === 'number' && a >= 200 && a < 300)) return `erased without a 2xx (answers ${given.join(',')}, 401 among them: ${gave(401)})`;
+  if (outcome === 'erased' && !given.some((a) => typeof a === 'number' && a >= 200 && a < 300))
+    return `erased without a 2xx (answers ${given.join(',')}, 401 among them: ${gave(401)})`;
   switch (kind) {
     case 'exists':
       if (stillAtVerifik) return `${outcome} but still at Verifik`;

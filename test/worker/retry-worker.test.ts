@@ -7,7 +7,15 @@ import { useHarness } from '../support/http-harness';
 const t = useHarness({ RETRY_SCHEDULE: '0.05,0.05,0.05', INLINE_BUDGET_MS: '300', VERIFIK_RETRY_LIMIT: '1' });
 
 const sqsEvent = (...bodies: string[]): SQSEvent =>
-  ({ Records: bodies.map((body, i) => ({ messageId: `m${i}`, receiptHandle: `r${i}`, body, attributes: {}, messageAttributes: {} })) }) as unknown as SQSEvent;
+  ({
+    Records: bodies.map((body, i) => ({
+      messageId: `m${i}`,
+      receiptHandle: `r${i}`,
+      body,
+      attributes: {},
+      messageAttributes: {},
+    })),
+  }) as unknown as SQSEvent;
 
 describe('the retry worker', () => {
   it('brings a person that was pending at the answer to erased, visible through GET', async () => {
@@ -42,7 +50,10 @@ describe('the retry worker', () => {
     await t.api.retryQueue.idle();
 
     const failed = await t.api.get(answer.body.erasureId);
-    expect(failed.body).toMatchObject({ status: 'failed', persons: [{ outcome: 'failed', lastError: expect.stringMatching(/^Gave up after 3 retries: .*503/) }] });
+    expect(failed.body).toMatchObject({
+      status: 'failed',
+      persons: [{ outcome: 'failed', lastError: expect.stringMatching(/^Gave up after 3 retries: .*503/) }],
+    });
     expect(t.api.retryQueue.deadLetters).toEqual([expect.objectContaining({ erasureId: answer.body.erasureId })]);
 
     t.api.sandbox.responder = undefined;
@@ -50,7 +61,10 @@ describe('the retry worker', () => {
     await t.api.retryQueue.idle();
 
     const resumed = await t.api.get(answer.body.erasureId);
-    expect(resumed.body).toMatchObject({ status: 'completed', persons: [{ outcome: 'erased', note: expect.stringContaining('redrive') }] });
+    expect(resumed.body).toMatchObject({
+      status: 'completed',
+      persons: [{ outcome: 'erased', note: expect.stringContaining('redrive') }],
+    });
   });
 
   it('keeps a person whose token is refused pending on the retry path, never erased, until it gives up', async () => {
@@ -78,7 +92,10 @@ describe('the retry worker', () => {
     const done = await t.api.post({ personIds: ['gone'] });
     const calls = t.api.sandbox.calls.length;
 
-    const response = await t.api.worker(sqsEvent(encodeRetryMessage({ erasureId: done.body.erasureId, attempt: 0, notBefore: 0 })), lambdaContext(10_000));
+    const response = await t.api.worker(
+      sqsEvent(encodeRetryMessage({ erasureId: done.body.erasureId, attempt: 0, notBefore: 0 })),
+      lambdaContext(10_000),
+    );
 
     expect(response).toEqual({ batchItemFailures: [] });
     expect(t.api.sandbox.calls).toHaveLength(calls);
