@@ -1,0 +1,172 @@
+/**
+ * Fuzzes what a correctly signed POST /erasures carries: the body (near-valid erasure bodies with
+ * mutated fields, arbitrary JSON, arbitrary strings, broken JSON, huge arrays, unicode, prototype
+ * keys, numbers where strings go, sizes around 64 KiB), its content type, and its encoding
+ * (isBase64Encoded true or false, bytes that are not UTF-8), through the real handler.
+ */
+import fc from 'fast-check';
+import { useHarness } from '../support/http-harness';
+import {
+  IdempotencyModel,
+  MAX_BODY_BYTES,
+  anyBodyText,
+  anyErasureId,
+  assertOutcome,
+  assertPrototypeClean,
+  assertThat,
+  bodyVerdict,
+  checkAnswer,
+  contentType,
+  eventWith,
+  expectedPost,
+  fuzz,
+  mediaVerdict,
+  nowS,
+  rawApp,
+  signBytes,
+  sideEffects,
+  signedHeaders,
+  validErasureId,
+} from './fuzz-support';
+
+const t = useHarness();
+const unique = (() => {
+  let n = 0;
+  return () => `f${(n += 1)}`;
+})();
+
+describe('fuzz: POST /erasures bodies', () => {
+  it('answers every signed body as the contract says: 2xx with the deduplicated persons, or a JSON 4xx without side effects', async () => {
+    const model = new IdempotencyModel();
+    const arbitrary = fc.record({
+      text: anyBodyText,
+      contentType,
+      // Mostly a fresh valid id (so valid bodies are new erasures), sometimes any id at all.
+      id: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: anyErasureId }, { weight: 1, arbitrary: validErasureId }),
+    });
+    await fuzz(
+      'webhook POST body x content-type x webhook-id',
+      arbitrary,
+      async ({ text, contentType: type, id }) => {
+        const erasureId = id ?? unique();
+        const before = sideEffects(t.api);
+        const answer = await t.api.post(undefined, {
+          rawBody: text,
+          id: erasureId,
+          headers: type === undefined ? { 'content-type': '' } : { 'content-type': type },
+        });
+        const expected = expectedPost({
+          bytes: Buffer.byteLength(text),
+          // An empty content-type header is what the harness sends for "none".
+          media: mediaVerdict(type === undefined || type === '' ? undefined : type),
+          // The harness signs with webhook-id = erasureId; an empty one counts as a missing header.
+          signature: erasureId === '' ? 'bad' : 'ok',
+          erasureId: { kind: 'named', value: erasureId },
+          verdict: bodyVerdict(text),
+          model,
+        });
+        assertOutcome(answer, expected, t.api, before, model, { text, type, erasureId });
+        assertPrototypeClean();
+        return answer.status;
+      },
+      1500,
+    );
+  }, 120_000);
+
+  it('decodes base64 bodies like plain ones, never answers 5xx to bytes that are not UTF-8, and checks size on the decoded bytes', async () => {
+    const send = rawApp(t.dynamo, t.api);
+    const model = new IdempotencyModel();
+    const secret = t.api.secrets[0]!;
+    const bodyBytes = fc.oneof(
+      { weight: 5, arbitrary: anyBodyText.map((text) => ({ bytes: Buffer.from(text, 'utf8'), text })) },
+      { weight: 2, arbitrary: fc.uint8Array({ maxLength: 300 }).map((a) => ({ bytes: Buffer.from(a), text: undefined })) },
+      {
+        weight: 1,
+        // A JSON body with a stray byte that is not UTF-8 inside a string.
+        arbitrary: fc.constantFrom(0x80, 0xc3, 0xff, 0xed).map((b) => ({
+          bytes: Buffer.concat([Buffer.from('{"personIds":["p1"],"reason":"'), Buffer.from([b]), Buffer.from('"}')]),
+          text: undefined,
+        })),
+      },
+    );
+    await fuzz(
+      'webhook POST encodings (isBase64Encoded) x sizes x bytes',
+      fc.record({ body: bodyBytes, type: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8') }, { weight: 1, arbitrary: contentType }), both: fc.boolean() }),
+      async ({ body, type, both }) => {
+        const { bytes } = body;
+        const utf8 = Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
+        const text = bytes.toString('utf8');
+        const id = unique();
+        const headersFor = () => {
+          const ts = nowS();
+          // The sender signs the bytes it sends; for UTF-8 this is the same as signing the text.
+          const signature = utf8 ? signedHeaders(secret, { id, body: text, timestamp: new Date(ts * 1000) })['webhook-signature'] : signBytes(secret, id, ts, bytes);
+          return {
+            ...(type === undefined ? {} : { 'content-type': type }),
+            'webhook-id': id,
+            'webhook-timestamp': String(ts),
+            'webhook-signature': signature,
+          };
+        };
+        const before = sideEffects(t.api);
+        const encoded = await send(eventWith({ method: 'POST', path: '/erasures', headers: headersFor(), body: bytes, base64: true }));
+        const context = { base64: true, type, bytes: bytes.length, head: text.slice(0, 200) };
+        if (utf8) {
+          const expected = expectedPost({
+            bytes: bytes.length,
+            media: mediaVerdict(type),
+            signature: 'ok',
+            erasureId: { kind: 'named', value: id },
+            verdict: bodyVerdict(text),
+            model,
+          });
+          assertOutcome(encoded, expected, t.api, before, model, context);
+          if (both) {
+            // The same message again, not base64-encoded: the same answer (a redelivery for a 2xx).
+            const callsBefore = t.api.sandbox.calls.length;
+            const plain = await send(eventWith({ method: 'POST', path: '/erasures', headers: headersFor(), body: bytes, base64: false }));
+            checkAnswer(plain, t.api, context);
+            assertThat(plain.status === encoded.status, `plain ${plain.status} vs base64 ${encoded.status}`, context);
+            if (plain.status === 200) {
+              assertThat(JSON.stringify(plain.body) === JSON.stringify(encoded.body), 'a redelivery returns the same record', context);
+              assertThat(t.api.sandbox.calls.length === callsBefore, 'a redelivery of a terminal erasure never calls Verifik', context);
+            }
+          }
+        } else {
+          // Not UTF-8, so not JSON: some 4xx (which one depends on the size and on whether the
+          // signature over the bytes survives decoding), never a 2xx, a 5xx or a Verifik call.
+          checkAnswer(encoded, t.api, context);
+          const allowed = bytes.length > MAX_BODY_BYTES ? [413, 415] : [400, 401, 415];
+          assertThat(allowed.includes(encoded.status), `status ${encoded.status} for non-UTF-8 bytes`, { encoded, context });
+          assertThat(t.api.sandbox.calls.length === before.calls, 'non-UTF-8 bytes reached Verifik', context);
+        }
+        assertPrototypeClean();
+        return `${utf8 ? 'utf8' : 'bytes'}-${encoded.status}`;
+      },
+      600,
+    );
+  }, 120_000);
+
+  it('rejects a body that claims base64 but is not, or is base64 of something else, without side effects', async () => {
+    const send = rawApp(t.dynamo, t.api);
+    await fuzz(
+      'webhook POST mismatched isBase64Encoded',
+      fc.record({ text: anyBodyText, base64: fc.boolean() }),
+      async ({ text, base64 }) => {
+        const id = unique();
+        // Signed over the text, but delivered with the opposite encoding flag.
+        const headers = { 'content-type': 'application/json', ...signedHeaders(t.api.secrets[0]!, { id, body: text }) };
+        const event = eventWith({ method: 'POST', path: '/erasures', headers, body: Buffer.from(text, 'utf8'), base64 });
+        event.isBase64Encoded = !base64;
+        const before = sideEffects(t.api);
+        const answer = await send(event);
+        checkAnswer(answer, t.api, { text, base64 });
+        // The bytes the service reads are not the bytes that were signed: a 4xx, nothing recorded or called.
+        assertThat(answer.status >= 400, `status ${answer.status} for a mis-flagged body`, { answer, text, base64 });
+        assertThat(t.api.sandbox.calls.length === before.calls, 'a rejected request called Verifik', { answer, text });
+        return answer.status;
+      },
+      400,
+    );
+  }, 60_000);
+});
