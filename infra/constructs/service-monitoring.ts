@@ -1,0 +1,227 @@
+import { CfnCondition, Duration, Fn } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  MathExpression,
+  Metric,
+  Stats,
+  TreatMissingData,
+  type IMetric,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnSubscription, Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './erasure-function';
+
+const PERIOD = Duration.minutes(5);
+
+/**
+ * SQS delays a message at most 15 minutes, so the worker re-enqueues a long wait in hops and a
+ * healthy retry queue never holds a message much older than that. Twice the hop means nobody consumes.
+ */
+export const RETRY_QUEUE_STALLED_AFTER = Duration.minutes(30);
+
+export interface ServiceMonitoringProps {
+  readonly httpFunction: IFunction;
+  readonly workerFunction: IFunction;
+  readonly invokeFunction: IFunction;
+  readonly api: HttpApi;
+  readonly retryQueue: IQueue;
+  readonly deadLetterQueue: IQueue;
+  /** E-mail address subscribed to the alarm topic; an empty string (a parameter's default) subscribes none. */
+  readonly alarmEmail: string;
+  /** Hours an erasure may stay pending before the alarm fires (usually a parameter). */
+  readonly pendingAlarmHours: number;
+}
+
+/** One of the service's EMF metrics (lambda/wiring.ts: namespace VerifikErasure, dimension service). */
+export const serviceMetric = (metricName: string, statistic: string = Stats.SUM) =>
+  new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period: PERIOD });
+
+/**
+ * The alarms of the issue on one SNS topic (optionally mailed), and a dashboard of erasures by
+ * outcome, latency and retries. Every alarm treats missing data as fine: the custom metrics are
+ * only published when something happened.
+ */
+export class ServiceMonitoring extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Record<string, Alarm> = {};
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: ServiceMonitoringProps) {
+    super(scope, id);
+
+    this.topic = new Topic(this, 'AlarmTopic', { displayName: 'verifik-erasure alarms', enforceSSL: true });
+    const hasEmail = new CfnCondition(this, 'HasAlarmEmail', {
+      expression: Fn.conditionNot(Fn.conditionEquals(props.alarmEmail, '')),
+    });
+    const subscription = new CfnSubscription(this, 'AlarmEmail', {
+      topicArn: this.topic.topicArn,
+      protocol: 'email',
+      endpoint: props.alarmEmail,
+    });
+    subscription.cfnOptions.condition = hasEmail;
+
+    const functions = [props.httpFunction, props.workerFunction, props.invokeFunction];
+    const sumOf = (label: string, metrics: IMetric[]) =>
+      new MathExpression({
+        label,
+        expression: metrics.map((_, i) => `m${i}`).join(' + '),
+        usingMetrics: Object.fromEntries(metrics.map((metric, i) => [`m${i}`, metric])),
+        period: PERIOD,
+      });
+
+    this.alarm('DeadLetters', {
+      description:
+        'Erasures were dead-lettered: some persons are failed. Fix the cause, then redrive the dead-letter queue (README: Operate).',
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, period: PERIOD }),
+      threshold: 0,
+    });
+    this.alarm('WorkerErrors', {
+      description: 'The retry worker failed whole invocations; its messages come back and may end in the dead-letter queue.',
+      metric: props.workerFunction.metricErrors({ period: PERIOD }),
+      threshold: 0,
+    });
+    this.alarm('InvokeErrors', {
+      description: 'Direct invocations by a privacy portal failed.',
+      metric: props.invokeFunction.metricErrors({ period: PERIOD }),
+      threshold: 0,
+    });
+    this.alarm('VerifikAuthFailures', {
+      description:
+        'Verifik answered 401/403: the token is wrong or expired. Persons stay pending; renew the token secret (infra/DEPLOY.md).',
+      metric: serviceMetric('VendorAuthFailures'),
+      threshold: 0,
+    });
+    this.alarm('VerifikServerErrors', {
+      description: 'Verifik has answered 5xx for 15 minutes; erasures wait on the retry queue.',
+      metric: serviceMetric('VerifikServerErrors'),
+      threshold: 0,
+      evaluationPeriods: 3,
+    });
+    this.alarm('Api5xx', {
+      description: 'The API answered 5xx: requests could not be recorded durably (callers should retry).',
+      metric: props.api.metricServerError({ period: PERIOD, statistic: Stats.SUM }),
+      threshold: 0,
+    });
+    this.alarm('ApiThrottled', {
+      description: 'API Gateway refused requests with 429 (stage throttling); raise the limits if the load is legitimate.',
+      metric: serviceMetric('ApiThrottled'),
+      threshold: 0,
+    });
+    this.alarm('FunctionsThrottled', {
+      description: 'Lambda throttled the service functions (account or reserved concurrency exhausted).',
+      metric: sumOf(
+        'Throttles',
+        functions.map((fn) => fn.metricThrottles({ period: PERIOD })),
+      ),
+      threshold: 0,
+    });
+    this.alarm('RetryQueueStalled', {
+      description: `A retry message is older than ${RETRY_QUEUE_STALLED_AFTER.toMinutes()} minutes: the retry worker is not consuming.`,
+      metric: props.retryQueue.metricApproximateAgeOfOldestMessage({ statistic: Stats.MAXIMUM, period: PERIOD }),
+      threshold: RETRY_QUEUE_STALLED_AFTER.toSeconds(),
+    });
+    this.alarm('ErasuresPendingTooLong', {
+      description: 'An erasure has been pending longer than the PendingAlarmHours parameter.',
+      metric: new MathExpression({
+        label: 'Oldest pending erasure (hours)',
+        expression: 'age / 3600',
+        usingMetrics: { age: serviceMetric('PendingAge', Stats.MAXIMUM) },
+        period: PERIOD,
+      }),
+      threshold: props.pendingAlarmHours,
+    });
+
+    this.dashboard = this.buildDashboard(props, functions);
+  }
+
+  private alarm(
+    id: string,
+    options: { description: string; metric: IMetric; threshold: number; evaluationPeriods?: number },
+  ): Alarm {
+    const alarm = new Alarm(this, id, {
+      alarmDescription: options.description,
+      metric: options.metric,
+      threshold: options.threshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    alarm.addOkAction(new SnsAction(this.topic));
+    this.alarms[id] = alarm;
+    return alarm;
+  }
+
+  private buildDashboard(props: ServiceMonitoringProps, functions: IFunction[]): Dashboard {
+    const dashboard = new Dashboard(this, 'Dashboard', { defaultInterval: Duration.days(1) });
+    const graph = (title: string, left: IMetric[], options: { stacked?: boolean; right?: IMetric[] } = {}) =>
+      new GraphWidget({ title, left, right: options.right, stacked: options.stacked, width: 12, height: 6 });
+    const labelled = (metric: Metric, label: string) => metric.with({ label });
+    dashboard.addWidgets(
+      graph(
+        'Persons by outcome',
+        [
+          labelled(serviceMetric('Erased'), 'erased'),
+          labelled(serviceMetric('AlreadyErased'), 'already erased'),
+          labelled(serviceMetric('Pending'), 'pending'),
+          labelled(serviceMetric('Failed'), 'failed'),
+        ],
+        { stacked: true },
+      ),
+      graph('Requests and answers', [
+        labelled(props.api.metricCount({ period: PERIOD }), 'requests'),
+        labelled(props.api.metricClientError({ period: PERIOD, statistic: Stats.SUM }), '4xx'),
+        labelled(props.api.metricServerError({ period: PERIOD, statistic: Stats.SUM }), '5xx'),
+        labelled(serviceMetric('ApiThrottled'), '429 (throttled)'),
+      ]),
+    );
+    dashboard.addWidgets(
+      graph('API latency (ms)', [
+        labelled(props.api.metricLatency({ period: PERIOD, statistic: Stats.percentile(50) }), 'p50'),
+        labelled(props.api.metricLatency({ period: PERIOD, statistic: Stats.percentile(99) }), 'p99'),
+        labelled(props.api.metricIntegrationLatency({ period: PERIOD, statistic: Stats.percentile(99) }), 'integration p99'),
+      ]),
+      graph(
+        'Function duration p99 (ms)',
+        functions.map((fn, i) =>
+          labelled(fn.metricDuration({ period: PERIOD, statistic: Stats.percentile(99) }), ['http', 'worker', 'invoke'][i]!),
+        ),
+      ),
+    );
+    dashboard.addWidgets(
+      graph('Retries and Verifik failures', [
+        labelled(serviceMetric('Retries'), 'retries'),
+        labelled(serviceMetric('DeadLettered'), 'dead-lettered persons'),
+        labelled(serviceMetric('VendorAuthFailures'), 'Verifik 401/403'),
+        labelled(serviceMetric('VerifikServerErrors'), 'Verifik 5xx'),
+      ]),
+      graph(
+        'Retry queues',
+        [
+          labelled(props.retryQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD }), 'retry queue visible'),
+          labelled(props.retryQueue.metricApproximateNumberOfMessagesDelayed({ period: PERIOD }), 'retry queue delayed'),
+          labelled(props.retryQueue.metricApproximateNumberOfMessagesNotVisible({ period: PERIOD }), 'retry queue in flight'),
+          labelled(props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD }), 'dead letters'),
+        ],
+        {
+          right: [
+            labelled(
+              props.retryQueue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: Stats.MAXIMUM }),
+              'oldest retry message (s)',
+            ),
+          ],
+        },
+      ),
+    );
+    dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24, height: 4 }));
+    return dashboard;
+  }
+}
