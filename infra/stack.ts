@@ -1,0 +1,161 @@
+import { CfnOutput, CfnParameter, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { Construct } from 'constructs';
+import { AuditTable, type AuditTableEncryption } from './constructs/audit-table';
+import { ErasureApi } from './constructs/erasure-api';
+import { ErasureFunction } from './constructs/erasure-function';
+import { RetryQueues } from './constructs/retry-queues';
+import { ServiceMonitoring } from './constructs/service-monitoring';
+import { ServiceSecrets } from './constructs/service-secrets';
+
+export interface VerifikErasureStackProps extends StackProps {
+  /** @default 'aws-owned' */
+  readonly auditTableEncryption?: AuditTableEncryption;
+  /** API Gateway stage throttling. @default 25 requests per second, bursts of 50 */
+  readonly apiRateLimit?: number;
+  readonly apiBurstLimit?: number;
+}
+
+/**
+ * Timeouts. A request spends at most INLINE_BUDGET_MS (10 s) calling Verifik and keeps RESERVE_MS
+ * (3 s) to record and answer (lambda/config.ts); 15 s leaves 2 s for a cold start and stays under
+ * API Gateway's 30 s integration limit. The worker's 60 s let a batch of slow persons progress; its
+ * own deadline stops work before the timeout, and the retry queue's visibility follows from it.
+ */
+export const HTTP_TIMEOUT = Duration.seconds(15);
+export const WORKER_TIMEOUT = Duration.seconds(60);
+
+/** The whole service of design.md: API, functions, audit table, retry queues, secrets, alarms. */
+export class VerifikErasureStack extends Stack {
+  constructor(scope: Construct, id: string, props: VerifikErasureStackProps = {}) {
+    super(scope, id, {
+      description: 'verifik-erasure: GDPR right-to-be-forgotten erasures at Verifik with a DynamoDB audit trail',
+      ...props,
+    });
+
+    const verifikBaseUrl = new CfnParameter(this, 'VerifikBaseUrl', {
+      type: 'String',
+      default: 'https://api.verifik.co',
+      allowedPattern: '^https://[^\\s/]+(/[^\\s]*)?$',
+      constraintDescription: 'an https:// URL',
+      description: 'Base URL of the Verifik API.',
+    });
+    const verifikTokenSecret = new CfnParameter(this, 'VerifikTokenSecret', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^[A-Za-z0-9/_+=.@:-]*$',
+      description:
+        'Name or ARN of an existing Secrets Manager secret (this account and region) whose SecretString is the Verifik token. Empty: the stack creates an empty secret for you to fill.',
+    });
+    const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^$|^[^@\\s]+@[^@\\s]+$',
+      constraintDescription: 'an e-mail address, or empty',
+      description: 'E-mail address subscribed to the alarm topic (confirm the mail AWS sends). Empty: no subscription.',
+    });
+    const retentionDays = new CfnParameter(this, 'RetentionDays', {
+      type: 'Number',
+      default: 2192,
+      minValue: 1,
+      maxValue: 36500,
+      description: 'Days an audit item is kept before DynamoDB TTL removes it (default 6 years).',
+    });
+    const pendingAlarmHours = new CfnParameter(this, 'PendingAlarmHours', {
+      type: 'Number',
+      default: 6,
+      minValue: 1,
+      maxValue: 48,
+      description: 'Hours an erasure may stay pending (Verifik failing or token expired) before the alarm fires.',
+    });
+
+    const audit = new AuditTable(this, 'Audit', { encryption: props.auditTableEncryption ?? 'aws-owned' });
+    const queues = new RetryQueues(this, 'Retries', { workerTimeout: WORKER_TIMEOUT });
+    const secrets = new ServiceSecrets(this, 'Secrets', { existingVerifikTokenSecret: verifikTokenSecret.valueAsString });
+
+    const serviceFunction = (id: string, entry: string, description: string, timeout: Duration) => {
+      const fn = new ErasureFunction(this, id, {
+        entry,
+        description,
+        timeout,
+        environment: {
+          VERIFIK_BASE_URL: verifikBaseUrl.valueAsString,
+          RETENTION_DAYS: retentionDays.valueAsString,
+          AUDIT_TABLE_NAME: audit.table.tableName,
+          RETRY_QUEUE_URL: queues.retryQueue.queueUrl,
+          // lambda/wiring.ts needs both URLs to build the queue; only the worker sends dead letters.
+          DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
+          VERIFIK_TOKEN_SECRET_ARN: secrets.verifikToken.secretId,
+        },
+      });
+      audit.grantAppendOnly(fn.role);
+      queues.retryQueue.grantSendMessages(fn.role);
+      secrets.grantRead(fn.role, secrets.verifikToken);
+      return fn;
+    };
+
+    const http = serviceFunction('Http', 'lambda/handlers/http.ts', 'HTTP API: webhook and portal routes', HTTP_TIMEOUT);
+    http.addEnvironment('WEBHOOK_SECRET_ARN', secrets.webhook.secretId);
+    http.addEnvironment('SUBJECT_REF_PEPPER_SECRET_ARN', secrets.pepper.secretId);
+    secrets.grantRead(http.role, secrets.webhook);
+    secrets.grantRead(http.role, secrets.pepper);
+
+    const invoke = serviceFunction('Invoke', 'lambda/handlers/invoke.ts', 'Direct invocation by a privacy portal', HTTP_TIMEOUT);
+    invoke.addEnvironment('SUBJECT_REF_PEPPER_SECRET_ARN', secrets.pepper.secretId);
+    secrets.grantRead(invoke.role, secrets.pepper);
+
+    const worker = serviceFunction('Worker', 'lambda/handlers/worker.ts', 'Retry worker on the retry queue', WORKER_TIMEOUT);
+    queues.deadLetterQueue.grantSendMessages(worker.role);
+    worker.function.addEventSource(
+      new SqsEventSource(queues.retryQueue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        // Two concurrent workers (the minimum) drain a backlog after a Verifik outage without
+        // hammering Verifik the moment it comes back.
+        maxConcurrency: 2,
+      }),
+    );
+
+    const api = new ErasureApi(this, 'Api', {
+      handler: http.function,
+      rateLimit: props.apiRateLimit,
+      burstLimit: props.apiBurstLimit,
+    });
+
+    const monitoring = new ServiceMonitoring(this, 'Monitoring', {
+      httpFunction: http.function,
+      workerFunction: worker.function,
+      invokeFunction: invoke.function,
+      api: api.api,
+      retryQueue: queues.retryQueue,
+      deadLetterQueue: queues.deadLetterQueue,
+      alarmEmail: alarmEmail.valueAsString,
+      pendingAlarmHours: pendingAlarmHours.valueAsNumber,
+    });
+
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('ApiUrl', api.url, 'Base URL of the HTTP API (POST {ApiUrl}erasures).');
+    output('PortalExecuteApiArn', api.portalExecuteArn, 'Grant portal principals execute-api:Invoke on this ARN.');
+    output('InvokeFunctionArn', invoke.function.functionArn, 'Grant portal principals lambda:InvokeFunction on this ARN.');
+    output('InvokeFunctionName', invoke.function.functionName, 'Function a privacy portal invokes directly.');
+    output('WebhookSecretArn', secrets.webhookSecret.secretArn, 'Webhook signing key(s); senders use whsec_ + the value.');
+    output('SubjectRefPepperSecretArn', secrets.pepperSecret.secretArn, 'Pepper of the subjectRef hashes; never change it.');
+    output('VerifikTokenSecretId', secrets.verifikToken.secretId, 'Secret holding the Verifik token (put the token here).');
+    output('AuditTableName', audit.table.tableName, 'DynamoDB audit table (retained when the stack is deleted).');
+    output('RetryQueueUrl', queues.retryQueue.queueUrl, 'Retry queue the worker consumes.');
+    output('DeadLetterQueueUrl', queues.deadLetterQueue.queueUrl, 'Dead-letter queue; redrive it to resume failed erasures.');
+    output('AlarmTopicArn', monitoring.topic.topicArn, 'SNS topic of all alarms.');
+    output('DashboardName', monitoring.dashboard.dashboardName, 'CloudWatch dashboard.');
+
+    // CDK's built-in template checks (cfn-lint rules), two false positives:
+    Validations.of(this).acknowledge({
+      id: 'CloudFormation-Validate::W1001',
+      reason: 'VerifikTokenSecretId refers to the created token secret only inside Fn::If on the very condition that creates it.',
+    });
+    Validations.of(this).acknowledge({
+      id: 'CloudFormation-Validate::W2509',
+      reason:
+        'VerifikTokenSecret holds the name or ARN of a secret, not a secret; NoEcho would hide which secret the stack uses.',
+    });
+  }
+}
