@@ -1,0 +1,417 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { TTL_ATTRIBUTE } from '../../lambda/audit/keys';
+import { AUDIT_TABLE_SCHEMA } from '../../lambda/audit/table-definition';
+import { allStatements, asArray, resourceNamed, statementsOfRole, synthStack, type Statement } from './stack-template';
+
+const FUNCTIONS = ['Http', 'Worker', 'Invoke'] as const;
+const SECRET_IDS = { webhook: 'SecretsWebhookSecret', pepper: 'SecretsSubjectRefPepper', token: 'SecretsVerifikToken' };
+
+const actionsOf = (statement: Statement) => asArray(statement.Action);
+const allowed = (statements: Statement[]) => statements.filter((s) => s.Effect === 'Allow');
+
+/** Which of the three secrets a role may read, from its GetSecretValue statements. */
+function secretsReadBy(template: Template, role: string): string[] {
+  const resources = JSON.stringify(
+    allowed(statementsOfRole(template, role))
+      .filter((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'))
+      .map((s) => s.Resource),
+  );
+  return Object.entries(SECRET_IDS)
+    .filter(([, id]) => resources.includes(`"Ref":"${id}`))
+    .map(([name]) => name)
+    .sort();
+}
+
+describe('production stack', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = synthStack();
+  });
+
+  describe('functions', () => {
+    it.each(FUNCTIONS)('runs %s on Node.js 24, arm64, as an ESM bundle with source maps enabled', (name) => {
+      const { resource } = resourceNamed(template, 'AWS::Lambda::Function', `${name}Function`);
+
+      expect(resource.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 512,
+        LoggingConfig: { LogFormat: 'JSON' },
+        Environment: {
+          Variables: {
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: 'verifik-erasure',
+            POWERTOOLS_METRICS_NAMESPACE: 'VerifikErasure',
+            VERIFIK_BASE_URL: { Ref: 'VerifikBaseUrl' },
+            RETENTION_DAYS: { Ref: 'RetentionDays' },
+            AUDIT_TABLE_NAME: { Ref: expect.stringMatching(/^AuditTable/) },
+            RETRY_QUEUE_URL: { Ref: expect.stringMatching(/^RetriesRetryQueue/) },
+            DEAD_LETTER_QUEUE_URL: { Ref: expect.stringMatching(/^RetriesDeadLetterQueue/) },
+            VERIFIK_TOKEN_SECRET_ARN: {
+              'Fn::If': [expect.stringMatching(/^SecretsCreateVerifikToken/), expect.anything(), { Ref: 'VerifikTokenSecret' }],
+            },
+          },
+        },
+      });
+    });
+
+    it('gives each function only the secret variables it reads', () => {
+      const variables = (name: string) =>
+        Object.keys(
+          resourceNamed(template, 'AWS::Lambda::Function', `${name}Function`).resource.Properties.Environment.Variables,
+        );
+
+      expect(variables('Http')).toEqual(expect.arrayContaining(['WEBHOOK_SECRET_ARN', 'SUBJECT_REF_PEPPER_SECRET_ARN']));
+      expect(variables('Invoke')).toContain('SUBJECT_REF_PEPPER_SECRET_ARN');
+      expect(variables('Invoke')).not.toContain('WEBHOOK_SECRET_ARN');
+      expect(variables('Worker')).not.toEqual(expect.arrayContaining(['WEBHOOK_SECRET_ARN']));
+      expect(variables('Worker')).not.toContain('SUBJECT_REF_PEPPER_SECRET_ARN');
+    });
+
+    it('times requests out after 15 s (under API Gateway 30 s) and the worker after 60 s', () => {
+      const timeout = (name: string) =>
+        resourceNamed(template, 'AWS::Lambda::Function', `${name}Function`).resource.Properties.Timeout;
+
+      expect([timeout('Http'), timeout('Invoke'), timeout('Worker')]).toEqual([15, 15, 60]);
+    });
+
+    it('feeds the worker from the retry queue with partial batch failures', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: { Ref: Match.stringLikeRegexp('^WorkerFunction') },
+        EventSourceArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^RetriesRetryQueue'), 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 10,
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+    });
+
+    it('keeps logs in a log group per function with a retention', () => {
+      for (const name of FUNCTIONS) {
+        const { id } = resourceNamed(template, 'AWS::Logs::LogGroup', `${name}Logs`);
+        const fn = resourceNamed(template, 'AWS::Lambda::Function', `${name}Function`).resource;
+        expect(fn.Properties.LoggingConfig.LogGroup).toEqual({ Ref: id });
+        expect(template.findResources('AWS::Logs::LogGroup')[id]!.Properties.RetentionInDays).toBe(90);
+      }
+    });
+  });
+
+  describe('least privilege', () => {
+    it('never allows deleting audit items, not even through BatchWriteItem or PartiQL', () => {
+      const actions = allowed(allStatements(template)).flatMap(actionsOf);
+
+      expect(actions).not.toEqual(
+        expect.arrayContaining([expect.stringMatching(/^dynamodb:(DeleteItem|BatchWriteItem|PartiQL.*|\*)$/)]),
+      );
+      expect(actions.filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(
+        expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']),
+      );
+    });
+
+    it.each(FUNCTIONS)('denies %s deleting audit items or changing the table explicitly', (name) => {
+      const deny = statementsOfRole(template, `${name}Role`).find((s) => s.Effect === 'Deny');
+
+      expect(deny).toBeDefined();
+      expect(actionsOf(deny!)).toEqual(
+        expect.arrayContaining([
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:UpdateTimeToLive',
+          'dynamodb:DeleteTable',
+        ]),
+      );
+    });
+
+    it('queries the two indexes by name, not index/*', () => {
+      const queryResources = JSON.stringify(
+        allowed(allStatements(template))
+          .filter((s) => actionsOf(s).includes('dynamodb:Query'))
+          .map((s) => s.Resource),
+      );
+
+      for (const index of AUDIT_TABLE_SCHEMA.indexes) expect(queryResources).toContain(`/index/${index.name}`);
+      expect(queryResources).not.toContain('/index/*');
+    });
+
+    it('allows no wildcard actions and no "*" resources', () => {
+      for (const statement of allowed(allStatements(template))) {
+        expect(actionsOf(statement).filter((action) => action.includes('*'))).toEqual([]);
+        expect(JSON.stringify(statement.Resource)).not.toMatch(/\*/);
+      }
+    });
+
+    it('lets each function read only its own secrets', () => {
+      expect(secretsReadBy(template, 'HttpRole')).toEqual(['pepper', 'token', 'webhook']);
+      expect(secretsReadBy(template, 'InvokeRole')).toEqual(['pepper', 'token']);
+      expect(secretsReadBy(template, 'WorkerRole')).toEqual(['token']);
+    });
+
+    it('lets only the worker send to the dead-letter queue', () => {
+      const sendsToDeadLetters = (role: string) =>
+        allowed(statementsOfRole(template, role)).some(
+          (s) => actionsOf(s).includes('sqs:SendMessage') && JSON.stringify(s.Resource).includes('RetriesDeadLetterQueue'),
+        );
+
+      expect(FUNCTIONS.filter((name) => sendsToDeadLetters(`${name}Role`))).toEqual(['Worker']);
+    });
+
+    it('gives each function a role of its own without AWS managed policies', () => {
+      const roles = Object.values(template.findResources('AWS::IAM::Role'));
+
+      for (const role of roles) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      const functionRoles = FUNCTIONS.map(
+        (name) => resourceNamed(template, 'AWS::Lambda::Function', `${name}Function`).resource.Properties.Role['Fn::GetAtt'][0],
+      );
+      expect(new Set(functionRoles).size).toBe(3);
+    });
+  });
+
+  describe('audit table', () => {
+    it('has the keys and indexes of the local stack and the TTL attribute', () => {
+      template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [
+          { AttributeName: AUDIT_TABLE_SCHEMA.partitionKey, KeyType: 'HASH' },
+          { AttributeName: AUDIT_TABLE_SCHEMA.sortKey, KeyType: 'RANGE' },
+        ],
+        GlobalSecondaryIndexes: AUDIT_TABLE_SCHEMA.indexes.map((index) => ({
+          IndexName: index.name,
+          KeySchema: [
+            { AttributeName: index.partitionKey, KeyType: 'HASH' },
+            { AttributeName: index.sortKey, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+        TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      });
+    });
+
+    it('has point-in-time recovery and deletion protection, and survives stack deletion', () => {
+      template.hasResource('AWS::DynamoDB::GlobalTable', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: Match.objectLike({
+          Replicas: [
+            Match.objectLike({
+              DeletionProtectionEnabled: true,
+              PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            }),
+          ],
+        }),
+      });
+    });
+
+    it('is encrypted with an AWS-owned key by default', () => {
+      template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { SSESpecification: { SSEEnabled: false } });
+      template.resourceCountIs('AWS::KMS::Key', 0);
+    });
+
+    it('can be encrypted with a rotated customer-managed key the functions use only through DynamoDB', () => {
+      const cmk = synthStack({ auditTableEncryption: 'customer-managed', env: { account: '123456789012', region: 'eu-west-1' } });
+
+      cmk.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ EnableKeyRotation: true }) });
+      cmk.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        Replicas: [Match.objectLike({ SSESpecification: { KMSMasterKeyId: Match.anyValue() } })],
+      });
+      const kms = allowed(statementsOfRole(cmk, 'HttpRole')).find((s) => actionsOf(s).includes('kms:Decrypt'));
+      expect(kms?.Condition).toEqual({ StringEquals: { 'kms:ViaService': 'dynamodb.eu-west-1.amazonaws.com' } });
+    });
+  });
+
+  describe('retry queues', () => {
+    it('encrypts both queues, keeps messages 14 days and refuses requests without TLS', () => {
+      const queues = template.findResources('AWS::SQS::Queue');
+
+      expect(Object.keys(queues)).toHaveLength(2);
+      for (const queue of Object.values(queues)) {
+        expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+      }
+      const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+      expect(policies).toHaveLength(2);
+      for (const policy of policies) {
+        expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
+          expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        );
+      }
+    });
+
+    it('redrives to the dead-letter queue after 5 receives, with visibility over six worker timeouts', () => {
+      const { resource } = resourceNamed(template, 'AWS::SQS::Queue', 'RetriesRetryQueue');
+
+      expect(resource.Properties.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/^RetriesDeadLetterQueue/), 'Arn'] },
+        maxReceiveCount: 5,
+      });
+      expect(resource.Properties.VisibilityTimeout).toBeGreaterThan(6 * 60);
+    });
+  });
+
+  describe('secrets', () => {
+    it('generates the webhook key as 32 alphanumerics (base64 of 24 bytes) and a 64-character pepper', () => {
+      expect(
+        resourceNamed(template, 'AWS::SecretsManager::Secret', SECRET_IDS.webhook).resource.Properties.GenerateSecretString,
+      ).toEqual({
+        PasswordLength: 32,
+        ExcludePunctuation: true,
+        IncludeSpace: false,
+      });
+      const pepper = resourceNamed(template, 'AWS::SecretsManager::Secret', SECRET_IDS.pepper).resource;
+      expect(pepper.Properties.GenerateSecretString).toMatchObject({ PasswordLength: 64, ExcludePunctuation: true });
+      expect(pepper.DeletionPolicy).toBe('Retain');
+    });
+
+    it('creates an empty Verifik token secret only when no existing one is named', () => {
+      const { resource } = resourceNamed(template, 'AWS::SecretsManager::Secret', SECRET_IDS.token);
+
+      expect(resource.Condition).toMatch(/^SecretsCreateVerifikToken/);
+      expect(resource.Properties.GenerateSecretString).toBeUndefined();
+      expect(resource.Properties.SecretString).toBeUndefined();
+      expect(template.toJSON().Conditions[resource.Condition]).toEqual({ 'Fn::Equals': [{ Ref: 'VerifikTokenSecret' }, ''] });
+    });
+  });
+
+  describe('API', () => {
+    it('is an HTTP API with payload 2.0 Lambda integration', () => {
+      template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+      template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+      });
+    });
+
+    it('leaves webhook routes to the signature check and puts IAM on portal routes', () => {
+      const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((route) => [
+        route.Properties.RouteKey,
+        route.Properties.AuthorizationType,
+      ]);
+
+      expect(Object.fromEntries(routes)).toEqual({
+        'POST /erasures': 'NONE',
+        'GET /erasures/{erasureId}': 'NONE',
+        'POST /portal/erasures': 'AWS_IAM',
+        'GET /portal/erasures/{erasureId}': 'AWS_IAM',
+      });
+    });
+
+    it('throttles the stage and writes JSON access logs without headers', () => {
+      const { resource } = resourceNamed(template, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage');
+
+      expect(resource.Properties).toMatchObject({
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 },
+        AccessLogSettings: { DestinationArn: { 'Fn::GetAtt': [expect.stringMatching(/^ApiAccessLogs/), 'Arn'] } },
+      });
+      const format = JSON.parse(resource.Properties.AccessLogSettings.Format);
+      expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', routeKey: '$context.routeKey' });
+      expect(resource.Properties.AccessLogSettings.Format).not.toMatch(/header|body/i);
+    });
+
+    it('counts throttled (429) answers from the access log', () => {
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        FilterPattern: '{ $.status = "429" }',
+        MetricTransformations: [Match.objectLike({ MetricNamespace: 'VerifikErasure', MetricName: 'ApiThrottled' })],
+      });
+    });
+
+    it("lets API Gateway invoke the function only on the routes' paths", () => {
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
+
+      expect(permissions).toHaveLength(4);
+      for (const permission of permissions) {
+        expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
+        // HttpLambdaIntegration scopes each permission to the route's path (any stage and method).
+        expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/"\/\*\/\*\/(portal\/)?erasures(\/\{erasureId\})?"/);
+      }
+    });
+  });
+
+  describe('alarms', () => {
+    const alarmOn = (metricName: string) =>
+      Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((alarm) =>
+        JSON.stringify(alarm.Properties).includes(`"${metricName}"`),
+      );
+
+    it.each([
+      ['dead letters', 'ApproximateNumberOfMessagesVisible'],
+      ['worker errors', 'Errors'],
+      ['Verifik 401/403', 'VendorAuthFailures'],
+      ['Verifik 5xx', 'VerifikServerErrors'],
+      ['API 5xx answers', '5xx'],
+      ['API throttling', 'ApiThrottled'],
+      ['Lambda throttling', 'Throttles'],
+      ['a stalled retry queue', 'ApproximateAgeOfOldestMessage'],
+      ['erasures pending too long', 'PendingAge'],
+    ])('alarms on %s (%s) through the alarm topic', (_, metricName) => {
+      const alarm = alarmOn(metricName);
+
+      expect(alarm).toBeDefined();
+      expect(alarm!.Properties).toMatchObject({
+        AlarmActions: [{ Ref: expect.stringMatching(/^MonitoringAlarmTopic/) }],
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('uses the PendingAlarmHours parameter as the pending threshold', () => {
+      expect(alarmOn('PendingAge')!.Properties.Threshold).toEqual({ Ref: 'PendingAlarmHours' });
+    });
+
+    it('mails the alarm topic only when an address is given, over TLS only', () => {
+      const { resource } = resourceNamed(template, 'AWS::SNS::Subscription', 'MonitoringAlarmEmail');
+
+      expect(resource.Properties).toMatchObject({ Protocol: 'email', Endpoint: { Ref: 'AlarmEmail' } });
+      expect(template.toJSON().Conditions[resource.Condition]).toEqual({
+        'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmEmail' }, ''] }],
+      });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    });
+
+    it('has a dashboard of outcomes, latency and retries', () => {
+      const { resource } = resourceNamed(template, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard');
+      const body = JSON.stringify(resource.Properties.DashboardBody);
+
+      for (const metric of ['Erased', 'AlreadyErased', 'Failed', 'Pending', 'Retries', 'DeadLettered', 'Latency']) {
+        expect(body).toContain(`\\"${metric}\\"`);
+      }
+    });
+  });
+
+  describe('parameters and outputs', () => {
+    it('takes the Verifik URL, token secret, alarm e-mail, retention and pending threshold with defaults', () => {
+      const parameters = template.toJSON().Parameters;
+
+      expect(parameters.VerifikBaseUrl).toMatchObject({ Type: 'String', Default: 'https://api.verifik.co' });
+      expect(parameters.VerifikTokenSecret).toMatchObject({ Type: 'String', Default: '' });
+      expect(parameters.AlarmEmail).toMatchObject({ Type: 'String', Default: '' });
+      expect(parameters.RetentionDays).toMatchObject({ Type: 'Number', Default: 2192 });
+      expect(parameters.PendingAlarmHours).toMatchObject({ Type: 'Number', Default: 6 });
+    });
+
+    it('outputs what operators and portals need', () => {
+      const outputs = Object.keys(template.toJSON().Outputs);
+
+      expect(outputs).toEqual(
+        expect.arrayContaining([
+          'ApiUrl',
+          'PortalExecuteApiArn',
+          'InvokeFunctionArn',
+          'InvokeFunctionName',
+          'WebhookSecretArn',
+          'SubjectRefPepperSecretArn',
+          'VerifikTokenSecretId',
+          'AuditTableName',
+          'RetryQueueUrl',
+          'DeadLetterQueueUrl',
+          'AlarmTopicArn',
+        ]),
+      );
+    });
+  });
+});
