@@ -8,15 +8,19 @@ export const ERASURE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const MAX_PERSONS = 100;
 
 const personId = z.string().regex(PERSON_ID_PATTERN, 'must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -');
-const optionalText = z.string().max(256).optional();
+// Well-formed Unicode only: a lone surrogate would reach the HMAC as U+FFFD and make two different
+// subjectRefs one.
+const optionalText = z
+  .string()
+  .max(256)
+  .refine((text) => text.isWellFormed(), 'must be well-formed Unicode')
+  .optional();
 
 const erasureBody = z
   .object(
     {
-      personIds: z
-        .array(personId)
-        .max(10 * MAX_PERSONS)
-        .optional(),
+      // No cap on the raw array: repeats collapse to one id (design.md), the 64 KiB body bounds it.
+      personIds: z.array(personId).optional(),
       personId: personId.optional(),
       subjectRef: optionalText,
       reason: optionalText,

@@ -1,7 +1,7 @@
 import { AppError } from '../errors';
 import type { LogSink } from '../log';
 import { ERASURE_ID_PATTERN } from './erasure-body';
-import type { HttpMiddleware } from './http-types';
+import type { HttpEvent, HttpMiddleware } from './http-types';
 import { jsonResponse } from './http-types';
 
 /** Errors raised by middy's own middlewares (http-errors style), mapped onto design.md's codes. */
@@ -9,7 +9,11 @@ const MIDDY_ERRORS: Record<number, { status: number; code: string; message: stri
   400: { status: 400, code: 'invalid_request', message: 'The request is malformed.' },
   404: { status: 404, code: 'not_found', message: 'No such route.' },
   415: { status: 415, code: 'unsupported_media_type', message: 'The body must be JSON (content-type: application/json).' },
-  422: { status: 400, code: 'invalid_request', message: 'The body is not valid JSON.' },
+  422: {
+    status: 400,
+    code: 'invalid_request',
+    message: 'The body is not valid JSON, or uses a forbidden key (__proto__, constructor).',
+  },
 };
 
 export interface ErrorAnswer {
@@ -49,7 +53,7 @@ export function errorAnswer(error: unknown, logger: LogSink): ErrorAnswer {
   return { statusCode: 500, body: { error: 'internal_error', message: 'The service failed; retry later.' } };
 }
 
-type RootLogger = LogSink & { createChild(o: { persistentKeys: Record<string, string> }): LogSink };
+export type RootLogger = LogSink & { createChild(o: { persistentKeys: Record<string, string> }): LogSink };
 
 /** The HTTP face of errorAnswer. */
 export function errorResponder(rootLogger: RootLogger): HttpMiddleware {
@@ -62,13 +66,31 @@ export function errorResponder(rootLogger: RootLogger): HttpMiddleware {
   };
 }
 
-/** Rejections carry the erasure id the caller named, when it is well-formed (it may be unverified). */
-function loggerFor(
-  root: RootLogger,
-  event: { headers?: Record<string, string | undefined>; pathParameters?: Record<string, string | undefined> },
-): LogSink {
-  const named = event.headers?.['webhook-id'] ?? event.headers?.['idempotency-key'] ?? event.pathParameters?.erasureId;
-  return named && ERASURE_ID_PATTERN.test(named) ? root.createChild({ persistentKeys: { erasureId: named } }) : root;
+/**
+ * Rejections carry the erasure id the caller named, when it is well-formed (it may be unverified):
+ * on a GET the id in the path, on a POST the webhook-id or Idempotency-Key.
+ */
+function loggerFor(root: RootLogger, event: HttpEvent): LogSink {
+  const named =
+    event.requestContext?.http?.method === 'GET'
+      ? safeDecode(event.pathParameters?.erasureId)
+      : (event.headers?.['webhook-id'] ?? event.headers?.['idempotency-key']);
+  return loggerForErasure(root, named);
+}
+
+/** A child logger tagged with the erasure id, or the root logger when the id is absent or malformed. */
+export function loggerForErasure(root: RootLogger, named: unknown): LogSink {
+  return typeof named === 'string' && ERASURE_ID_PATTERN.test(named)
+    ? root.createChild({ persistentKeys: { erasureId: named } })
+    : root;
+}
+
+function safeDecode(value: string | undefined): string | undefined {
+  try {
+    return value === undefined ? undefined : decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }
 
 const causeName = (cause: unknown): string | undefined => (cause instanceof Error ? cause.name : undefined);

@@ -9,7 +9,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { ErasureService } from '../erasure/erasure-service';
 import type { ErasureRecord } from '../erasure/types';
-import { NotFoundError } from '../errors';
+import { InvalidRequestError, NotFoundError } from '../errors';
 import { bodyGuard } from './body-guard';
 import { parseErasureBody, parseErasureId, type ErasureBody } from './erasure-body';
 import { iamPrincipal, requireIamCaller } from './iam-caller';
@@ -60,7 +60,7 @@ export function createHttpApp(deps: HttpAppDeps) {
     return recordResponse(record, basePath);
   };
   const read = async (event: HttpEvent) => {
-    const record = await service.get(parseErasureId(event.pathParameters?.erasureId, 'the erasure id'));
+    const record = await service.get(parseErasureId(pathParameter(event, 'erasureId'), 'the erasure id'));
     if (!record) throw new NotFoundError();
     return jsonResponse(200, record);
   };
@@ -111,6 +111,20 @@ export function createHttpApp(deps: HttpAppDeps) {
         { method: 'GET', path: '/portal/erasures/{erasureId}', handler: portalGet },
       ]),
     );
+}
+
+/**
+ * A path parameter, percent-decoded (a Location or a client encodes `:` as `%3A`). Erasure ids hold
+ * no `%`, so decoding a value API Gateway already decoded changes nothing; a malformed escape is a 400.
+ */
+function pathParameter(event: HttpEvent, name: string): string | undefined {
+  const raw = event.pathParameters?.[name];
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new InvalidRequestError(`The ${name} in the path is not valid percent-encoding.`);
+  }
 }
 
 /** An erasure id for a caller that gave none. */

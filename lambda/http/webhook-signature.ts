@@ -16,6 +16,8 @@ export class WebhookVerifier {
       'webhook-timestamp': headers['webhook-timestamp'] ?? '',
       'webhook-signature': headers['webhook-signature'] ?? '',
     };
+    // The spec's timestamp is whole Unix seconds; the library would also read "123abc" as 123.
+    if (!/^\d{1,12}$/.test(signed['webhook-timestamp'])) throw new InvalidSignatureError();
     let failure: unknown;
     for (const verifier of await this.verifiers()) {
       try {

@@ -6,7 +6,7 @@ import type { ErasureService } from '../erasure/erasure-service';
 import type { ErasureRecord } from '../erasure/types';
 import { InvalidRequestError, NotFoundError, PayloadTooLargeError } from '../errors';
 import { parseErasureBody, parseErasureId } from '../http/erasure-body';
-import { errorAnswer, type ErrorAnswer } from '../http/error-responder';
+import { errorAnswer, loggerForErasure, type ErrorAnswer } from '../http/error-responder';
 import { MAX_BODY_BYTES, deadlineFor, newErasureId } from '../http/http-app';
 import { publishMetrics } from '../metrics-middleware';
 
@@ -51,7 +51,7 @@ export function createInvokeHandler(deps: InvokeDeps) {
         log.info('erasure answered', { status: record.status });
         return { statusCode: record.status === 'pending' ? 202 : 200, body: record };
       } catch (error) {
-        return errorAnswer(error, logger);
+        return errorAnswer(error, loggerForErasure(logger, (event as { erasureId?: unknown } | null)?.erasureId));
       }
     });
 }

@@ -218,13 +218,11 @@ export function valueVerdict(value: unknown): Verdict {
     if (typeof text !== 'string') return { kind: 'invalid', why: `${field} not a string` };
     const codePoints = [...text].length;
     if (codePoints > 256) return { kind: 'invalid', why: `${field} too long` };
+    if (!text.isWellFormed()) return { kind: 'invalid', why: `${field} is not well-formed Unicode` };
     // "up to 256 characters": code points or UTF-16 units? Both readings are accepted.
     if (text.length > 256) ambiguity = `${field}: 256 code points but ${text.length} UTF-16 units`;
     request[field] = text;
   }
-  // design.md: "1 to 100 distinct ids; repeats collapse to one" sets no cap on repeats; the code caps
-  // the raw array at 1,000 entries (see known-bugs.test.ts). Either answer is accepted here.
-  if (named.length > 1000) ambiguity = `${named.length} entries, ${personIds.length} distinct`;
   return ambiguity ? { kind: 'ambiguous', why: ambiguity, request } : { kind: 'valid', request };
 }
 
@@ -241,9 +239,7 @@ export function mediaVerdict(contentType: string | undefined): 'json' | 'not_jso
 export const sameRequestKey = (request: ErasureRequest) =>
   JSON.stringify([
     [...new Set(request.personIds)].sort(),
-    // The subjectRef is compared through its HMAC over UTF-8, where ill-formed strings (lone
-    // surrogates, only expressible as JSON escapes) become U+FFFD: see the report, a known quirk.
-    request.subjectRef?.toWellFormed() ?? null,
+    request.subjectRef ?? null,
     request.reason ?? null,
     request.requestedBy ?? null,
   ]);

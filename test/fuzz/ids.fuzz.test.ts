@@ -136,15 +136,14 @@ describe('fuzz: ids', () => {
         if (param === undefined) allowed = [404];
         else if (isErasureId(param)) allowed = [recorded.includes(param) ? 200 : 404];
         else {
-          // design.md names the id in the path; a client URL-encodes it. Until the handler decodes it
-          // (known-bugs.test.ts), an encoded well-formed id is answered 400; both are accepted here.
+          // design.md names the id in the path; a client URL-encodes it and the handler decodes it.
           let decoded: string | undefined;
           try {
             decoded = decodeURIComponent(param);
           } catch {
             decoded = undefined;
           }
-          allowed = isErasureId(decoded) ? [400, recorded.includes(decoded) ? 200 : 404] : [400];
+          allowed = isErasureId(decoded) ? [recorded.includes(decoded) ? 200 : 404] : [400];
         }
         assertThat(allowed.includes(answer.status), `GET ${path} answered ${answer.status}, allowed ${allowed}`, { answer, context });
         if (answer.status === 200) assertThat(recorded.includes(answer.body.erasureId) && (answer.body.erasureId === param || answer.body.erasureId === decodeURIComponent(param!)), 'the record asked for', { answer, context });

@@ -76,9 +76,9 @@ describe('fuzz: portal routes', () => {
           const found = model.has(id) ? 200 : 404;
           // The route is matched on the path as parsed ('.' and '..' segments resolved) before any check.
           const param = /^\/portal\/erasures\/([^/]+)\/?$/.exec(new URL(`/portal/erasures/${encodeURIComponent(id)}`, 'http://local').pathname)?.[1];
-          // An id that needs URL-encoding (':' included) is answered 400 until the path is decoded (known-bugs.test.ts).
+          // An id that needs URL-encoding (':' included) is decoded by the handler.
           const allowed =
-            param === undefined ? [404] : !authorized(who) ? [403] : isErasureId(id) ? (param === id ? [found] : [400, found]) : [400];
+            param === undefined ? [404] : !authorized(who) ? [403] : isErasureId(id) ? [found] : [400];
           assertThat(allowed.includes(answer.status), `portal GET answered ${answer.status}, allowed ${allowed}`, { answer, context });
           return `GET-${answer.status}`;
         }

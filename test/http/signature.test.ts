@@ -53,6 +53,16 @@ describe('webhook signatures', () => {
       },
     ],
     [
+      'a timestamp with trailing characters',
+      () => {
+        const headers = signedHeaders(t.api.secrets[0]!, { id: 'msg_a', body });
+        return t.api.send('POST', '/erasures', body, {
+          unsigned: true,
+          headers: { ...headers, 'webhook-timestamp': `${headers['webhook-timestamp']}abc` },
+        });
+      },
+    ],
+    [
       'a signature of another version only',
       () => {
         const headers = signedHeaders(t.api.secrets[0]!, { id: 'msg_a', body });

@@ -24,12 +24,8 @@
  *    recorded). An unverified but well-formed webhook-id on a request whose signature fails counts
  *    as named. Metric blobs (embedded metric format, `_aws`) are not log lines and carry no id.
  *
- * KNOWN BUGS (rule 3), kept out of the rule-3 test and asserted by an `it.failing` test that turns red
- * once they are fixed (LOG_KNOWN_BUGS=1 shows the offending lines):
- * - webhook GET rejections (404, 400) carry the GET message's webhook-id as `erasureId`, not the
- *   erasure id of the path (error-responder.ts: loggerFor prefers `webhook-id` on every route);
- * - direct-invoke rejections (400, 404, 409) carry no `erasureId` although the event names a
- *   well-formed one (invoke-handler.ts: errorAnswer(error, logger) uses the root logger).
+ * On a GET the erasure named is the one in the path (not the GET message's webhook-id); a direct
+ * invocation's rejections carry the `erasureId` its event names.
  */
 process.env.TEST_LOG_LEVEL = 'DEBUG';
 delete process.env.POWERTOOLS_DEV;
@@ -50,8 +46,6 @@ interface Window {
   /** The erasure every line of this scenario must carry; undefined: no id is known (see rule 3). */
   erasureId: string | undefined;
   lines: string[];
-  /** Lines allowed to lack the id even though one is known: a documented known bug (see below). */
-  knownBug?: string;
 }
 
 interface Captured {
@@ -114,12 +108,12 @@ describe('logs at DEBUG over every route and outcome', () => {
     const erase = (body: unknown, id: string, headers?: Record<string, string>) => signed('POST', '/erasures', JSON.stringify(body), { id, headers });
 
     /** Runs one scenario and keeps the lines written meanwhile, the retry worker's included. */
-    const scenario = async (name: string, erasureId: string | undefined, run: () => Promise<void>, knownBug?: string) => {
+    const scenario = async (name: string, erasureId: string | undefined, run: () => Promise<void>) => {
       const from = chunks.length;
       await run();
       await api.retryQueue.idle();
       const lines = chunks.slice(from).join('').split('\n').filter((line) => line.length > 0);
-      windows.push({ name, erasureId, lines, ...(knownBug ? { knownBug } : {}) });
+      windows.push({ name, erasureId, lines });
     };
 
     try {
@@ -193,10 +187,10 @@ describe('logs at DEBUG over every route and outcome', () => {
       const unknown = id();
       await scenario('GET 404 (well-formed unknown id)', unknown, async () => {
         expect((await signed('GET', `/erasures/${unknown}`, '')).status).toBe(404);
-      }, 'GET: rejections are labelled with the webhook-id of the GET message, not the erasure id in the path');
+      });
       await scenario('GET 400 (malformed id)', undefined, async () => {
         expect((await signed('GET', '/erasures/bad%20id', '')).status).toBe(400);
-      }, 'GET: rejections are labelled with the webhook-id of the GET message although no erasure id is known');
+      });
 
       // Rejections on POST /erasures.
       e = id();
@@ -293,14 +287,14 @@ describe('logs at DEBUG over every route and outcome', () => {
       const invokeUnknown = id();
       await scenario('invoke get 404', invokeUnknown, async () => {
         expect((await invoke({ action: 'get', erasureId: invokeUnknown })).statusCode).toBe(404);
-      }, 'invoke: rejections are logged on the root logger, without the erasureId the event names');
+      });
       await scenario('invoke erase 409', invokeId, async () => {
         expect((await invoke({ erasureId: invokeId, personIds: ['invoke_person_2'], subjectRef: subjectRef() })).statusCode).toBe(409);
-      }, 'invoke: rejections are logged on the root logger, without the erasureId the event names');
+      });
       const invokeBad = id();
       await scenario('invoke erase 400 (named id, bad body)', invokeBad, async () => {
         expect((await invoke({ erasureId: invokeBad, personIds: ['a/b'], subjectRef: subjectRef() })).statusCode).toBe(400);
-      }, 'invoke: rejections are logged on the root logger, without the erasureId the event names');
+      });
       await scenario('invoke 400 (no id, not an erasure)', undefined, async () => {
         expect((await invoke({ action: 'purge', subjectRef: subjectRef() })).statusCode).toBe(400);
       });
@@ -353,14 +347,7 @@ describe('logs at DEBUG over every route and outcome', () => {
   });
 
   it('labels every line written while handling an erasure with its erasureId (rule 3)', () => {
-    expect(violations(captured!.windows.filter((w) => !w.knownBug))).toEqual([]);
-  });
-
-  const knownBug = process.env.LOG_KNOWN_BUGS ? it : it.failing;
-  knownBug('KNOWN BUG: labels rejections of GET and invoke with the erasure named (see the report)', () => {
-    const flagged = captured!.windows.filter((w) => w.knownBug);
-    expect(flagged.length).toBeGreaterThan(0);
-    expect(violations(flagged)).toEqual([]);
+    expect(violations(captured!.windows)).toEqual([]);
   });
 });
 
