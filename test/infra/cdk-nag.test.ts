@@ -5,6 +5,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { checkAwsSolutions } from '../../infra/constructs/compliance';
 import { VerifikErasureStack } from '../../infra/stack';
+import { testContext } from './stack-template';
 
 describe('cdk-nag AwsSolutions', () => {
   let outdir: string;
@@ -14,7 +15,7 @@ describe('cdk-nag AwsSolutions', () => {
   afterEach(() => rmSync(outdir, { recursive: true, force: true }));
 
   const appWithChecks = () => {
-    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({ outdir, context: testContext() });
     checkAwsSolutions(app);
     return app;
   };

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -6,13 +6,19 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { VerifikErasureStack, type VerifikErasureStackProps } from '../../infra/stack';
 
 /**
- * Synthesizes the production stack without bundling (about 0.2 s instead of seconds; the real
- * bundles are built by synth.test.ts) into a temporary folder that is removed again.
+ * The context `cdk synth` gets from cdk.json (feature flags), without bundling (about 0.2 s instead
+ * of seconds; the real bundles are built by synth.test.ts).
  */
+export function testContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(process.cwd(), 'cdk.json'), 'utf8'));
+  return { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] };
+}
+
+/** Synthesizes the production stack as `cdk synth` would, unbundled, in a temporary folder removed again. */
 export function synthStack(props: VerifikErasureStackProps = {}): Template {
   const outdir = mkdtempSync(path.join(tmpdir(), 'verifik-erasure-stack-'));
   try {
-    const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App({ outdir, context: testContext() });
     return Template.fromStack(new VerifikErasureStack(app, 'VerifikErasure', props));
   } finally {
     rmSync(outdir, { recursive: true, force: true });
