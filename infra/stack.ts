@@ -143,7 +143,9 @@ export class VerifikErasureStack extends Stack {
     output('VerifikTokenSecretId', secrets.verifikToken.secretId, 'Secret holding the Verifik token (put the token here).');
     output('AuditTableName', audit.table.tableName, 'DynamoDB audit table (retained when the stack is deleted).');
     output('RetryQueueUrl', queues.retryQueue.queueUrl, 'Retry queue the worker consumes.');
+    output('RetryQueueArn', queues.retryQueue.queueArn, 'Destination ARN for a redrive from the dead-letter queue.');
     output('DeadLetterQueueUrl', queues.deadLetterQueue.queueUrl, 'Dead-letter queue; redrive it to resume failed erasures.');
+    output('DeadLetterQueueArn', queues.deadLetterQueue.queueArn, 'Source ARN for `aws sqs start-message-move-task` (redrive).');
     output('AlarmTopicArn', monitoring.topic.topicArn, 'SNS topic of all alarms.');
     output('DashboardName', monitoring.dashboard.dashboardName, 'CloudWatch dashboard.');
 

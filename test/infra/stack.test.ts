@@ -408,7 +408,9 @@ describe('production stack', () => {
           'VerifikTokenSecretId',
           'AuditTableName',
           'RetryQueueUrl',
+          'RetryQueueArn',
           'DeadLetterQueueUrl',
+          'DeadLetterQueueArn',
           'AlarmTopicArn',
         ]),
       );
