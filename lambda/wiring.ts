@@ -81,6 +81,7 @@ const countIn = (metrics: Metrics): ErasureMetrics => ({
   count: (name, value = 1) => {
     if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
   },
+  pendingAge: (seconds) => metrics.addMetric('PendingAge', MetricUnit.Seconds, seconds),
 });
 
 /** What the Lambda entries use: configuration and secrets from their environment, read at cold start. */

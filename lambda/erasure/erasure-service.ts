@@ -50,7 +50,7 @@ export const UNCERTAIN_NOTE =
   'An earlier attempt got no clear answer (timeout, dropped connection or 5xx); Verifik may have deleted the person then.';
 
 const METRIC_FOR_OUTCOME = { erased: 'Erased', already_erased: 'AlreadyErased', failed: 'Failed', pending: 'Pending' } as const;
-const noMetrics: ErasureMetrics = { count() {} };
+const noMetrics: ErasureMetrics = { count() {}, pendingAge() {} };
 
 export class ErasureService {
   private readonly now: () => Date;
@@ -119,6 +119,7 @@ export class ErasureService {
     }
     const open = stored.request.personIds.filter((id) => !isTerminal(outcomeOf(persons, id)));
     if (open.length === 0) return { kind: 'done', record: buildRecord(stored.request, persons) };
+    this.metrics.pendingAge((this.now().getTime() - Date.parse(stored.request.receivedAt)) / 1000);
 
     const until = Math.max(current.notBefore, ...persons.filter((p) => open.includes(p.personId)).map(retryAfterOf));
     if (until > this.now().getTime() + DEFER_TOLERANCE_MS) {

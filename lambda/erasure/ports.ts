@@ -111,4 +111,6 @@ export type MetricName = (typeof METRIC_NAMES)[number];
 
 export interface ErasureMetrics {
   count(name: MetricName, value?: number): void;
+  /** How long an erasure that is still pending has been waiting, seen by the retry worker. */
+  pendingAge(seconds: number): void;
 }

@@ -22,15 +22,21 @@ export class SecretUnavailableError extends AppError {
   }
 }
 
-const WHSEC = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
+const KEY = /^(whsec_)?([A-Za-z0-9+/]+={0,2})$/;
 
-/** Splits and checks a space-separated list of `whsec_` secrets. */
+/**
+ * Splits and checks a space-separated list of webhook keys, each `whsec_<base64>` or the bare base64
+ * (what Secrets Manager generates: it cannot add a prefix), and returns them as `whsec_…`.
+ */
 export function parseWebhookSecrets(value: string, source: string): readonly string[] {
-  const secrets = value.split(/\s+/).filter(Boolean);
-  if (secrets.length === 0 || !secrets.every((s) => WHSEC.test(s) && Buffer.from(s.slice(6), 'base64').length >= 16)) {
+  const keys = value
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((entry) => KEY.exec(entry)?.[2]);
+  if (keys.length === 0 || !keys.every((key) => key !== undefined && Buffer.from(key, 'base64').length >= 16)) {
     throw new Error(`${source} must hold one or more space-separated whsec_<base64, at least 16 bytes> secrets`);
   }
-  return Object.freeze(secrets);
+  return Object.freeze(keys.map((key) => `whsec_${key}`));
 }
 
 type Reader = (options?: { refresh?: boolean }) => Promise<string>;

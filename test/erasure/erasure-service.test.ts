@@ -254,6 +254,15 @@ describe('ErasureService.retry (the worker)', () => {
     expect(next.notBefore - before).toBeGreaterThanOrEqual(SCHEDULE[1]!);
   });
 
+  it('reports how long a still-pending erasure has waited, for the pending-too-long alarm', async () => {
+    const { service, metrics } = setUp(() => transient());
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    await service.retry(due('e1'), budget(), silentLog);
+    expect(metrics.pendingAges).toHaveLength(1);
+    expect(metrics.pendingAges[0]).toBeGreaterThanOrEqual(0);
+    expect(metrics.pendingAges[0]).toBeLessThan(5);
+  });
+
   it('keeps 401 on the retry path and never records it as erased', async () => {
     const { service, metrics } = setUp(() => unauthorized());
     await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);

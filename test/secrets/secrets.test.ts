@@ -90,6 +90,17 @@ describe('a rotated Verifik token, end to end', () => {
   });
   afterAll(() => dynamo.close());
 
+  it('verifies webhooks against a key stored without its whsec_ prefix, as the stack generates it', async () => {
+    const bare = randomBytes(24).toString('base64').replace(/[+/=]/g, 'A');
+    setSecret(ARNS.WEBHOOK_SECRET_ARN, bare);
+    const api = await startHarness(dynamo, { ...ARNS, VERIFIK_TOKEN: '', WEBHOOK_SECRET: '', SUBJECT_REF_PEPPER: '' });
+    try {
+      expect((await api.post({ personIds: ['gone'] }, { secret: `whsec_${bare}` })).status).toBe(200);
+    } finally {
+      await api.close();
+    }
+  });
+
   it('is picked up on the first 401 without a redeploy, and the person is erased', async () => {
     const webhook = newSecret();
     setSecret(ARNS.WEBHOOK_SECRET_ARN, webhook);
@@ -109,5 +120,18 @@ describe('a rotated Verifik token, end to end', () => {
     } finally {
       await api.close();
     }
+  });
+});
+
+describe('parseWebhookSecrets', () => {
+  it('accepts keys with or without the whsec_ prefix (Secrets Manager generates bare ones) and returns them prefixed', async () => {
+    const { parseWebhookSecrets } = await import('../../lambda/secrets/secrets');
+    const bare = 'A'.repeat(32);
+    expect(parseWebhookSecrets(`${bare} whsec_${'B'.repeat(32)}`, 'x')).toEqual([`whsec_${bare}`, `whsec_${'B'.repeat(32)}`]);
+  });
+
+  it.each(['', 'whsec_', 'whsec_short', 'not base64 !', 'whsec_AAAA'])('refuses %p', async (value) => {
+    const { parseWebhookSecrets } = await import('../../lambda/secrets/secrets');
+    expect(() => parseWebhookSecrets(value, 'WEBHOOK_SECRET')).toThrow('WEBHOOK_SECRET');
   });
 });

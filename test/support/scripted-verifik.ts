@@ -65,6 +65,10 @@ export class RecordingRetryQueue {
 /** Counts metrics by name. */
 export class RecordingMetrics {
   readonly counts: Record<string, number> = {};
+  readonly pendingAges: number[] = [];
+  pendingAge(seconds: number) {
+    this.pendingAges.push(seconds);
+  }
   count(name: string, value = 1) {
     this.counts[name] = (this.counts[name] ?? 0) + value;
   }
