@@ -95,6 +95,7 @@ describe('a rotated Verifik token, end to end', () => {
     setSecret(ARNS.WEBHOOK_SECRET_ARN, bare);
     const api = await startHarness(dynamo, { ...ARNS, VERIFIK_TOKEN: '', WEBHOOK_SECRET: '', SUBJECT_REF_PEPPER: '' });
     try {
+      setSecret(ARNS.VERIFIK_TOKEN_SECRET_ARN, api.sandbox.token);
       expect((await api.post({ personIds: ['gone'] }, { secret: `whsec_${bare}` })).status).toBe(200);
     } finally {
       await api.close();
