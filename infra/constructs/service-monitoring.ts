@@ -95,7 +95,7 @@ export class ServiceMonitoring extends Construct {
     });
     this.alarm('VerifikAuthFailures', {
       description:
-        'Verifik answered 401/403: the token is wrong or expired. Persons stay pending; renew the token secret (infra/DEPLOY.md).',
+        'Verifik answered 401/403: the token is wrong or expired. Persons stay pending; renew the token secret (README, Deploy).',
       metric: serviceMetric('VendorAuthFailures'),
       threshold: 0,
     });

@@ -76,7 +76,7 @@ export class ServiceSecrets extends Construct {
     const rotation = (secret: Secret, reason: string) => Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason });
     rotation(
       this.webhookSecret,
-      'Rotating a webhook signing key needs the sender to switch too; operators rotate it by hand with both keys active at once (infra/DEPLOY.md), which a rotation Lambda cannot coordinate.',
+      'Rotating a webhook signing key needs the sender to switch too; operators rotate it by hand with both keys active at once (README, Deploy), which a rotation Lambda cannot coordinate.',
     );
     rotation(
       this.pepperSecret,
@@ -84,7 +84,7 @@ export class ServiceSecrets extends Construct {
     );
     rotation(
       this.createdVerifikTokenSecret,
-      'The Verifik token is issued by Verifik; it is renewed in the Verifik dashboard and written here by the operator (infra/DEPLOY.md). AWS has no API to rotate it.',
+      'The Verifik token is issued by Verifik; it is renewed in the Verifik dashboard and written here by the operator (README, Deploy). AWS has no API to rotate it.',
     );
   }
 
