@@ -1,0 +1,4 @@
+import { baselineConfigFromEnvironment, createBaselineHandler } from './baseline-handler';
+
+/** The baseline as a Lambda entry, configured at cold start like lambda/handlers/http.ts. */
+export const handler = createBaselineHandler(baselineConfigFromEnvironment());

@@ -1,0 +1,131 @@
+/**
+ * Runs in a fresh Node process, as the Lambda runtime would: imports one bundle, builds one event,
+ * calls the handler once, prints one line and exits. Node built-ins only, so that it adds next to
+ * nothing to what is measured. Bundled on its own into the temp dir by cold-start.ts.
+ *
+ * Environment: BENCH_BUNDLE (the .mjs), BENCH_EVENT (http | invoke | sqs), BENCH_PERSON,
+ * BENCH_ERASURE_ID, WEBHOOK_SECRET (to sign the http event); the handler reads the rest.
+ * BENCH_PROFILE_REQUEST: a file to write a CPU profile of the first request alone (import excluded).
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { DONE_MARKER } from './cold-marker';
+
+const started = performance.now();
+const env = process.env;
+const person = env.BENCH_PERSON ?? '';
+const erasureId = env.BENCH_ERASURE_ID ?? '';
+
+function signedHttpEvent() {
+  const body = JSON.stringify({ personIds: [person], reason: 'gdpr-art-17', requestedBy: 'bench' });
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const key = Buffer.from((env.WEBHOOK_SECRET ?? '').split(' ')[0]!.slice('whsec_'.length), 'base64');
+  const signature = createHmac('sha256', key).update(`${erasureId}.${timestamp}.${body}`).digest('base64');
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/erasures',
+    rawQueryString: '',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': erasureId,
+      'webhook-timestamp': timestamp,
+      'webhook-signature': `v1,${signature}`,
+    },
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: 'bench',
+      apiId: 'bench',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: { method: 'POST', path: '/erasures', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
+      requestId: randomUUID(),
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toISOString(),
+      timeEpoch: now.getTime(),
+    },
+  };
+}
+
+function sqsEvent() {
+  const now = String(Date.now());
+  return {
+    Records: [
+      {
+        messageId: randomUUID(),
+        receiptHandle: randomUUID(),
+        body: JSON.stringify({ erasureId, attempt: 0, notBefore: Date.now() }),
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: now,
+          SenderId: 'bench',
+          ApproximateFirstReceiveTimestamp: now,
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:verifik-erasure-retry',
+        awsRegion: 'us-east-1',
+      },
+    ],
+  };
+}
+
+function context() {
+  const end = Date.now() + 29_000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'bench',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench',
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: '/aws/lambda/bench',
+    logStreamName: 'bench',
+    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
+  };
+}
+
+async function main() {
+  const kind = env.BENCH_EVENT;
+  const module = (await import(pathToFileURL(env.BENCH_BUNDLE ?? '').href)) as {
+    handler: (event: unknown, context: unknown) => Promise<unknown>;
+  };
+  const imported = performance.now();
+  // Loaded only when asked for, so the timed runs carry none of it.
+  const profiler = env.BENCH_PROFILE_REQUEST ? new (await import('node:inspector/promises')).Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  const event =
+    kind === 'http'
+      ? signedHttpEvent()
+      : kind === 'invoke'
+        ? { personIds: [person], reason: 'gdpr-art-17', requestedBy: 'bench', erasureId }
+        : sqsEvent();
+  const result = (await module.handler(event, context())) as { statusCode?: number; batchItemFailures?: unknown[] } | undefined;
+  const answered = performance.now();
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    (await import('node:fs')).writeFileSync(env.BENCH_PROFILE_REQUEST!, JSON.stringify(profile));
+  }
+  const status = result?.statusCode ?? (result?.batchItemFailures?.length === 0 ? 200 : 500);
+  const line = JSON.stringify({
+    status,
+    // Milliseconds since the process started (performance.timeOrigin).
+    runnerStartMs: started,
+    importMs: imported - started,
+    handlerMs: answered - imported,
+  });
+  process.stdout.write(`${DONE_MARKER}${line}\n`, () => process.exit(0));
+}
+
+main().catch((error: unknown) => {
+  process.stdout.write(`${DONE_MARKER}${JSON.stringify({ status: 0, error: String(error) })}\n`, () => process.exit(1));
+});

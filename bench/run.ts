@@ -1,0 +1,139 @@
+/**
+ * `npm run bench [-- cold|warm|bulk|storage|profile ...] [options]`: the benchmarks, each printed as
+ * a markdown table with its command, the machine's Node version and its number of samples. Every
+ * time is a ratio against a baseline measured in the same run; nothing asserts a time.
+ */
+import { parseArgs } from 'node:util';
+import { BULK_CONFIG, bulk, type BulkOutcome } from './bulk';
+import { coldStart, profileColdStarts } from './cold-start';
+import { machine, render } from './report';
+import { storageSection, type StorageRun } from './storage';
+import { profileWarm, warm, type WarmOutcome } from './warm';
+
+const BENCHMARKS = ['cold', 'warm', 'bulk', 'storage'] as const;
+type Benchmark = (typeof BENCHMARKS)[number] | 'profile';
+
+const USAGE = `usage: npm run bench [-- <benchmark>...] [options]
+  benchmarks: cold warm bulk storage (default: all four), profile (CPU profiles, not in the default)
+  --samples N     cold: fresh processes per bundle (default 20, at least 20 for the README)
+  --requests N    warm: measured requests per handler (default 5000)
+  --no-memory     warm: skip the fresh process per handler that measures its RSS alone
+  --persons N     bulk: persons to erase (default 10000)
+  --rate R        bulk: Verifik's limit, requests per second (default 200)
+  --in-flight N   bulk: erasure requests in flight (default 2)
+  --quiet         no progress lines on stderr
+storage reports the DynamoDB use counted during warm and bulk, so it runs them.`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      samples: { type: 'string', default: '20' },
+      requests: { type: 'string', default: '5000' },
+      'no-memory': { type: 'boolean', default: false },
+      persons: { type: 'string', default: '10000' },
+      rate: { type: 'string', default: '200' },
+      'in-flight': { type: 'string', default: '2' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const unknown = positionals.filter((p) => p !== 'all' && p !== 'profile' && !(BENCHMARKS as readonly string[]).includes(p));
+  if (values.help || unknown.length) {
+    process.stderr.write(`${unknown.length ? `unknown benchmark: ${unknown.join(' ')}\n` : ''}${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  if (process.versions.node.split('.')[0] !== '24') {
+    process.stderr.write(`bench: Node ${process.version}; run it as \`npm run bench\` (the project pins Node 24)\n`);
+    return 1;
+  }
+  const selected = new Set<Benchmark>(
+    positionals.length === 0 || positionals.includes('all') ? BENCHMARKS : (positionals as Benchmark[]),
+  );
+  if (selected.has('storage')) {
+    selected.add('warm');
+    selected.add('bulk');
+  }
+  const number = (name: keyof typeof values, min = 1) => {
+    const value = Number(values[name]);
+    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+    return value;
+  };
+  const verbose = !values.quiet;
+  const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  const started = performance.now();
+  const out = (text: string) => process.stdout.write(`${text}\n`);
+
+  out(`## verifik-erasure benchmarks\n\n\`${command}\` · ${machine()} · ${new Date().toISOString()}\n`);
+  out('Every time below is compared with a baseline measured in the same run, on the same machine.\n');
+
+  if (selected.has('cold')) {
+    out(render(await coldStart({ samples: number('samples', 1), verbose })));
+  }
+  let warmOutcome: WarmOutcome | undefined;
+  if (selected.has('warm')) {
+    warmOutcome = await warm({
+      requests: number('requests'),
+      blockSize: 500,
+      warmup: 300,
+      memoryAlone: !values['no-memory'],
+      verbose,
+    });
+    out(render(warmOutcome.section));
+  }
+  let bulkOutcome: BulkOutcome | undefined;
+  if (selected.has('bulk')) {
+    bulkOutcome = await bulk({
+      persons: number('persons'),
+      batch: 100,
+      rate: number('rate'),
+      inFlight: number('in-flight'),
+      config: Object.fromEntries(Object.entries(BULK_CONFIG).map(([name, { value }]) => [name, value])),
+      verbose,
+    });
+    out(render(bulkOutcome.section));
+  }
+  if (selected.has('storage') && warmOutcome && bulkOutcome) {
+    const runs: StorageRun[] = [
+      {
+        name: 'warm: http handler, 1 person per request',
+        counts: warmOutcome.storage.http.counts,
+        persons: warmOutcome.storage.http.persons,
+        how: 'middleware on the DynamoDBClient',
+        target: true,
+      },
+      {
+        name: 'bulk: local stack, 100 per request, rate-limited',
+        counts: bulkOutcome.storage.counts,
+        persons: bulkOutcome.storage.persons,
+        how: 'proxy in front of dynalite (the stack builds its own client)',
+        target: true,
+      },
+      {
+        name: 'reference: baseline (one PutItem, no index)',
+        counts: warmOutcome.storage.baseline.counts,
+        persons: warmOutcome.storage.baseline.persons,
+        how: 'middleware on the DynamoDBClient',
+        target: false,
+      },
+    ];
+    out(render(storageSection(runs)));
+  }
+  if (selected.has('profile')) {
+    out('### CPU profiles (`node --cpu-prof`, self time attributed through source maps)\n');
+    out((await profileColdStarts(5)).join('\n'));
+    out((await profileWarm('http', 3000)).join('\n'));
+    out((await profileWarm('floor', 3000)).join('\n'));
+  }
+  out(`Total: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

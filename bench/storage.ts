@@ -1,0 +1,230 @@
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { table, type Section } from './report';
+
+/** DynamoDB operations that write, by their API name. */
+const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
+/** Operations whose consumed capacity we ask for (the rest are table management). */
+const DATA = new Set([...WRITES, 'GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
+
+export interface StorageCounts {
+  /** Requests by API name (PutItem, UpdateItem, Query, ...). */
+  requests: Record<string, number>;
+  /** Write requests, conditional failures included. */
+  writes: number;
+  reads: number;
+  /** Write and read capacity units as the engine reported them (ReturnConsumedCapacity: TOTAL). */
+  writeUnits: number;
+  readUnits: number;
+  /** Writes refused by their condition: DynamoDB charges them too (at least 1 WCU each, counted in writeUnits). */
+  conditionFailures: number;
+}
+
+/**
+ * Counts DynamoDB requests and capacity units at the client. Asks for ReturnConsumedCapacity on
+ * every data operation; dynalite reports table units with DynamoDB's item-size rule (1 WCU per KB
+ * written, the larger of old and new item; reads 4 KB, halved when eventually consistent) but no
+ * index units and nothing for a failed condition, which DynamoDB charges at 1 WCU or more.
+ */
+export class StorageCounter {
+  private counts: StorageCounts = StorageCounter.empty();
+
+  static empty(): StorageCounts {
+    return { requests: {}, writes: 0, reads: 0, writeUnits: 0, readUnits: 0, conditionFailures: 0 };
+  }
+
+  /** Call before sending: adds ReturnConsumedCapacity to a data operation's input. */
+  prepare(operation: string, input: Record<string, unknown>): void {
+    if (DATA.has(operation)) input.ReturnConsumedCapacity ??= 'TOTAL';
+  }
+
+  record(operation: string, output: { ConsumedCapacity?: unknown } | undefined, conditionFailed = false): void {
+    const c = this.counts;
+    c.requests[operation] = (c.requests[operation] ?? 0) + 1;
+    const write = WRITES.has(operation);
+    if (write) c.writes += 1;
+    else if (DATA.has(operation)) c.reads += 1;
+    if (conditionFailed) {
+      c.conditionFailures += 1;
+      c.writeUnits += 1;
+    }
+    const capacity = output?.ConsumedCapacity;
+    for (const item of Array.isArray(capacity) ? capacity : capacity ? [capacity] : []) {
+      const units = Number((item as { CapacityUnits?: number }).CapacityUnits ?? 0);
+      if (write) c.writeUnits += units;
+      else c.readUnits += units;
+    }
+  }
+
+  /** The counts so far, and starts again from zero. */
+  take(): StorageCounts {
+    const taken = this.counts;
+    this.counts = StorageCounter.empty();
+    return taken;
+  }
+
+  peek(): StorageCounts {
+    return structuredClone(this.counts);
+  }
+
+  /** Counts every request `client` sends (a middleware on its stack, shared by DocumentClients made from it). */
+  attach(client: DynamoDBClient): void {
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const operation = String(context.commandName ?? '').replace(/Command$/, '');
+        this.prepare(operation, args.input as Record<string, unknown>);
+        try {
+          const result = await next(args);
+          this.record(operation, result.output as { ConsumedCapacity?: unknown });
+          return result;
+        } catch (error) {
+          const conditionFailed = (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
+          this.record(operation, undefined, conditionFailed);
+          throw error;
+        }
+      },
+      { step: 'initialize', name: 'benchStorageCounter' },
+    );
+  }
+}
+
+export const addCounts = (a: StorageCounts, b: StorageCounts): StorageCounts => {
+  const requests = { ...a.requests };
+  for (const [name, n] of Object.entries(b.requests)) requests[name] = (requests[name] ?? 0) + n;
+  return {
+    requests,
+    writes: a.writes + b.writes,
+    reads: a.reads + b.reads,
+    writeUnits: a.writeUnits + b.writeUnits,
+    readUnits: a.readUnits + b.readUnits,
+    conditionFailures: a.conditionFailures + b.conditionFailures,
+  };
+};
+
+/**
+ * The same counting for a client we cannot reach (the local stack builds its own): an HTTP proxy
+ * in front of the engine that sees every request the client sends, asks for the consumed capacity
+ * and reads it from the answer. Point DYNAMODB_ENDPOINT at `url`.
+ */
+export class CountingDynamoProxy {
+  readonly counter = new StorageCounter();
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(target: string): Promise<CountingDynamoProxy> {
+    const upstream = new URL(target);
+    let proxy: CountingDynamoProxy | undefined;
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
+        let body = Buffer.concat(chunks);
+        if (DATA.has(operation)) {
+          const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+          proxy!.counter.prepare(operation, input);
+          body = Buffer.from(JSON.stringify(input), 'utf8');
+        }
+        const headers = { ...req.headers, 'content-length': String(body.length), host: upstream.host };
+        const forward = httpRequest(
+          { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
+          (answer) => {
+            const parts: Buffer[] = [];
+            answer.on('data', (chunk: Buffer) => parts.push(chunk));
+            answer.on('end', () => {
+              const text = Buffer.concat(parts);
+              let parsed: { ConsumedCapacity?: unknown; __type?: string } | undefined;
+              try {
+                parsed = JSON.parse(text.toString('utf8'));
+              } catch {
+                parsed = undefined;
+              }
+              const conditionFailed = (answer.statusCode ?? 0) >= 400 && /ConditionalCheckFailed/.test(parsed?.__type ?? '');
+              proxy!.counter.record(operation, (answer.statusCode ?? 0) < 300 ? parsed : undefined, conditionFailed);
+              res.writeHead(answer.statusCode ?? 502, answer.headers);
+              res.end(text);
+            });
+          },
+        );
+        forward.on('error', () => {
+          res.writeHead(502).end();
+        });
+        forward.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    proxy = new CountingDynamoProxy(server, `http://127.0.0.1:${port}`);
+    return proxy;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+export interface StorageRun {
+  name: string;
+  counts: StorageCounts;
+  /** Persons erased in the run. */
+  persons: number;
+  /** How the counts were taken. */
+  how: string;
+  /** Counts toward the target (the real handlers), or only a reference. */
+  target: boolean;
+}
+
+/** The storage cost table: DynamoDB requests and units per erased person. */
+export function storageSection(runs: StorageRun[]): Section {
+  const per = (value: number, run: StorageRun) => (value / run.persons).toFixed(2);
+  const rows = runs.map((run) => [
+    run.name,
+    run.persons.toLocaleString('en-US'),
+    Object.entries(run.counts.requests)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, n]) => `${name} ${per(n, run)}`)
+      .join(', '),
+    per(run.counts.writes, run),
+    per(run.counts.writeUnits, run),
+    // Every item the service writes carries exactly one index key (the request: byReceivedAt; a
+    // person: byPerson, set by its first claim) and both indexes project ALL, so each write is
+    // written again, the same size, to one index.
+    run.target ? per(run.counts.writeUnits * 2, run) : per(run.counts.writeUnits, run),
+    per(run.counts.reads, run),
+    per(run.counts.readUnits, run),
+    String(run.counts.conditionFailures),
+    run.how,
+  ]);
+  const worst = Math.max(...runs.filter((r) => r.target).map((r) => r.counts.writes / r.persons));
+  return {
+    title: 'Storage cost',
+    command: 'npm run bench -- storage',
+    samples: runs.map((r) => `${r.name}: ${r.persons.toLocaleString('en-US')} persons`).join('; '),
+    table: table(
+      [
+        'run',
+        'persons',
+        'requests / person',
+        'writes / person',
+        'WCU / person (table)',
+        'WCU / person with index writes',
+        'reads / person',
+        'RCU / person',
+        'failed conditions',
+        'counted',
+      ],
+      rows,
+    ),
+    targets: [[`at most 3 writes per erased person (worst: ${worst.toFixed(2)})`, worst <= 3]],
+    notes: [
+      'Write and read units are what dynalite returns for ReturnConsumedCapacity: TOTAL (DynamoDB’s rule: 1 WCU per started KB of the larger of the old and new item; 1 RCU per 4 KB read strongly consistent). dynalite leaves out index writes; the service’s items each carry one index key and both indexes project ALL, so the “with index writes” column doubles the table units (on-demand bills both).',
+      'A write refused by its condition is billed by DynamoDB too; it would count 1 WCU here (none happened).',
+      'Warm: one person per request, so the request item (PutItem) is paid per person; bulk: 100 per request, so it is paid once per 100, and the reads are the retry worker reading each erasure once when its armed message arrives.',
+    ],
+  };
+}

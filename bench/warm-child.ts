@@ -1,0 +1,117 @@
+/**
+ * The handler process of the warm benchmark (forked by warm.ts, configured by its environment like
+ * a Lambda): the real HTTP handler as lambda/wiring.ts builds it for production (SQS retry queue
+ * against the fake SQS, DynamoDB client to dynalite), the same-calls floor and the baseline, called in-process with
+ * signed API Gateway events. dynalite, the sandbox and the fake SQS live in the parent, so the
+ * CPU time and memory measured here are the handlers' own (and the event building's).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { httpEvent, lambdaContext } from '../infra/local/api-gateway';
+import { signedHeaders } from '../infra/local/signed-client';
+import { readConfig } from '../lambda/config';
+import { createHttpApp } from '../lambda/http/http-app';
+import { secretsFromEnvironment } from '../lambda/secrets/secrets';
+import { buildDependencies } from '../lambda/wiring';
+import { baselineConfigFromEnvironment, createBaselineHandler } from './baseline-handler';
+import { createFloorHandler, floorConfigFromEnvironment } from './floor-handler';
+import { StorageCounter } from './storage';
+import type { Side, SideResult, WarmPlan, WarmResult } from './warm-plan';
+
+type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+
+async function run(plan: WarmPlan): Promise<WarmResult> {
+  const env = process.env;
+  const secret = (env.WEBHOOK_SECRET ?? '').split(' ')[0]!;
+  const counters: Record<Side, StorageCounter> = {
+    http: new StorageCounter(),
+    floor: new StorageCounter(),
+    baseline: new StorageCounter(),
+  };
+  const handlers: Partial<Record<Side, Handler>> = {};
+  if (plan.sides.includes('http')) {
+    const config = readConfig(env);
+    // As production builds it (wiring.ts), with a counter on the DynamoDB client.
+    const dynamodb = new DynamoDBClient({ endpoint: config.DYNAMODB_ENDPOINT });
+    counters.http.attach(dynamodb);
+    const app = createHttpApp(buildDependencies(config, secretsFromEnvironment(env), { dynamodb }).http);
+    handlers.http = (event) => app(event, lambdaContext(29_000));
+  }
+  if (plan.sides.includes('floor')) {
+    const config = floorConfigFromEnvironment(env);
+    counters.floor.attach(config.dynamodb);
+    handlers.floor = createFloorHandler(config);
+  }
+  if (plan.sides.includes('baseline')) {
+    const config = baselineConfigFromEnvironment(env);
+    counters.baseline.attach(config.dynamodb);
+    handlers.baseline = createBaselineHandler(config);
+  }
+  const next: Record<Side, number> = { http: 0, floor: 0, baseline: 0 };
+  const events = (side: Side, count: number) =>
+    Array.from({ length: count }, () => {
+      const personId = plan.persons[side][next[side]++]!;
+      const body = JSON.stringify({ personIds: [personId], reason: 'gdpr-art-17', requestedBy: 'bench' });
+      const id = `warm_${side}_${next[side]}_${process.pid}`;
+      return httpEvent({
+        method: 'POST',
+        url: '/erasures',
+        headers: { 'content-type': 'application/json', ...signedHeaders(secret, { id, body }) },
+        body,
+      });
+    });
+  const results: Partial<Record<Side, SideResult>> = {};
+  for (const side of plan.sides) {
+    results[side] = { latenciesMs: [], cpuUserUs: 0, cpuSystemUs: 0, requests: 0, failures: [], storage: StorageCounter.empty() };
+  }
+  const check = (side: Side, answer: APIGatewayProxyStructuredResultV2, into: string[]) => {
+    if (answer.statusCode !== 200) {
+      into.push(`${side}: ${answer.statusCode} ${String(answer.body).slice(0, 200)}`);
+      return;
+    }
+    if (side === 'http') {
+      const record = JSON.parse(String(answer.body)) as { status: string; persons: { outcome: string }[] };
+      if (record.status !== 'completed' || record.persons[0]?.outcome !== 'erased') {
+        into.push(`http: ${record.status}/${record.persons[0]?.outcome}`);
+      }
+    }
+  };
+
+  // Warm-up, not measured: JIT, connection pools, first-call paths.
+  for (const side of plan.sides) {
+    for (const event of events(side, plan.warmup)) check(side, await handlers[side]!(event), results[side]!.failures);
+    counters[side].take();
+  }
+  const rssBefore = process.memoryUsage().rss;
+
+  // Alternating blocks, the first side rotating, so drift on a noisy machine hits all alike.
+  for (let block = 0; block < plan.blocksPerSide; block++) {
+    const order = plan.sides.map((_, i) => plan.sides[(i + block) % plan.sides.length]!);
+    for (const side of order) {
+      const handler = handlers[side]!;
+      const result = results[side]!;
+      const batch = events(side, plan.blockSize);
+      const cpu = process.cpuUsage();
+      for (const event of batch) {
+        const started = performance.now();
+        const answer = await handler(event);
+        result.latenciesMs.push(performance.now() - started);
+        check(side, answer, result.failures);
+      }
+      const used = process.cpuUsage(cpu);
+      result.cpuUserUs += used.user;
+      result.cpuSystemUs += used.system;
+      result.requests += batch.length;
+    }
+  }
+  for (const side of plan.sides) results[side]!.storage = counters[side].take();
+  const memory = process.memoryUsage();
+  return { sides: results, rss: memory.rss, heapUsed: memory.heapUsed, rssBefore };
+}
+
+process.once('message', (plan: WarmPlan) => {
+  run(plan).then(
+    (result) => process.send!({ ok: true, result }, () => process.exit(0)),
+    (error: unknown) => process.send!({ ok: false, error: String((error as Error)?.stack ?? error) }, () => process.exit(1)),
+  );
+});
