@@ -6,6 +6,8 @@
  * Environment: BENCH_BUNDLE (the .mjs), BENCH_EVENT (http | invoke | sqs), BENCH_PERSON,
  * BENCH_ERASURE_ID, WEBHOOK_SECRET (to sign the http event); the handler reads the rest.
  * BENCH_PROFILE_REQUEST: a file to write a CPU profile of the first request alone (import excluded).
+ * BENCH_PERSONS_FILE: then serve one more http request per person in that file (one id a line),
+ * one after the other, and report the process's memory after them (warm.ts: a handler's RSS alone).
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +18,7 @@ const env = process.env;
 const person = env.BENCH_PERSON ?? '';
 const erasureId = env.BENCH_ERASURE_ID ?? '';
 
-function signedHttpEvent() {
+function signedHttpEvent(person: string, erasureId: string) {
   const body = JSON.stringify({ personIds: [person], reason: 'gdpr-art-17', requestedBy: 'bench' });
   const timestamp = String(Math.floor(Date.now() / 1000));
   const key = Buffer.from((env.WEBHOOK_SECRET ?? '').split(' ')[0]!.slice('whsec_'.length), 'base64');
@@ -105,7 +107,7 @@ async function main() {
   }
   const event =
     kind === 'http'
-      ? signedHttpEvent()
+      ? signedHttpEvent(person, erasureId)
       : kind === 'invoke'
         ? { personIds: [person], reason: 'gdpr-art-17', requestedBy: 'bench', erasureId }
         : sqsEvent();
@@ -115,9 +117,24 @@ async function main() {
     const { profile } = await profiler.post('Profiler.stop');
     (await import('node:fs')).writeFileSync(env.BENCH_PROFILE_REQUEST!, JSON.stringify(profile));
   }
-  const status = result?.statusCode ?? (result?.batchItemFailures?.length === 0 ? 200 : 500);
+  let status = result?.statusCode ?? (result?.batchItemFailures?.length === 0 ? 200 : 500);
+  let served = 1;
+  if (env.BENCH_PERSONS_FILE) {
+    const persons = (await import('node:fs')).readFileSync(env.BENCH_PERSONS_FILE, 'utf8').split('\n').filter(Boolean);
+    for (const [i, more] of persons.entries()) {
+      const answer = (await module.handler(signedHttpEvent(more, `${erasureId}_${i}`), context())) as { statusCode?: number };
+      if (answer.statusCode !== 200) status = answer.statusCode ?? 0;
+      served += 1;
+    }
+  }
+  const memory = process.memoryUsage();
   const line = JSON.stringify({
     status,
+    served,
+    rss: memory.rss,
+    heapUsed: memory.heapUsed,
+    external: memory.external,
+    heapTotal: memory.heapTotal,
     // Milliseconds since the process started (performance.timeOrigin).
     runnerStartMs: started,
     importMs: imported - started,

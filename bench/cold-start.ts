@@ -181,7 +181,8 @@ async function prepareColdBench(withProposed = true): Promise<ColdBench> {
   }
 }
 
-async function buildRunner(dir: string): Promise<string> {
+/** The runner (bench/cold-runner.ts), bundled on its own into `dir`. */
+export async function buildRunner(dir: string): Promise<string> {
   const outfile = path.join(dir, 'runner.mjs');
   await build({
     entryPoints: [fromRoot('bench/cold-runner.ts')],

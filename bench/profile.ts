@@ -116,6 +116,8 @@ function describeFrame(
 
 /** Packages and files grouped the way a reader thinks of them. */
 function componentFor(source: string): string {
+  if (source.endsWith('/runner.mjs')) return 'runner: import() of the bundle (parse and compile charged here), inspector calls';
+  if (source === '?') return 'bundle code with no source mapping (top-level module code)';
   if (/^@aws-sdk\/|^@smithy\/|^@aws\//.test(source)) return 'AWS SDK v3';
   if (source.startsWith('@aws-lambda-powertools/')) return source.replace('@aws-lambda-powertools/', 'Powertools ');
   if (source.startsWith('@middy/')) return 'middy';

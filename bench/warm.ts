@@ -1,7 +1,10 @@
-import { fork } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { fork, spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { LAMBDA_ENTRIES, buildBundle, newBundleDir, removeBundleDir } from './bundle';
+import { BASELINE_ENTRY, FLOOR_ENTRY, buildRunner } from './cold-start';
+import { DONE_MARKER } from './cold-marker';
 import { formatSummary, profilesIn, scaleSummary, summariseProfiles } from './profile';
 import { fromRoot } from './paths';
 import { mib, ms, quantile, ratio, table, type Section } from './report';
@@ -23,6 +26,64 @@ export interface WarmOutcome {
   section: Section;
   /** DynamoDB use of the measured requests, per side (one person per request). */
   storage: Record<Side, { counts: StorageCounts; persons: number }>;
+}
+
+/** A bundled handler alone in a fresh process after serving the warm run's requests. */
+interface MemoryAlone {
+  rss: number;
+  heapUsed: number;
+  served: number;
+  status: number;
+}
+
+const ENTRIES: Record<Side, string> = { http: LAMBDA_ENTRIES.http, floor: FLOOR_ENTRY, baseline: BASELINE_ENTRY };
+
+/**
+ * The memory of each handler alone, as deployed: its bundle in a fresh Node process (the cold
+ * runner, no tsx, nothing else loaded) serving `requests` signed requests one after the other.
+ */
+async function memoryAlone(services: BenchServices, requests: number): Promise<Record<Side, MemoryAlone>> {
+  const dir = await newBundleDir();
+  try {
+    const runner = await buildRunner(dir);
+    const result = {} as Record<Side, MemoryAlone>;
+    for (const side of SIDES) {
+      const bundle = await buildBundle(side, ENTRIES[side], dir);
+      const personsFile = path.join(dir, `${side}-persons.txt`);
+      await writeFile(personsFile, Array.from({ length: requests - 1 }, () => services.sandbox.createPerson()).join('\n'));
+      const child = spawn(process.execPath, [runner], {
+        env: {
+          ...services.env,
+          BENCH_BUNDLE: bundle.file,
+          BENCH_EVENT: 'http',
+          BENCH_PERSON: services.sandbox.createPerson(),
+          BENCH_ERASURE_ID: `alone_${side}_${process.pid}`,
+          BENCH_PERSONS_FILE: personsFile,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let tail = '';
+      let line: string | undefined;
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => {
+        tail = (tail + chunk).slice(-100_000);
+        const at = tail.indexOf(DONE_MARKER);
+        if (at !== -1 && line === undefined) {
+          const end = tail.indexOf('\n', at);
+          if (end !== -1) line = tail.slice(at + DONE_MARKER.length, end);
+        }
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
+      await new Promise<void>((resolve) => child.once('close', () => resolve()));
+      if (line === undefined) throw new Error(`${side} alone: no answer (${stderr})`);
+      result[side] = JSON.parse(line) as MemoryAlone;
+    }
+    return result;
+  } finally {
+    await removeBundleDir(dir);
+  }
 }
 
 interface ChildRun {
@@ -55,12 +116,10 @@ export async function warm(options: WarmOptions): Promise<WarmOutcome> {
 
     if (options.verbose) process.stderr.write(`warm: ${perSide} requests per handler, interleaved\n`);
     const all = await runChild(services, plan(SIDES));
-    const alone: Partial<Record<Side, ChildRun>> = {};
+    const alone: Partial<Record<Side, MemoryAlone>> = {};
     if (options.memoryAlone) {
-      for (const side of SIDES) {
-        if (options.verbose) process.stderr.write(`warm: ${side} alone, for its memory\n`);
-        alone[side] = await runChild(services, plan([side]));
-      }
+      if (options.verbose) process.stderr.write('warm: each handler alone, bundled, for its memory\n');
+      Object.assign(alone, await memoryAlone(services, perSide));
     }
     const sides = all.result.sides as Record<Side, SideResult>;
     return {
@@ -152,12 +211,12 @@ const NAMES: Record<Side, string> = {
 function report(
   options: WarmOptions,
   all: ChildRun,
-  alone: Partial<Record<Side, ChildRun>>,
+  alone: Partial<Record<Side, MemoryAlone>>,
   sides: Record<Side, SideResult>,
 ): Section {
   const p = (side: Side, q: number) => quantile(sides[side].latenciesMs, q);
   const cpu = (side: Side) => (sides[side].cpuUserUs + sides[side].cpuSystemUs) / 1000 / sides[side].requests;
-  const rss = (side: Side) => alone[side]?.result.rss;
+  const rss = (side: Side) => alone[side]?.rss;
   const httpServed = options.warmup + sides.http.requests;
   const row = (side: Side) => {
     const own = rss(side);
@@ -203,7 +262,10 @@ function report(
       `http against the same calls made raw: p50 ${ratio(p('http', 0.5), p('floor', 0.5))}, p99 ${ratio(p('http', 0.99), p('floor', 0.99))}, CPU ${ratio(cpu('http'), cpu('floor'))}. The baseline makes 2 calls (DELETE, PutItem); the design makes 5 in sequence (SendMessage, PutItem, UpdateItem, DELETE, UpdateItem), which is what the same-calls row costs.`,
       'Latency: handler call to answer, in-process, API Gateway v2 events signed beforehand. The real handler is built as lambda/wiring.ts builds it in production (SqsRetryQueue to a fake SQS, Powertools logger and metrics writing to stdout, a pipe the parent drains).',
       'dynalite, the Verifik sandbox (answers at once) and the fake SQS run in the parent bench process on loopback, so CPU time and RSS are the handler process’s own: handlers, AWS SDK clients, logging and the building of events; dynalite’s CPU is not in these figures.',
-      `CPU / request: process.cpuUsage() (user + system) over each handler’s measured blocks. RSS after: process.memoryUsage().rss of a fresh process that served ${options.warmup} + ${sides.http.requests} requests with that handler alone${options.memoryAlone ? '' : ' (not measured this run)'}; the process that ran all three ended at ${mib(all.result.rss)}.`,
+      `CPU / request: process.cpuUsage() (user + system) over each handler’s measured blocks. RSS after: process.memoryUsage().rss of a fresh Node process running that handler’s bundle alone (as cold start runs it: no tsx, nothing else loaded) after serving ${options.warmup + sides.http.requests} such requests one after the other${options.memoryAlone ? ` (${SIDES.map((side) => `${side} heap ${mib(alone[side]!.heapUsed)}`).join(', ')})` : ' (not measured this run)'}; the tsx process that ran all three ended at ${mib(all.result.rss)}.`,
+      ...SIDES.filter((side) => alone[side] && alone[side]!.status !== 200).map(
+        (side) => `${side} alone: a request answered ${alone[side]!.status}`,
+      ),
       `The real handler writes ${(all.stdoutLines / httpServed).toFixed(1)} lines, ${Math.round(all.stdoutBytes / httpServed)} bytes per request to stdout (Powertools JSON logs and one EMF metrics line); the references write none.`,
       ...failures.slice(0, 3).map((f) => `failure: ${f}`),
     ],
