@@ -15,8 +15,15 @@ export interface BulkOptions {
   batch: number;
   /** Verifik's rate limit, requests per second. */
   rate: number;
+  /** Tokens the bucket holds (its burst); default one second's worth, `rate`. */
+  burst?: number;
   /** Erasure requests in flight at once. */
   inFlight: number;
+  /**
+   * What-if of a proposed change: space the handlers' Verifik calls at `rate` per second in this
+   * process (the bench wraps fetch for the sandbox's URL, standing in for a limiter in VerifikClient).
+   */
+  pace?: boolean;
   /** The handlers' configuration (environment) for the run. */
   config: Record<string, string>;
   verbose?: boolean;
@@ -42,21 +49,39 @@ export const BULK_CONFIG: Record<string, { value: string; why: string }> = {
   },
 };
 
-/** A token bucket: R tokens per second, holding at most one second's worth; 429 + Retry-After beyond. */
+/** Spaces calls `1000 / rate` ms apart: each waits for its slot instead of being turned away. */
+export function pacedFetch(inner: typeof fetch, prefix: string, rate: number): typeof fetch {
+  let next = 0;
+  return (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (url.startsWith(prefix)) {
+      const now = performance.now();
+      const slot = Math.max(now, next);
+      next = slot + 1000 / rate;
+      if (slot > now) await new Promise((resolve) => setTimeout(resolve, slot - now));
+    }
+    return inner(input, init);
+  }) as typeof fetch;
+}
+
+/** A token bucket: R tokens per second, holding at most `burst` (default one second's worth); 429 + Retry-After beyond. */
 export class RateLimiter {
   private tokens: number;
   private last = performance.now();
   accepted = 0;
   refused = 0;
 
-  constructor(private readonly rate: number) {
-    this.tokens = rate;
+  constructor(
+    private readonly rate: number,
+    private readonly burst = rate,
+  ) {
+    this.tokens = burst;
   }
 
   /** Takes a token, or says how many whole seconds until one is there. */
   take(): { ok: true } | { ok: false; retryAfterS: number } {
     const now = performance.now();
-    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
     this.last = now;
     if (this.tokens >= 1) {
       this.tokens -= 1;
@@ -86,9 +111,12 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
     { logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' }), sandboxPersons: 0 },
   );
   const reader = localDynamoClient(dynamo.direct);
+  const originalFetch = globalThis.fetch;
   try {
     const sandbox = stack.sandbox!;
-    const limiter = new RateLimiter(options.rate);
+    if (options.pace) globalThis.fetch = pacedFetch(originalFetch, sandbox.url, options.rate);
+    const burst = options.burst ?? options.rate;
+    const limiter = new RateLimiter(options.rate, burst);
     sandbox.responder = (): SandboxAnswer | undefined => {
       const taken = limiter.take();
       if (taken.ok) return undefined; // the documented answer: 200, and the person is gone
@@ -160,11 +188,14 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
     const section: Section = {
       title: 'Bulk throughput',
       command: 'npm run bench -- bulk',
-      samples: `${options.persons.toLocaleString('en-US')} persons in ${requests.length} requests of ${options.batch}, ${options.inFlight} requests in flight, one run`,
+      samples: `${options.persons.toLocaleString('en-US')} persons in ${requests.length} requests of ${options.batch}, ${options.inFlight} requests in flight, one run${options.pace ? '; what-if: Verifik calls paced at R per second in the process (proposed, not in lambda/)' : ''}`,
       table: table(
         ['measure', 'value'],
         [
-          ['Verifik rate limit R', `${options.rate}/s (token bucket holding 1 s, 429 + Retry-After: 1 beyond)`],
+          [
+            'Verifik rate limit R',
+            `${options.rate}/s (token bucket holding ${burst === options.rate ? '1 s' : `${burst} calls`}, 429 + Retry-After: 1 beyond)`,
+          ],
           ['bound 10,000 / R', `${boundS.toFixed(1)} s`],
           ['all persons terminal (last completedAt)', `${terminalS.toFixed(1)} s`],
           ['× bound', `${ratio.toFixed(2)}×`],
@@ -199,12 +230,13 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
         ...Object.entries(BULK_CONFIG).map(([k, { why }]) => `${k}: ${why}.`),
         'Time is from the first request sent to the last person’s completedAt in the audit trail; every request also arms one retry message, delivered 4–6 s after its request and finding the erasure terminal (the “retry queue idle” line).',
         'The local stack as npm start runs it (one process: HTTP server, handlers, retry worker on LocalRetryQueue, sandbox); logs silent and EMF metrics off; dynalite and a counting proxy in a child process.',
-        `The bucket starts full, so the fastest possible run is (N − R) / R = ${((options.persons - options.rate) / options.rate).toFixed(1)} s (${((options.persons - options.rate) / options.persons).toFixed(2)}× the bound).`,
+        `The bucket starts full, so the fastest possible run is (N − burst) / R = ${((options.persons - burst) / options.rate).toFixed(1)} s (${((options.persons - burst) / options.persons).toFixed(2)}× the bound).`,
         ...wrong.slice(0, 5).map((w) => `wrong: ${w}`),
       ],
     };
     return { section, storage: { counts, persons: options.persons } };
   } finally {
+    globalThis.fetch = originalFetch;
     reader.destroy();
     await stack.close();
     await dynamo.close();

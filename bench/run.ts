@@ -21,6 +21,8 @@ const USAGE = `usage: npm run bench [-- <benchmark>...] [options]
   --persons N     bulk: persons to erase (default 10000)
   --rate R        bulk: Verifik's limit, requests per second (default 200)
   --in-flight N   bulk: erasure requests in flight (default 2)
+  --burst N       bulk: calls Verifik's token bucket holds (default R, one second's worth)
+  --pace          bulk what-if: pace the handlers' Verifik calls at R/s in-process (a proposed change)
   --quiet         no progress lines on stderr
 storage reports the DynamoDB use counted during warm and bulk, so it runs them.`;
 
@@ -35,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       persons: { type: 'string', default: '10000' },
       rate: { type: 'string', default: '200' },
       'in-flight': { type: 'string', default: '2' },
+      burst: { type: 'string' },
+      pace: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -89,6 +93,8 @@ async function main(argv: string[]): Promise<number> {
       batch: 100,
       rate: number('rate'),
       inFlight: number('in-flight'),
+      burst: values.burst === undefined ? undefined : number('burst'),
+      pace: values.pace,
       config: Object.fromEntries(Object.entries(BULK_CONFIG).map(([name, { value }]) => [name, value])),
       verbose,
     });
