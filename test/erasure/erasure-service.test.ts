@@ -41,6 +41,15 @@ function setUp(answer?: (personId: string, call: number) => VendorAnswer, concur
 
 const due = (erasureId: string, attempt = 0) => ({ erasureId, attempt, notBefore: 0 });
 
+/** One person per kind of Verifik answer. */
+const oneOfEach = (): Record<string, VendorAnswer> => ({
+  a: deleted(),
+  b: notFound(),
+  c: unauthorized(),
+  d: transient(),
+  e: rejected(),
+});
+
 describe('ErasureService', () => {
   it('records the request durably before the first Verifik call', async () => {
     const { store, verifik, service } = setUp();
@@ -52,13 +61,7 @@ describe('ErasureService', () => {
   });
 
   it('maps each answer to its outcome', async () => {
-    const answers: Record<string, VendorAnswer> = {
-      a: deleted(),
-      b: notFound(),
-      c: unauthorized(),
-      d: transient(),
-      e: rejected(),
-    };
+    const answers = oneOfEach();
     const { service } = setUp((id) => answers[id]!);
 
     const record = await service.submit({ erasureId: 'e1', personIds: Object.keys(answers) }, budget(), silentLog);
@@ -201,13 +204,7 @@ describe('ErasureService', () => {
   });
 
   it('counts outcomes, retries and vendor auth failures as metrics', async () => {
-    const answers: Record<string, VendorAnswer> = {
-      a: deleted(),
-      b: notFound(),
-      c: unauthorized(),
-      d: transient(),
-      e: rejected(),
-    };
+    const answers = oneOfEach();
     const { service, metrics } = setUp((id) => answers[id]!);
     await service.submit({ erasureId: 'e1', personIds: Object.keys(answers) }, budget(), silentLog);
     expect(metrics.counts).toEqual({
