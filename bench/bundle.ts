@@ -16,6 +16,8 @@ export const LAMBDA_BUNDLE_OPTIONS = {
   format: 'esm',
   minify: true,
   sourcemap: true,
+  // As the stack: maps without the sources inlined (smaller, and nothing reads them at run time).
+  sourcesContent: false,
   mainFields: ['module', 'main'],
   // CommonJS dependencies call `require` for Node built-ins; an ESM bundle has none of its own.
   banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },

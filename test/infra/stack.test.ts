@@ -29,7 +29,7 @@ describe('production stack', () => {
   });
 
   describe('functions', () => {
-    it.each(FUNCTIONS)('runs %s on Node.js 24, arm64, as an ESM bundle with source maps enabled', (name) => {
+    it.each(FUNCTIONS)('runs %s on Node.js 24, arm64, as an ESM bundle, without source-map support at run time', (name) => {
       const { resource } = resourceNamed(template, 'AWS::Lambda::Function', `${name}Function`);
 
       expect(resource.Properties).toMatchObject({
@@ -40,7 +40,6 @@ describe('production stack', () => {
         LoggingConfig: { LogFormat: 'JSON' },
         Environment: {
           Variables: {
-            NODE_OPTIONS: '--enable-source-maps',
             POWERTOOLS_SERVICE_NAME: 'verifik-erasure',
             POWERTOOLS_METRICS_NAMESPACE: 'VerifikErasure',
             VERIFIK_BASE_URL: { Ref: 'VerifikBaseUrl' },
@@ -54,6 +53,11 @@ describe('production stack', () => {
           },
         },
       });
+    });
+
+    it.each(FUNCTIONS)('keeps %s free of --enable-source-maps (it costs cold start; logs carry no stack traces)', (name) => {
+      const { resource } = resourceNamed(template, 'AWS::Lambda::Function', `${name}Function`);
+      expect(resource.Properties.Environment.Variables.NODE_OPTIONS).toBeUndefined();
     });
 
     it('gives each function only the secret variables it reads', () => {
