@@ -2,25 +2,24 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { LAMBDA_BUNDLING } from '../infra/lambda-bundling';
 import { fromRoot } from './paths';
 
 /**
- * How every Lambda bundle is built: one ESM file per entry with the AWS SDK inside (no externals),
- * minified, with an external source map. The CDK stack must build its functions with exactly these
- * options, so that what the benchmarks measure is what is deployed.
+ * esbuild options for every Lambda bundle, from LAMBDA_BUNDLING (infra/lambda-bundling.ts), the
+ * description the stack's NodejsFunctions build from too: what the benchmarks measure is what is
+ * deployed. No externals: the AWS SDK is inside.
  */
 export const LAMBDA_BUNDLE_OPTIONS = {
   bundle: true,
   platform: 'node',
-  target: 'node24',
-  format: 'esm',
-  minify: true,
-  sourcemap: true,
-  // As the stack: maps without the sources inlined (smaller, and nothing reads them at run time).
-  sourcesContent: false,
-  mainFields: ['module', 'main'],
-  // CommonJS dependencies call `require` for Node built-ins; an ESM bundle has none of its own.
-  banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  target: LAMBDA_BUNDLING.target,
+  format: LAMBDA_BUNDLING.format,
+  minify: LAMBDA_BUNDLING.minify,
+  sourcemap: LAMBDA_BUNDLING.sourceMap,
+  sourcesContent: LAMBDA_BUNDLING.sourcesContent,
+  mainFields: [...LAMBDA_BUNDLING.mainFields],
+  banner: { js: LAMBDA_BUNDLING.banner },
   external: [],
   outExtension: { '.js': '.mjs' },
 } as const satisfies BuildOptions;

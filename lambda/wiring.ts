@@ -3,6 +3,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoAuditStore } from './audit/dynamo-audit-store';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './names';
 import { readConfig, type Config } from './config';
 import { ErasureService } from './erasure/erasure-service';
 import { hashSubjectRef } from './erasure/fingerprint';
@@ -15,8 +16,7 @@ import { secretsFromEnvironment, type Secrets } from './secrets/secrets';
 import { VerifikClient } from './verifik/verifik-client';
 import type { RetryWorkerDeps } from './worker/retry-worker';
 
-export const SERVICE_NAME = 'verifik-erasure';
-export const METRICS_NAMESPACE = 'VerifikErasure';
+export { METRICS_NAMESPACE, SERVICE_NAME };
 
 export interface Overrides {
   dynamodb?: DynamoDBClient;

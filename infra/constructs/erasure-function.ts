@@ -6,15 +6,10 @@ import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lam
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
-/** Names shared with lambda/wiring.ts (the EMF namespace and the `service` dimension). */
-export const SERVICE_NAME = 'verifik-erasure';
-export const METRICS_NAMESPACE = 'VerifikErasure';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/names';
+import { LAMBDA_BUNDLING } from '../lambda-bundling';
 
-/**
- * ESM bundles that pull in CommonJS dependencies call `require` for Node built-ins; esbuild's
- * ESM output has none, so the banner provides one.
- */
-const REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+export { METRICS_NAMESPACE, SERVICE_NAME };
 
 export interface ErasureFunctionProps {
   /** Handler entry relative to the project root, e.g. `lambda/handlers/http.ts`. */
@@ -75,14 +70,13 @@ export class ErasureFunction extends Construct {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        banner: REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
+        target: LAMBDA_BUNDLING.target,
+        mainFields: [...LAMBDA_BUNDLING.mainFields],
+        banner: LAMBDA_BUNDLING.banner,
+        minify: LAMBDA_BUNDLING.minify,
+        sourceMap: LAMBDA_BUNDLING.sourceMap,
         sourceMapMode: SourceMapMode.DEFAULT,
-        // Stack traces need file names and lines, not the sources: smaller assets, faster cold starts.
-        sourcesContent: false,
+        sourcesContent: LAMBDA_BUNDLING.sourcesContent,
         // The SDK versions in package-lock.json are the ones the tests ran against; bundling them
         // (tree-shaken) also loads faster than the runtime's copy from disk.
         bundleAwsSDK: true,

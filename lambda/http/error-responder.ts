@@ -2,7 +2,7 @@ import { AppError } from '../errors';
 import type { LogSink } from '../log';
 import { ERASURE_ID_PATTERN } from './erasure-body';
 import type { HttpEvent, HttpMiddleware } from './http-types';
-import { jsonResponse } from './http-types';
+import { decodedPathParameter, jsonResponse } from './http-types';
 
 /** Errors raised by middy's own middlewares (http-errors style), mapped onto design.md's codes. */
 const MIDDY_ERRORS: Record<number, { status: number; code: string; message: string }> = {
@@ -73,7 +73,7 @@ export function errorResponder(rootLogger: RootLogger): HttpMiddleware {
 function loggerFor(root: RootLogger, event: HttpEvent): LogSink {
   const named =
     event.requestContext?.http?.method === 'GET'
-      ? safeDecode(event.pathParameters?.erasureId)
+      ? decodedPathParameter(event, 'erasureId')
       : (event.headers?.['webhook-id'] ?? event.headers?.['idempotency-key']);
   return loggerForErasure(root, named);
 }
@@ -83,14 +83,6 @@ export function loggerForErasure(root: RootLogger, named: unknown): LogSink {
   return typeof named === 'string' && ERASURE_ID_PATTERN.test(named)
     ? root.createChild({ persistentKeys: { erasureId: named } })
     : root;
-}
-
-function safeDecode(value: string | undefined): string | undefined {
-  try {
-    return value === undefined ? undefined : decodeURIComponent(value);
-  } catch {
-    return undefined;
-  }
 }
 
 const causeName = (cause: unknown): string | undefined => (cause instanceof Error ? cause.name : undefined);

@@ -15,7 +15,7 @@ import { parseErasureBody, parseErasureId, type ErasureBody } from './erasure-bo
 import { iamPrincipal, requireIamCaller } from './iam-caller';
 import { errorResponder } from './error-responder';
 import type { HttpEvent, HttpResult } from './http-types';
-import { jsonResponse } from './http-types';
+import { decodedPathParameter, jsonResponse } from './http-types';
 import { signatureCheck } from './signature-check';
 import type { WebhookVerifier } from './webhook-signature';
 
@@ -60,7 +60,7 @@ export function createHttpApp(deps: HttpAppDeps) {
     return recordResponse(record, basePath);
   };
   const read = async (event: HttpEvent) => {
-    const record = await service.get(parseErasureId(pathParameter(event, 'erasureId'), 'the erasure id'));
+    const record = await service.get(erasureIdInPath(event));
     if (!record) throw new NotFoundError();
     return jsonResponse(200, record);
   };
@@ -113,18 +113,11 @@ export function createHttpApp(deps: HttpAppDeps) {
     );
 }
 
-/**
- * A path parameter, percent-decoded (a Location or a client encodes `:` as `%3A`). Erasure ids hold
- * no `%`, so decoding a value API Gateway already decoded changes nothing; a malformed escape is a 400.
- */
-function pathParameter(event: HttpEvent, name: string): string | undefined {
-  const raw = event.pathParameters?.[name];
-  if (raw === undefined) return undefined;
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    throw new InvalidRequestError(`The ${name} in the path is not valid percent-encoding.`);
-  }
+/** The erasure id in the path; a malformed percent-encoding is a 400. */
+function erasureIdInPath(event: HttpEvent): string {
+  const decoded = decodedPathParameter(event, 'erasureId');
+  if (decoded === null) throw new InvalidRequestError('The erasureId in the path is not valid percent-encoding.');
+  return parseErasureId(decoded, 'the erasure id');
 }
 
 /** An erasure id for a caller that gave none. */

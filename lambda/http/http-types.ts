@@ -12,3 +12,17 @@ export function jsonResponse(statusCode: number, body: unknown, headers: Record<
     body: JSON.stringify(body),
   };
 }
+
+/**
+ * A path parameter, percent-decoded (a Location or a client encodes `:` as `%3A`). Erasure ids hold no
+ * `%`, so decoding a value API Gateway already decoded changes nothing. `null`: malformed encoding.
+ */
+export function decodedPathParameter(event: HttpEvent, name: string): string | undefined | null {
+  const raw = event.pathParameters?.[name];
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}

@@ -41,6 +41,10 @@ function setUp(answer?: (personId: string, call: number) => VendorAnswer, concur
 
 const due = (erasureId: string, attempt = 0) => ({ erasureId, attempt, notBefore: 0 });
 
+/** A request recorded by some earlier invocation, as the worker finds it. */
+const recordRequest = (store: MemoryAuditStore, erasureId: string, personIds: string[]) =>
+  store.createRequest({ erasureId, personIds, fingerprint: 'x', receivedAt: new Date().toISOString(), expiresAt: 1 });
+
 /** One person per kind of Verifik answer. */
 const oneOfEach = (): Record<string, VendorAnswer> => ({
   a: deleted(),
@@ -124,13 +128,7 @@ describe('ErasureService', () => {
 
   it('notes on an already_erased that an interrupted earlier attempt may have deleted the person', async () => {
     const { store, service } = setUp(() => notFound());
-    await store.createRequest({
-      erasureId: 'e1',
-      personIds: ['p1'],
-      fingerprint: 'x',
-      receivedAt: new Date().toISOString(),
-      expiresAt: 1,
-    });
+    await recordRequest(store, 'e1', ['p1']);
     await store.claimPerson('e1', 'p1', { owner: 'crashed', now: 0, leaseUntil: 1, receivedAt: '', expiresAt: 1 });
 
     const { record } = (await service.retry(due('e1'), budget(), silentLog)) as { record: ErasureRecord };
@@ -146,13 +144,7 @@ describe('ErasureService', () => {
 
   it('leaves a person that another delivery is erasing to that delivery', async () => {
     const { store, verifik, service } = setUp();
-    await store.createRequest({
-      erasureId: 'e1',
-      personIds: ['p1'],
-      fingerprint: 'x',
-      receivedAt: new Date().toISOString(),
-      expiresAt: 1,
-    });
+    await recordRequest(store, 'e1', ['p1']);
     await store.claimPerson('e1', 'p1', {
       owner: 'other',
       now: Date.now(),

@@ -1,4 +1,4 @@
-import type { DeleteOptions, VendorAnswer, VerifikPort } from '../../lambda/erasure/ports';
+import type { DeleteOptions, RetryMessage, RetryQueue, VendorAnswer, VerifikPort } from '../../lambda/erasure/ports';
 
 /** A VerifikPort that answers from a script, for domain unit tests. */
 export class ScriptedVerifik implements VerifikPort {
@@ -49,15 +49,15 @@ export const rejected = (): VendorAnswer => ({ kind: 'rejected', status: 400, at
 export const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A RetryQueue that only records, for domain unit tests. */
-export class RecordingRetryQueue {
-  readonly scheduled: import('../../lambda/erasure/ports').RetryMessage[] = [];
-  readonly deadLetters: import('../../lambda/erasure/ports').RetryMessage[] = [];
+export class RecordingRetryQueue implements RetryQueue {
+  readonly scheduled: RetryMessage[] = [];
+  readonly deadLetters: RetryMessage[] = [];
   failing = false;
-  async schedule(message: import('../../lambda/erasure/ports').RetryMessage) {
+  async schedule(message: RetryMessage) {
     if (this.failing) throw new Error('queue down');
     this.scheduled.push(message);
   }
-  async deadLetter(message: import('../../lambda/erasure/ports').RetryMessage) {
+  async deadLetter(message: RetryMessage) {
     this.deadLetters.push(message);
   }
 }
