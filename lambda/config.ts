@@ -4,8 +4,19 @@ import { RetryPolicy } from './erasure/retry-policy';
 
 const milliseconds = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * Verifik's base URL is a bare origin: `https://host[:port]`, no path, query or fragment (a path
+ * would double `/v2`, and a query could carry `collection`); plain `http://` only for loopback.
+ */
+export const verifikBaseUrl = z.url({ protocol: /^https?$/ }).refine((value) => {
+  const url = new URL(value);
+  return value === url.origin && (url.protocol === 'https:' || LOOPBACK_HOST.test(url.hostname));
+}, 'must be a bare origin, https://host[:port] (no path, query or fragment; http:// only for loopback)');
+
 const environment = z.object({
-  VERIFIK_BASE_URL: z.url({ protocol: /^https?$/ }),
+  VERIFIK_BASE_URL: verifikBaseUrl,
   AUDIT_TABLE_NAME: z.string().min(3).max(255),
   DYNAMODB_ENDPOINT: z.url().optional(),
   /** Default six years (GDPR accountability evidence is commonly kept for the limitation period). */

@@ -55,6 +55,8 @@ export function buildDependencies(config: Config, secrets: Secrets, overrides: O
     retentionDays: config.RETENTION_DAYS,
     concurrency: config.PERSON_CONCURRENCY,
     leaseMarginMs: config.LEASE_MARGIN_MS,
+    // Twice what one call may make: a redelivery can finish an interrupted first delivery, no more.
+    redeliveryAttemptCap: 2 * (config.VERIFIK_RETRY_LIMIT + 1),
     now: overrides.now,
   });
   const http: HttpAppDeps = {

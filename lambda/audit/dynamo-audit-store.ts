@@ -103,6 +103,7 @@ export class DynamoAuditStore implements AuditStore {
 
   async settlePerson(erasureId: string, personId: string, owner: string, settlement: Settlement): Promise<PersonState> {
     const terminal = settlement.outcome !== 'pending';
+    const erasedNow = settlement.outcome === 'erased' || settlement.outcome === 'already_erased';
     const fields: Item = {
       outcome: settlement.outcome,
       attempts: settlement.attempts,
@@ -132,7 +133,9 @@ export class DynamoAuditStore implements AuditStore {
             ConditionExpression: terminal ? '#outcome = :pending' : '#outcome = :pending AND leaseOwner = :owner',
             UpdateExpression:
               `SET ${set.map(([name]) => `#${name} = :${name}`).join(', ')} REMOVE leaseOwner, leaseUntil` +
-              (terminal ? ', retryAfter' : ''),
+              (terminal ? ', retryAfter' : '') +
+              // An erasure that went through says nothing of the errors before it.
+              (erasedNow && settlement.lastError === undefined ? ', lastError' : ''),
             ExpressionAttributeNames: { ...names, '#outcome': 'outcome' },
             ExpressionAttributeValues: values,
             ReturnValues: 'ALL_NEW',
@@ -156,6 +159,27 @@ export class DynamoAuditStore implements AuditStore {
             ConditionExpression: 'outcome = :failed AND exhausted = :true',
             UpdateExpression: 'SET outcome = :pending, note = :note, updatedAt = :at REMOVE exhausted, completedAt',
             ExpressionAttributeValues: { ':failed': 'failed', ':true': true, ':pending': 'pending', ':note': note, ':at': at },
+          }),
+        ),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async advanceRetryStep(erasureId: string, from: string | undefined, to: string): Promise<boolean> {
+    try {
+      await this.call(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: erasureKey(erasureId), sk: REQUEST_SK },
+            ConditionExpression:
+              from === undefined ? 'attribute_exists(pk) AND attribute_not_exists(retryStep)' : 'retryStep = :from',
+            UpdateExpression: 'SET retryStep = :to',
+            ExpressionAttributeValues: { ':to': to, ...(from === undefined ? {} : { ':from': from }) },
           }),
         ),
       );
@@ -259,6 +283,8 @@ function toRequest(item: Item): StoredRequest {
     subjectRefHash: item.subjectRefHash as string | undefined,
     reason: item.reason as string | undefined,
     requestedBy: item.requestedBy as string | undefined,
+    apiRequestId: item.apiRequestId as string | undefined,
+    retryStep: item.retryStep as string | undefined,
   };
 }
 

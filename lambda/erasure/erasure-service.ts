@@ -23,6 +23,11 @@ export interface ErasureServiceDeps {
   concurrency: number;
   /** How long a lease outlives the deadline, so an in-flight answer is never overtaken. */
   leaseMarginMs: number;
+  /**
+   * A redelivery calls Verifik at once only for persons with fewer attempts than this; past it only the
+   * retry chain does, so replaying a request cannot multiply the calls to Verifik.
+   */
+  redeliveryAttemptCap?: number;
   now?: () => Date;
   newOwnerId?: () => string;
 }
@@ -35,6 +40,8 @@ export interface Budget {
 /** What the worker did with one retry message. */
 export type RetryResult =
   | { kind: 'unknown_erasure' }
+  /** The message is not the chain's current step (armed by a redelivery, or a duplicate): dropped. */
+  | { kind: 'stale' }
   | { kind: 'done'; record: ErasureRecord }
   | { kind: 'deferred'; until: number }
   | { kind: 'rescheduled'; record: ErasureRecord; attempt: number }
@@ -49,17 +56,22 @@ export const INTERRUPTED_NOTE =
 export const UNCERTAIN_NOTE =
   'An earlier attempt got no clear answer (timeout, dropped connection or 5xx); Verifik may have deleted the person then.';
 
+/** Enough for a redelivery to finish what an interrupted first delivery started, not enough to flood Verifik. */
+const DEFAULT_REDELIVERY_ATTEMPT_CAP = 10;
+
 const METRIC_FOR_OUTCOME = { erased: 'Erased', already_erased: 'AlreadyErased', failed: 'Failed', pending: 'Pending' } as const;
 const noMetrics: ErasureMetrics = { count() {}, pendingAge() {} };
 
 export class ErasureService {
   private readonly now: () => Date;
   private readonly newOwnerId: () => string;
+  private readonly newStepId: () => string;
   private readonly metrics: ErasureMetrics;
 
   constructor(private readonly deps: ErasureServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.newOwnerId = deps.newOwnerId ?? randomUUID;
+    this.newStepId = randomUUID;
     this.metrics = deps.metrics ?? noMetrics;
   }
 
@@ -72,15 +84,19 @@ export class ErasureService {
     const request = await this.toStoredRequest(input);
     // Armed before anything is recorded or called: if this invocation dies anywhere past this point,
     // the retry worker still finds every person that is not terminal (and ignores an erasure that
-    // was never recorded).
-    await this.deps.retryQueue.schedule(this.firstRetry(input.erasureId));
+    // was never recorded). Only the delivery that records the request starts the chain: the message
+    // armed by any other delivery names a step the request does not, and is dropped on arrival.
+    await this.deps.retryQueue.schedule(this.firstRetry(input.erasureId, request.retryStep!));
     const created = await this.deps.store.createRequest(request);
     if (!created.created && created.existing.fingerprint !== request.fingerprint) {
       throw new IdempotencyConflictError(input.erasureId);
     }
     log.info(created.created ? 'erasure recorded' : 'erasure redelivered', { persons: request.personIds.length });
-    const stored = created.created ? { request, persons: [] } : await this.load(input.erasureId);
-    return this.eraseOpenPersons(stored.request, stored.persons, budget, log);
+    if (created.created) return this.eraseOpenPersons(request, [], budget, log);
+    const stored = await this.load(input.erasureId);
+    const cap = this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP;
+    const leftToTheChain = stored.persons.filter((p) => p.outcome === 'pending' && p.attempts >= cap).map((p) => p.personId);
+    return this.eraseOpenPersons(stored.request, stored.persons, budget, log, new Set(leftToTheChain));
   }
 
   async get(erasureId: string): Promise<ErasureRecord | undefined> {
@@ -109,22 +125,34 @@ export class ErasureService {
       });
       return { kind: 'unknown_erasure' };
     }
+    if (message.step !== stored.request.retryStep) {
+      log.debug("retry message dropped: not the current step of the erasure's retry chain", { attempt: message.attempt });
+      return { kind: 'stale' };
+    }
     let current = message;
     let persons = stored.persons;
     if (message.attempt >= retryPolicy.maxAttempts) {
       const reopened = await this.reopenExhausted(stored.request.erasureId, persons);
       log.info('erasure redriven from the dead-letter queue', { reopened });
-      current = { erasureId: message.erasureId, attempt: 0, notBefore: message.notBefore, redrives: (message.redrives ?? 0) + 1 };
+      current = { ...message, attempt: 0, redrives: (message.redrives ?? 0) + 1 };
       persons = (await this.load(message.erasureId)).persons;
     }
-    const open = stored.request.personIds.filter((id) => !isTerminal(outcomeOf(persons, id)));
+    const open = openPersons(stored.request, persons);
     if (open.length === 0) return { kind: 'done', record: buildRecord(stored.request, persons) };
     this.metrics.pendingAge((this.now().getTime() - Date.parse(stored.request.receivedAt)) / 1000);
 
-    const until = Math.max(current.notBefore, ...persons.filter((p) => open.includes(p.personId)).map(retryAfterOf));
-    if (until > this.now().getTime() + DEFER_TOLERANCE_MS) {
-      await retryQueue.schedule({ ...current, notBefore: until });
-      return { kind: 'deferred', until };
+    const now = this.now().getTime();
+    const askedFor = Math.max(0, ...open.map((id) => retryAfterOf(persons.find((p) => p.personId === id))));
+    if (current.notBefore > now + DEFER_TOLERANCE_MS) {
+      // A hop past SQS's 15-minute delay cap: the same attempt, later.
+      await this.continueChain(current, { ...current }, log);
+      return { kind: 'deferred', until: current.notBefore };
+    }
+    if (askedFor > now + DEFER_TOLERANCE_MS && current.attempt + 1 < retryPolicy.maxAttempts) {
+      // Verifik asked for a pause (Retry-After, at most an hour): the wait uses up an attempt of the
+      // schedule, so no answer can keep a person pending forever.
+      await this.continueChain(current, { ...current, attempt: current.attempt + 1, notBefore: askedFor }, log);
+      return { kind: 'deferred', until: askedFor };
     }
 
     this.metrics.count('Retries', open.length);
@@ -135,22 +163,41 @@ export class ErasureService {
     const attempt = current.attempt + 1;
     if (attempt < retryPolicy.maxAttempts) {
       const notBefore = Math.max(this.now().getTime() + retryPolicy.delayBefore(attempt), ...pending.map(retryAfterOf));
-      await retryQueue.schedule({ ...current, attempt, notBefore });
+      await this.continueChain(current, { ...current, attempt, notBefore }, log);
       log.info('erasure retry scheduled', { attempt, pending: pending.length, notBefore: new Date(notBefore).toISOString() });
       return { kind: 'rescheduled', record, attempt };
     }
-    return this.giveUp({ ...current, attempt }, stored.request, pending, budget, log);
+    return this.giveUp(current, { ...current, attempt }, stored.request, pending, budget, log);
+  }
+
+  /**
+   * Sends the chain's next message, then makes it the current step. Sent first, so a death between the
+   * two leaves the current message to come back (it was not acknowledged) and the new one stale; a
+   * duplicate of the current message that lost the race has its next message dropped the same way.
+   */
+  private async continueChain(
+    current: RetryMessage,
+    next: RetryMessage,
+    log: LogSink,
+    queue: 'schedule' | 'deadLetter' = 'schedule',
+  ) {
+    const step = this.newStepId();
+    await this.deps.retryQueue[queue]({ ...next, step });
+    const advanced = await this.deps.store.advanceRetryStep(current.erasureId, current.step, step);
+    if (!advanced) log.warn('another delivery of this retry message moved the chain on first; its own next step stands');
+    return advanced;
   }
 
   /** The retry schedule ran out: dead-letter first (so a crash cannot lose the alarm), then fail the persons. */
   private async giveUp(
+    current: RetryMessage,
     message: RetryMessage,
     request: StoredRequest,
     pending: PersonState[],
     budget: Budget,
     log: LogSink,
   ): Promise<RetryResult> {
-    await this.deps.retryQueue.deadLetter(message);
+    await this.continueChain(current, message, log, 'deadLetter');
     const owner = this.newOwnerId();
     const failed = await pMap(pending, async (person) => {
       const claim = await this.claim(request, person.personId, owner, budget);
@@ -189,9 +236,10 @@ export class ErasureService {
     known: readonly PersonState[],
     budget: Budget,
     log: LogSink,
+    skip: ReadonlySet<string> = new Set(),
   ): Promise<ErasureRecord> {
     const recorded = new Map(known.map((p) => [p.personId, p]));
-    const open = request.personIds.filter((id) => !isTerminal(recorded.get(id)?.outcome ?? 'pending'));
+    const open = openPersons(request, known).filter((id) => !skip.has(id));
     const owner = this.newOwnerId();
     const attempted = await pMap(open, (personId) => this.erasePerson(request, personId, owner, budget, log), {
       concurrency: this.deps.concurrency,
@@ -249,11 +297,12 @@ export class ErasureService {
   private countAnswer(answer: VendorAnswer): void {
     if (answer.attempts > 1) this.metrics.count('Retries', answer.attempts - 1);
     if (answer.kind === 'unauthorized') this.metrics.count('VendorAuthFailures');
+    if (answer.kind === 'rejected' && answer.unexpectedNotFound) this.metrics.count('VerifikUnexpectedNotFound');
     if (answer.status !== undefined && answer.status >= 500) this.metrics.count('VerifikServerErrors');
   }
 
-  private firstRetry(erasureId: string): RetryMessage {
-    return { erasureId, attempt: 0, notBefore: this.now().getTime() + this.deps.retryPolicy.delayBefore(0) };
+  private firstRetry(erasureId: string, step: string): RetryMessage {
+    return { erasureId, attempt: 0, notBefore: this.now().getTime() + this.deps.retryPolicy.delayBefore(0), step };
   }
 
   private async load(erasureId: string) {
@@ -274,11 +323,16 @@ export class ErasureService {
       subjectRefHash,
       reason: input.reason,
       requestedBy: input.requestedBy,
+      apiRequestId: input.apiRequestId,
+      retryStep: this.newStepId(),
     };
   }
 }
 
-const outcomeOf = (persons: readonly PersonState[], personId: string) =>
-  persons.find((p) => p.personId === personId)?.outcome ?? 'pending';
-const retryAfterOf = (person: PersonState) => (person.retryAfter ? Date.parse(person.retryAfter) : 0);
+/** The persons the request names that are not terminal (a person with no item yet is pending). */
+function openPersons(request: StoredRequest, persons: readonly PersonState[]): string[] {
+  const outcomes = new Map(persons.map((p) => [p.personId, p.outcome]));
+  return request.personIds.filter((id) => !isTerminal(outcomes.get(id) ?? 'pending'));
+}
+const retryAfterOf = (person: PersonState | undefined) => (person?.retryAfter ? Date.parse(person.retryAfter) : 0);
 const errorName = (error: unknown): string => (error instanceof Error ? error.name : typeof error);

@@ -7,8 +7,11 @@ export type VendorAnswer =
   | { kind: 'not_found'; status: 404; attempts: number; uncertain: boolean }
   /** 401/403: our token is wrong or expired; never an erasure. */
   | { kind: 'unauthorized'; status: number; attempts: number; message: string }
-  /** Any other 4xx, and 3xx (never followed): final. */
-  | { kind: 'rejected'; status: number; attempts: number; message: string }
+  /**
+   * Any other 4xx, and 3xx (never followed): final. `unexpectedNotFound`: a 404 without Verifik's
+   * PERSON_NOT_FOUND (a wrong base URL or a proxy), which proves nothing about the person.
+   */
+  | { kind: 'rejected'; status: number; attempts: number; message: string; unexpectedNotFound?: boolean }
   /** 408, 429, 5xx, timeouts, dropped connections that outlasted the time budget. */
   | { kind: 'transient'; status?: number; attempts: number; message: string; retryAfterMs?: number; uncertain: boolean };
 
@@ -65,6 +68,12 @@ export interface AuditStore {
    * only while `owner` holds the lease. Returns the state that stands after the write.
    */
   settlePerson(erasureId: string, personId: string, owner: string, settlement: Settlement): Promise<PersonState>;
+  /**
+   * Moves the erasure's retry chain from step `from` to step `to`; false when `from` is no longer the
+   * current step (another handler of the same message took it). `from` undefined: a request recorded
+   * before retry steps existed.
+   */
+  advanceRetryStep(erasureId: string, from: string | undefined, to: string): Promise<boolean>;
   /** Turns a person that failed only because retries ran out back to pending; false if it is not such a person. */
   reopenPerson(erasureId: string, personId: string, note: string, at: string): Promise<boolean>;
   getErasure(erasureId: string): Promise<{ request: StoredRequest; persons: PersonState[] } | undefined>;
@@ -89,6 +98,8 @@ export interface RetryMessage {
   notBefore: number;
   /** How often the dead-letter queue was redriven for it. */
   redrives?: number;
+  /** The chain step this message is; it acts only while the request names it (`retryStep`). */
+  step?: string;
 }
 
 /** The durable retry queue (SQS in the cloud, in-process locally). Both calls resolve once stored. */
@@ -106,6 +117,7 @@ export const METRIC_NAMES = [
   'VendorAuthFailures',
   'VerifikServerErrors',
   'DeadLettered',
+  'VerifikUnexpectedNotFound',
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 

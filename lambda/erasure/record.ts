@@ -24,7 +24,6 @@ export function buildRecord(request: StoredRequest, persons: readonly PersonStat
     completedAt,
     requestedBy: request.requestedBy,
     reason: request.reason,
-    subjectRefHash: request.subjectRefHash,
     persons: ordered.map(({ uncertain: _internal, ...p }) => omitUndefined(p)),
   });
 }

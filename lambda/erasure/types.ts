@@ -22,6 +22,8 @@ export interface ErasureInput {
   subjectRef?: string;
   reason?: string;
   requestedBy?: string;
+  /** API Gateway's request id of the call that recorded it, to match the access log. Not part of "the same request". */
+  apiRequestId?: string;
 }
 
 /** The request as the audit trail keeps it: no subjectRef, only its keyed hash. */
@@ -34,6 +36,12 @@ export interface StoredRequest {
   subjectRefHash?: string;
   reason?: string;
   requestedBy?: string;
+  apiRequestId?: string;
+  /**
+   * The step of the erasure's one durable retry chain that may act: a retry message naming another
+   * step (armed by a redelivery, or a duplicate of a step already taken) is dropped.
+   */
+  retryStep?: string;
 }
 
 /** One person's state within one erasure. */
@@ -63,6 +71,5 @@ export interface ErasureRecord {
   completedAt?: string;
   requestedBy?: string;
   reason?: string;
-  subjectRefHash?: string;
   persons: PersonState[];
 }

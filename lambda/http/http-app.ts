@@ -53,9 +53,11 @@ export function createHttpApp(deps: HttpAppDeps) {
   const { service, verifier, logger } = deps;
   const route = () => middy<HttpEvent, HttpResult, Error, Context>();
 
-  const submit = async (erasureId: string, body: ErasureBody, context: Context, basePath?: string) => {
+  const submit = async (event: HttpEvent, erasureId: string, body: ErasureBody, context: Context, basePath?: string) => {
     const log = logger.createChild({ persistentKeys: { erasureId } });
-    const record = await service.submit({ erasureId, ...body }, { deadline: deadlineFor(context, deps) }, log);
+    // API Gateway's id of this call, so an auditor can match the record against the access log.
+    const apiRequestId = event.requestContext?.requestId;
+    const record = await service.submit({ erasureId, ...body, apiRequestId }, { deadline: deadlineFor(context, deps) }, log);
     log.info('erasure answered', { status: record.status });
     return recordResponse(record, basePath);
   };
@@ -70,7 +72,7 @@ export function createHttpApp(deps: HttpAppDeps) {
     .use(signatureCheck(verifier, { signedBody: true }))
     .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
     .handler((event, context) =>
-      submit(parseErasureId(event.headers['webhook-id'], 'webhook-id'), parseErasureBody(event.body as unknown), context),
+      submit(event, parseErasureId(event.headers['webhook-id'], 'webhook-id'), parseErasureBody(event.body as unknown), context),
     );
 
   const webhookGet = route()
@@ -87,6 +89,7 @@ export function createHttpApp(deps: HttpAppDeps) {
       const erasureId = key === undefined ? newErasureId() : parseErasureId(key, 'Idempotency-Key');
       // The principal is who asked: a portal cannot name someone else as requestedBy.
       return submit(
+        event,
         erasureId,
         { ...parseErasureBody(event.body as unknown), requestedBy: iamPrincipal(event) },
         context,

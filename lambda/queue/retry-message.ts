@@ -7,6 +7,7 @@ const retryMessage = z.object({
   attempt: z.number().int().min(0),
   notBefore: z.number().int().min(0),
   redrives: z.number().int().min(0).optional(),
+  step: z.string().min(1).max(64).optional(),
 });
 
 export const encodeRetryMessage = (message: RetryMessage): string => JSON.stringify(message);

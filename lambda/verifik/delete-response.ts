@@ -28,9 +28,25 @@ export function evidenceFrom(body: unknown): Evidence | undefined {
   return Object.keys(evidence).length > 0 ? evidence : undefined;
 }
 
-/** The vendor's error text, bounded, for `lastError`. Never includes our request or token. */
+/** What may be kept of a vendor's error body: an error code, never free text (it can carry names or echo a token). */
+export const VENDOR_CODE_PATTERN = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/** Verifik's code for "no such person in this token's scope": the only 404 that means already erased. */
+export const PERSON_NOT_FOUND = 'PERSON_NOT_FOUND';
+
+const errorBody = z.object({ message: z.unknown(), code: z.unknown(), error: z.unknown() }).partial();
+
+/** The error code in a vendor body (`message` or `code`), when it has the shape of one; otherwise undefined. */
+export function vendorCode(body: unknown): string | undefined {
+  const parsed = errorBody.safeParse(body);
+  if (!parsed.success) return undefined;
+  return [parsed.data.code, parsed.data.message, parsed.data.error].find(
+    (value): value is string => typeof value === 'string' && VENDOR_CODE_PATTERN.test(value),
+  );
+}
+
+/** `lastError` for a vendor answer: the status and, when present, the code. Nothing else of the body. */
 export function vendorMessage(status: number, body: unknown): string {
-  const parsed = z.object({ error: z.string().optional(), message: z.string().optional() }).safeParse(body);
-  const text = parsed.success ? [parsed.data.error, parsed.data.message].filter(Boolean).join(': ') : '';
-  return `Verifik answered ${status}${text ? ` (${text.slice(0, 200)})` : ''}`;
+  const code = vendorCode(body);
+  return `Verifik answered ${status}${code ? ` (${code})` : ''}`;
 }

@@ -1,7 +1,7 @@
 import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance, type RetryOptions } from 'ky';
 import type { DeleteOptions, VendorAnswer, VerifikPort } from '../erasure/ports';
-import { evidenceFrom, vendorMessage } from './delete-response';
-import { retryAfterMs } from './retry-after';
+import { PERSON_NOT_FOUND, evidenceFrom, vendorCode, vendorMessage } from './delete-response';
+import { MAX_RETRY_AFTER_MS, retryAfterMs } from './retry-after';
 
 export interface VerifikClientOptions {
   baseUrl: string;
@@ -20,6 +20,13 @@ export interface VerifikClientOptions {
 export const PERSON_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 const TRANSIENT_STATUSES = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
+/** The token could not be read (secret missing or unreachable): no request left the service. */
+const TOKEN_UNREADABLE: VendorAnswer = {
+  kind: 'transient',
+  attempts: 0,
+  message: 'The Verifik token could not be read; nothing was sent to Verifik.',
+  uncertain: false,
+};
 /** Below this, an attempt cannot usefully start. */
 const MIN_ATTEMPT_MS = 50;
 
@@ -46,13 +53,23 @@ export class VerifikClient implements VerifikPort {
    */
   async deletePerson(personId: string, options: DeleteOptions): Promise<VendorAnswer> {
     if (!PERSON_ID_PATTERN.test(personId)) throw new TypeError('invalid person id');
-    const token = await this.options.token();
+    const token = await this.readToken();
+    if (token === undefined) return TOKEN_UNREADABLE;
     const answer = await this.attempt(personId, token, options);
     if (answer.kind !== 'unauthorized' || answer.status !== 401) return answer;
-    const fresh = await this.options.token({ refresh: true });
-    if (fresh === token) return answer;
+    const fresh = await this.readToken({ refresh: true });
+    if (fresh === undefined || fresh === token) return answer;
     const again = await this.attempt(personId, fresh, options);
     return { ...again, attempts: again.attempts + answer.attempts };
+  }
+
+  /** The token, or undefined when it cannot be read: then nothing is sent, and the caller records that. */
+  private async readToken(options?: { refresh?: boolean }): Promise<string | undefined> {
+    try {
+      return await this.options.token(options);
+    } catch {
+      return undefined;
+    }
   }
 
   private async attempt(personId: string, token: string, { deadline }: DeleteOptions): Promise<VendorAnswer> {
@@ -102,6 +119,7 @@ export class VerifikClient implements VerifikPort {
       backoffLimit: this.options.backoffLimitMs,
       jitter: true,
       retryOnTimeout: true,
+      maxRetryAfter: MAX_RETRY_AFTER_MS,
       // A Retry-After beyond the deadline ends this call at once, so the answer (and its
       // Retry-After) goes to the durable retry path instead of idling out the budget.
       shouldRetry: ({ error }) => {
@@ -120,7 +138,11 @@ function classifyFailure(
   if (isHTTPError(error)) {
     const { status } = error.response;
     const message = vendorMessage(status, error.data);
-    if (status === 404) return { kind: 'not_found', status, attempts, uncertain };
+    // Only Verifik's own "no such person" proves anything: a 404 from a wrong base URL or a proxy does not.
+    if (status === 404 && vendorCode(error.data) === PERSON_NOT_FOUND) return { kind: 'not_found', status, attempts, uncertain };
+    if (status === 404) {
+      return { kind: 'rejected', status, attempts, message, unexpectedNotFound: true };
+    }
     if (status === 401 || status === 403) return { kind: 'unauthorized', status, attempts, message };
     if (TRANSIENT_STATUSES.includes(status)) {
       const wait = retryAfterMs(error.response.headers.get('retry-after'), Date.now());

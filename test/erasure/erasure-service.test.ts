@@ -1,6 +1,6 @@
 import { ErasureService, INTERRUPTED_NOTE, UNCERTAIN_NOTE } from '../../lambda/erasure/erasure-service';
 import { IdempotencyConflictError } from '../../lambda/errors';
-import type { VendorAnswer } from '../../lambda/erasure/ports';
+import type { RetryMessage, VendorAnswer } from '../../lambda/erasure/ports';
 import type { ErasureRecord } from '../../lambda/erasure/types';
 import { MemoryAuditStore } from '../support/memory-audit-store';
 import { RetryPolicy } from '../../lambda/erasure/retry-policy';
@@ -20,8 +20,12 @@ const budget = () => ({ deadline: Date.now() + 5_000 });
 
 const SCHEDULE = [1_000, 2_000, 4_000];
 
+/** The store of the test that is running, so `due` can name the erasure's current chain step. */
+let currentStore: MemoryAuditStore | undefined;
+
 function setUp(answer?: (personId: string, call: number) => VendorAnswer, concurrency = 4) {
   const store = new MemoryAuditStore();
+  currentStore = store;
   const verifik = new ScriptedVerifik(answer);
   const retryQueue = new RecordingRetryQueue();
   const metrics = new RecordingMetrics();
@@ -39,7 +43,13 @@ function setUp(answer?: (personId: string, call: number) => VendorAnswer, concur
   return { store, verifik, service, retryQueue, metrics };
 }
 
-const due = (erasureId: string, attempt = 0) => ({ erasureId, attempt, notBefore: 0 });
+/** The chain's current message for this erasure, as the retry queue delivers it. */
+const due = (erasureId: string, attempt = 0) => ({
+  erasureId,
+  attempt,
+  notBefore: 0,
+  step: currentStore?.requests.get(erasureId)?.retryStep,
+});
 
 /** A request recorded by some earlier invocation, as the worker finds it. */
 const recordRequest = (store: MemoryAuditStore, erasureId: string, personIds: string[]) =>
@@ -83,7 +93,8 @@ describe('ErasureService', () => {
   it('keeps subjectRef only as its keyed hash', async () => {
     const { store, service } = setUp();
     const record = await service.submit({ erasureId: 'e1', personIds: ['p1'], subjectRef: 'crm-1' }, budget(), silentLog);
-    expect(record.subjectRefHash).toBe('hash(crm-1)');
+    expect(record).not.toHaveProperty('subjectRefHash');
+    expect(store.requests.get('e1')?.subjectRefHash).toBe('hash(crm-1)');
     expect(JSON.stringify([...store.requests.values()])).not.toContain('"crm-1"');
   });
 
@@ -182,7 +193,9 @@ describe('ErasureService', () => {
   it('puts the erasure on the retry path before calling Verifik', async () => {
     const { verifik, service, retryQueue } = setUp();
     verifik.onCall = () => {
-      expect(retryQueue.scheduled).toEqual([{ erasureId: 'e1', attempt: 0, notBefore: expect.any(Number) }]);
+      expect(retryQueue.scheduled).toEqual([
+        { erasureId: 'e1', attempt: 0, notBefore: expect.any(Number), step: expect.any(String) },
+      ]);
     };
     await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
     expect(verifik.calls).toEqual(['p1']);
@@ -261,14 +274,14 @@ describe('ErasureService.retry (the worker)', () => {
     expect(metrics.counts.Erased).toBeUndefined();
   });
 
-  it('waits for a Retry-After that lies beyond the message time, without counting an attempt', async () => {
+  it('waits for a Retry-After that lies beyond the message time, counting the wait against the schedule', async () => {
     const { service, retryQueue, verifik } = setUp(() => transient(60_000));
     await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
 
     const result = await service.retry(due('e1'), budget(), silentLog);
 
     expect(result.kind).toBe('deferred');
-    expect(retryQueue.scheduled.at(-1)).toMatchObject({ attempt: 0, notBefore: expect.any(Number) });
+    expect(retryQueue.scheduled.at(-1)).toMatchObject({ attempt: 1, notBefore: expect.any(Number) });
     expect(retryQueue.scheduled.at(-1)!.notBefore - Date.now()).toBeGreaterThan(55_000);
     expect(verifik.calls).toHaveLength(1);
   });
@@ -288,7 +301,9 @@ describe('ErasureService.retry (the worker)', () => {
         lastError: 'Gave up after 3 retries: Verifik answered 503',
       });
     }
-    expect(retryQueue.deadLetters).toEqual([{ erasureId: 'e1', attempt: SCHEDULE.length, notBefore: 0 }]);
+    expect(retryQueue.deadLetters).toEqual([
+      { erasureId: 'e1', attempt: SCHEDULE.length, notBefore: 0, step: expect.any(String) },
+    ]);
     expect(metrics.counts.DeadLettered).toBe(2);
   });
 
@@ -321,5 +336,67 @@ describe('ErasureService.retry (the worker)', () => {
 
     await service.retry(due('nope', SCHEDULE.length - 1), budget(), silentLog);
     expect(retryQueue.scheduled).toHaveLength(1);
+  });
+});
+
+describe('ErasureService: one retry chain per erasure', () => {
+  it('drops a retry message that is not the current step of the chain, without calling Verifik', async () => {
+    const { service, verifik, retryQueue } = setUp((_id, call) => (call === 1 ? transient() : deleted()));
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    const armedByRedelivery = { erasureId: 'e1', attempt: 0, notBefore: 0, step: 'not-the-chain' };
+
+    await expect(service.retry(armedByRedelivery, budget(), silentLog)).resolves.toEqual({ kind: 'stale' });
+    expect(verifik.calls).toEqual(['p1']);
+    expect(retryQueue.scheduled).toHaveLength(1);
+  });
+
+  it('arms a message on every delivery, but only the delivery that records the request names the chain', async () => {
+    const { service, store, retryQueue } = setUp(() => transient());
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    const [first, second] = retryQueue.scheduled;
+    expect(store.requests.get('e1')!.retryStep).toBe(first!.step);
+    expect(second!.step).not.toBe(first!.step);
+  });
+
+  it('lets only one of two concurrent deliveries of the same message move the chain on', async () => {
+    const { service, retryQueue } = setUp(() => transient());
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    const message = due('e1');
+
+    await Promise.all([service.retry(message, budget(), silentLog), service.retry(message, budget(), silentLog)]);
+
+    const next = retryQueue.scheduled.slice(1);
+    expect(next).toHaveLength(2);
+    const results = await Promise.all(next.map((m) => service.retry({ ...m, notBefore: 0 }, budget(), silentLog)));
+    expect(results.filter((r) => r.kind === 'stale')).toHaveLength(1);
+  });
+
+  it('does not call Verifik on a redelivery for a person whose attempts reached the cap', async () => {
+    const { service, verifik } = setUp(() => transient());
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog); // 3 attempts
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog); // 6
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog); // 9
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog); // 12: reached 10
+    const record = await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    expect(verifik.calls).toHaveLength(4);
+    expect(record.persons[0]).toMatchObject({ outcome: 'pending', attempts: 12 });
+  });
+
+  it('counts a Retry-After pause against the schedule, so it cannot keep a person pending forever', async () => {
+    const { service, retryQueue } = setUp(() => transient(3_600_000));
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    let message: RetryMessage = due('e1');
+    const kinds: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const result = await service.retry({ ...message, notBefore: 0 }, budget(), silentLog);
+      kinds.push(result.kind);
+      if (result.kind === 'dead_lettered') break;
+      message = retryQueue.scheduled.at(-1)!;
+    }
+    expect(kinds.at(-1)).toBe('dead_lettered');
+    expect(kinds.length).toBeLessThanOrEqual(SCHEDULE.length);
   });
 });

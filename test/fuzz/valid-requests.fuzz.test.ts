@@ -13,6 +13,7 @@ import { useHarness } from '../support/http-harness';
 import {
   JSON_CONTENT_TYPES,
   assertRecord,
+  assertStoredSubjectHash,
   assertThat,
   bodyText,
   checkAnswer,
@@ -122,7 +123,9 @@ describe('fuzz: valid requests', () => {
         const answer = await sendBody(body);
         const context = { body: body.slice(0, 500), erasureId, scripts: Object.fromEntries(scriptOf) };
         checkAnswer(answer, t.api, context);
-        assertRecord(answer, erasureId, request, { kind: 'new' }, context, t.api.env.SUBJECT_REF_PEPPER);
+        assertRecord(answer, erasureId, request, { kind: 'new' }, context);
+        const recorded = await t.api.store.getErasure(erasureId);
+        assertStoredSubjectHash(recorded?.request, request.subjectRef, t.api.env.SUBJECT_REF_PEPPER!);
 
         // Each person has the outcome its Verifik answer means; the request status follows.
         const persons = answer.body.persons as { personId: string; outcome: string; vendorStatus?: number; lastError?: string }[];

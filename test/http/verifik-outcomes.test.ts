@@ -81,7 +81,7 @@ describe('POST /erasures: what each Verifik answer means', () => {
   });
 
   it.each([400, 409, 422])(
-    'fails a person at once on another 4xx (%i), keeping the vendor status and message',
+    'fails a person at once on another 4xx (%i), keeping the vendor status and code only',
     async (status) => {
       t.api.sandbox.script('p1', { status, body: { error: 'Refused', message: 'NOPE' } });
 
@@ -92,7 +92,7 @@ describe('POST /erasures: what each Verifik answer means', () => {
       expect(answer.body.persons[0]).toMatchObject({
         outcome: 'failed',
         vendorStatus: status,
-        lastError: `Verifik answered ${status} (Refused: NOPE)`,
+        lastError: `Verifik answered ${status} (NOPE)`,
       });
       expect(t.api.sandbox.callsFor('p1')).toHaveLength(1);
     },

@@ -35,6 +35,9 @@ export class DyingStore implements AuditStore {
     return this.inner.settlePerson(...args);
   }
 
+  advanceRetryStep(...args: Parameters<AuditStore['advanceRetryStep']>) {
+    return this.inner.advanceRetryStep(...args);
+  }
   reopenPerson(...args: Parameters<AuditStore['reopenPerson']>) {
     return this.inner.reopenPerson(...args);
   }

@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { randomBytes } from 'node:crypto';
 import type { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
 import { readConfig } from '../../lambda/config';
@@ -48,6 +49,8 @@ export interface Harness {
   retryQueue: LocalRetryQueue;
   /** The retry worker's SQS handler, as the queue calls it. */
   worker: ReturnType<typeof createRetryWorker>;
+  /** The metrics every handler publishes to. */
+  metrics: Metrics;
   secrets: string[];
   env: Record<string, string>;
   post(body: unknown, options?: SendOptions): Promise<Answer>;
@@ -58,7 +61,7 @@ export interface Harness {
     method: string,
     path: string,
     body: unknown,
-    options?: { principal?: string | null; headers?: Record<string, string> },
+    options?: { principal?: string | null; headers?: Record<string, string>; requestId?: string },
   ): Promise<Answer>;
   /** A direct Lambda invocation of the invoke handler. */
   invoke(event: unknown): Promise<InvokeResult>;
@@ -121,13 +124,19 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     return answerOf(await handler(event, lambdaContext(options.remainingMs ?? 29_000)));
   };
 
-  const portal: Harness['portal'] = async (method, path, body, { principal = PORTAL_PRINCIPAL, headers = {} } = {}) => {
+  const portal: Harness['portal'] = async (
+    method,
+    path,
+    body,
+    { principal = PORTAL_PRINCIPAL, headers = {}, requestId } = {},
+  ) => {
     const event = httpEvent({
       method,
       url: path,
       headers: { ...(method === 'POST' ? { 'content-type': 'application/json' } : {}), ...headers },
       body: body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body),
     });
+    if (requestId !== undefined) event.requestContext.requestId = requestId;
     if (principal !== null) {
       Object.assign(event.requestContext, {
         authorizer: {
@@ -142,6 +151,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     sandbox,
     retryQueue,
     worker,
+    metrics: deps.metrics,
     store: deps.store as DynamoAuditStore,
     secrets,
     env: fullEnv,

@@ -44,8 +44,18 @@ export class MemoryAuditStore implements AuditStore {
     const { updatedAt: _updatedAt, ...fields } = settlement;
     const next: PersonItem = { ...item, ...definedOnly(fields), leaseOwner: undefined, leaseUntil: undefined };
     if (terminal) delete next.retryAfter;
+    if ((settlement.outcome === 'erased' || settlement.outcome === 'already_erased') && settlement.lastError === undefined)
+      delete next.lastError;
     this.persons.set(key, next);
     return strip(next);
+  }
+
+  async advanceRetryStep(erasureId: string, from: string | undefined, to: string): Promise<boolean> {
+    this.writes += 1;
+    const request = this.requests.get(erasureId);
+    if (!request || request.retryStep !== from) return false;
+    this.requests.set(erasureId, { ...request, retryStep: to });
+    return true;
   }
 
   async reopenPerson(erasureId: string, personId: string, note: string, _at: string): Promise<boolean> {

@@ -82,7 +82,7 @@ describe('VerifikClient.deletePerson', () => {
       kind: 'unauthorized',
       status,
       attempts: 1,
-      message: `Verifik answered ${status} (Unauthorized: UNAUTHORIZED)`,
+      message: `Verifik answered ${status} (UNAUTHORIZED)`,
     });
   });
 
@@ -94,6 +94,61 @@ describe('VerifikClient.deletePerson', () => {
       attempts: 1,
       message: expect.stringContaining('PERSON_LOCKED'),
     });
+  });
+
+  it.each([
+    ['an HTML page', { status: 404, body: '<html>Not Found</html>', headers: { 'content-type': 'text/html' } }],
+    ['another code', { status: 404, body: { error: 'Not found', message: 'ROUTE_NOT_FOUND' } }],
+    ['an empty body', { status: 404 }],
+  ])('fails a 404 without PERSON_NOT_FOUND (%s): it proves nothing about the person', async (_what, answer) => {
+    sandbox.script('p1', answer);
+    await expect(client.deletePerson('p1', soon())).resolves.toMatchObject({
+      kind: 'rejected',
+      status: 404,
+      unexpectedNotFound: true,
+    });
+    expect(sandbox.calls).toHaveLength(1);
+  });
+
+  it('keeps only a code from a vendor error body, never its free text', async () => {
+    sandbox.script('p1', { status: 400, body: { error: `Jane Doe, token Bearer ${TOKEN}`, message: 'INVALID_PERSON' } });
+    sandbox.script('p2', { status: 400, body: { error: 'Bad', message: 'person Jane Doe is locked' } });
+    const first = await client.deletePerson('p1', soon());
+    const second = await client.deletePerson('p2', soon());
+    expect(first).toMatchObject({ kind: 'rejected', message: 'Verifik answered 400 (INVALID_PERSON)' });
+    expect(second).toMatchObject({ kind: 'rejected', message: 'Verifik answered 400' });
+  });
+
+  it('sends nothing and says so when the token cannot be read', async () => {
+    const unreadable = new VerifikClient({
+      baseUrl: sandbox.url,
+      token: async () => {
+        throw new Error('secret unavailable');
+      },
+      timeoutMs: 300,
+      retryLimit: 4,
+      backoffBaseMs: 5,
+      backoffLimitMs: 50,
+    });
+    await expect(unreadable.deletePerson('p1', soon())).resolves.toMatchObject({
+      kind: 'transient',
+      attempts: 0,
+      uncertain: false,
+      message: expect.stringContaining('token could not be read'),
+    });
+    expect(sandbox.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ['a huge delta', '99999999999999'],
+    ['ten years', '315360000'],
+    ['a malformed value', 'soon'],
+    ['a date far away', 'Fri, 01 Jan 2100 00:00:00 GMT'],
+  ])('caps a Retry-After of %s at one hour', async (_what, header) => {
+    sandbox.script('p1', { status: 429, headers: { 'retry-after': header } });
+    const answer = await client.deletePerson('p1', soon(2_000));
+    expect(answer).toMatchObject({ kind: 'transient', status: 429, retryAfterMs: 3_600_000 });
+    expect(sandbox.calls).toHaveLength(1);
   });
 
   it('never follows a redirect', async () => {
