@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type { PendingWork } from './pending-work';
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -12,7 +13,10 @@ const TEXT_MEDIA = /^(application\/([a-z0-9.+-]+\+)?json|text\/)/i;
  * Serves a Lambda handler the way API Gateway HTTP API does: payload v2 events (lower-case headers,
  * base64 for non-text bodies) and a Lambda context with a time limit.
  */
-export function serveHandler(handler: HttpHandler, { timeoutMs = 29_000 }: { timeoutMs?: number } = {}): Server {
+export function serveHandler(
+  handler: HttpHandler,
+  { timeoutMs = 29_000, pending }: { timeoutMs?: number; pending?: PendingWork } = {},
+): Server {
   return createServer(async (req, res) => {
     try {
       const body = await readBody(req);
@@ -20,7 +24,9 @@ export function serveHandler(handler: HttpHandler, { timeoutMs = 29_000 }: { tim
         res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));
         return;
       }
-      const result = await handler(toEvent(req, body), lambdaContext(timeoutMs));
+      // Tracked: a request whose client hung up still finishes its writes before the stack closes.
+      const invocation = handler(toEvent(req, body), lambdaContext(timeoutMs));
+      const result = await (pending ? pending.track(invocation) : invocation);
       res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       res.end(result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : result.body);
     } catch {

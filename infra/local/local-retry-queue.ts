@@ -3,6 +3,7 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { RetryMessage, RetryQueue } from '../../lambda/erasure/ports';
 import { MAX_SQS_DELAY_S } from '../../lambda/queue/sqs-retry-queue';
 import { decodeRetryMessage, encodeRetryMessage } from '../../lambda/queue/retry-message';
+import { PendingWork } from './pending-work';
 
 export type QueueConsumer = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
 
@@ -10,6 +11,12 @@ export interface LocalRetryQueueOptions {
   /** Redeliveries of a failed message before SQS's redrive policy moves it to the dead-letter queue. */
   maxReceiveCount?: number;
   visibilityTimeoutMs?: number;
+  /**
+   * The worker function's timeout. A worker is taken for dead only once both it and the visibility
+   * timeout have passed: Lambda ends an invocation at its timeout, and the stack's visibility timeout
+   * is longer than that, so SQS never hands a message to a second worker while the first still runs.
+   */
+  invocationTimeoutMs?: number;
 }
 
 interface Queued {
@@ -28,6 +35,7 @@ export class LocalRetryQueue implements RetryQueue {
   readonly deadLetters: RetryMessage[] = [];
   consumer: QueueConsumer | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly invocations = new PendingWork();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
@@ -36,7 +44,7 @@ export class LocalRetryQueue implements RetryQueue {
   redeliveries = 0;
 
   constructor(options: LocalRetryQueueOptions = {}) {
-    this.options = { maxReceiveCount: 5, visibilityTimeoutMs: 60_000, ...options };
+    this.options = { maxReceiveCount: 5, visibilityTimeoutMs: 60_000, invocationTimeoutMs: 0, ...options };
   }
 
   async schedule(message: RetryMessage): Promise<void> {
@@ -67,11 +75,13 @@ export class LocalRetryQueue implements RetryQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  close(): void {
+  /** Stops delivering, drops what waits, and resolves once every invocation it started has ended. */
+  async close(): Promise<void> {
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
     this.notifyIfIdle();
+    await this.invocations.settled();
   }
 
   private enqueue(item: Queued, delayMs: number): void {
@@ -90,15 +100,17 @@ export class LocalRetryQueue implements RetryQueue {
     if (!this.consumer || this.closed) return;
     this.inFlight += 1;
     item.receiveCount += 1;
-    // A worker that has not answered within the visibility timeout is taken for dead, as SQS does:
-    // the message becomes visible again at once.
+    // A worker that has not answered within the visibility timeout is taken for dead, as SQS does: the
+    // message becomes visible again at once. Lambda would have ended that invocation; here it may run
+    // on, so it is tracked, and close() waits for it.
     let expire: NodeJS.Timeout | undefined;
     const expired = new Promise<'expired'>((resolve) => {
-      expire = setTimeout(() => resolve('expired'), this.options.visibilityTimeoutMs);
+      expire = setTimeout(() => resolve('expired'), Math.max(this.options.visibilityTimeoutMs, this.options.invocationTimeoutMs));
     });
+    const invocation = this.invocations.track(this.consumer({ Records: [toRecord(item)] }));
     let visibleAgainIn: number | undefined;
     try {
-      const response = await Promise.race([this.consumer({ Records: [toRecord(item)] }), expired]);
+      const response = await Promise.race([invocation, expired]);
       if (response === 'expired') visibleAgainIn = 0;
       else if ((response?.batchItemFailures ?? []).some((f) => f.itemIdentifier === item.id))
         visibleAgainIn = this.options.visibilityTimeoutMs;

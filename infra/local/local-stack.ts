@@ -8,6 +8,7 @@ import { buildDependencies } from '../../lambda/wiring';
 import { createRetryWorker } from '../../lambda/worker/retry-worker';
 import { lambdaContext, serveHandler } from './api-gateway';
 import { LocalRetryQueue } from './local-retry-queue';
+import { PendingWork } from './pending-work';
 import { ensureAuditTable } from './audit-table';
 import { localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb';
 import { VerifikSandbox } from './verifik-sandbox';
@@ -74,23 +75,23 @@ export async function startLocalStack(
 
     const config = readConfig({ ...env, DYNAMODB_ENDPOINT: dynamoEndpoint });
     const tableCreated = (await ensureAuditTable(dynamodb, config.AUDIT_TABLE_NAME)) === 'created';
-    const retryQueue = new LocalRetryQueue();
-    closers.push(async () => retryQueue.close());
+    const retryQueue = new LocalRetryQueue({ invocationTimeoutMs: WORKER_TIMEOUT_MS });
+    closers.push(() => retryQueue.close());
     const deps = buildDependencies(config, secretsFromEnvironment(env), { dynamodb, retryQueue, logger: options.logger });
     const worker = createRetryWorker(deps.worker);
     retryQueue.consumer = (event) => worker(event, lambdaContext(WORKER_TIMEOUT_MS, 'verifik-erasure-worker-local'));
 
-    const server = serveHandler(createHttpApp(deps.http));
+    const requests = new PendingWork();
+    const server = serveHandler(createHttpApp(deps.http), { pending: requests });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(Number(env.PORT ?? 3000), '127.0.0.1', resolve);
     });
-    closers.push(
-      () =>
-        new Promise((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        }),
+    closers.push(() =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }).then(() => requests.settled()),
     );
     const { port } = server.address() as AddressInfo;
     return {

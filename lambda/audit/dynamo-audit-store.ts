@@ -176,8 +176,11 @@ export class DynamoAuditStore implements AuditStore {
           new UpdateCommand({
             TableName: this.tableName,
             Key: { pk: erasureKey(erasureId), sk: REQUEST_SK },
+            // Already at `to` counts as moved: the next message and its sender may both make the move.
             ConditionExpression:
-              from === undefined ? 'attribute_exists(pk) AND attribute_not_exists(retryStep)' : 'retryStep = :from',
+              from === undefined
+                ? 'attribute_exists(pk) AND (attribute_not_exists(retryStep) OR retryStep = :to)'
+                : 'retryStep IN (:from, :to)',
             UpdateExpression: 'SET retryStep = :to',
             ExpressionAttributeValues: { ':to': to, ...(from === undefined ? {} : { ':from': from }) },
           }),
@@ -301,5 +304,6 @@ function toPerson(item: Item): PersonState {
     note: item.note as string | undefined,
     exhausted: item.exhausted === true ? true : undefined,
     uncertain: item.uncertain === true ? true : undefined,
+    leaseUntil: typeof item.leaseUntil === 'number' ? item.leaseUntil : undefined,
   };
 }

@@ -5,7 +5,7 @@ import type { LogSink } from '../log';
 import { requestFingerprint } from './fingerprint';
 import { settlementFor } from './outcome';
 import type { AuditStore, ErasureMetrics, RetryMessage, RetryQueue, Settlement, VendorAnswer, VerifikPort } from './ports';
-import { buildRecord } from './record';
+import { buildRecord, notYetAttempted } from './record';
 import type { RetryPolicy } from './retry-policy';
 import type { ErasureInput, ErasureRecord, PersonState, StoredRequest } from './types';
 import { isTerminal } from './types';
@@ -94,9 +94,8 @@ export class ErasureService {
     log.info(created.created ? 'erasure recorded' : 'erasure redelivered', { persons: request.personIds.length });
     if (created.created) return this.eraseOpenPersons(request, [], budget, log);
     const stored = await this.load(input.erasureId);
-    const cap = this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP;
-    const leftToTheChain = stored.persons.filter((p) => p.outcome === 'pending' && p.attempts >= cap).map((p) => p.personId);
-    return this.eraseOpenPersons(stored.request, stored.persons, budget, log, new Set(leftToTheChain));
+    const attemptCap = this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP;
+    return this.eraseOpenPersons(stored.request, stored.persons, budget, log, attemptCap);
   }
 
   async get(erasureId: string): Promise<ErasureRecord | undefined> {
@@ -125,7 +124,7 @@ export class ErasureService {
       });
       return { kind: 'unknown_erasure' };
     }
-    if (message.step !== stored.request.retryStep) {
+    if (message.step !== stored.request.retryStep && !(await this.takeOver(message, stored.request))) {
       log.debug("retry message dropped: not the current step of the erasure's retry chain", { attempt: message.attempt });
       return { kind: 'stale' };
     }
@@ -139,6 +138,20 @@ export class ErasureService {
     }
     const open = openPersons(stored.request, persons);
     if (open.length === 0) return { kind: 'done', record: buildRecord(stored.request, persons) };
+    if (current.final) {
+      // The schedule had run out while another invocation held a person; its lease is over now.
+      const pendingNow = stored.request.personIds
+        .filter((id) => open.includes(id))
+        .map((id) => persons.find((p) => p.personId === id) ?? notYetAttempted(id));
+      return this.giveUp(
+        current,
+        { ...current, attempt: current.attempt + 1, final: undefined },
+        stored.request,
+        pendingNow,
+        budget,
+        log,
+      );
+    }
     this.metrics.pendingAge((this.now().getTime() - Date.parse(stored.request.receivedAt)) / 1000);
 
     const now = this.now().getTime();
@@ -156,8 +169,8 @@ export class ErasureService {
     }
 
     this.metrics.count('Retries', open.length);
-    const record = await this.eraseOpenPersons(stored.request, persons, budget, log);
-    const pending = record.persons.filter((p) => p.outcome === 'pending');
+    const { record, persons: settledPersons } = await this.erasePersons(stored.request, persons, budget, log);
+    const pending = settledPersons.filter((p) => p.outcome === 'pending');
     if (pending.length === 0) return { kind: 'done', record };
 
     const attempt = current.attempt + 1;
@@ -172,23 +185,30 @@ export class ErasureService {
 
   /**
    * Sends the chain's next message, then makes it the current step. Sent first, so a death between the
-   * two leaves the current message to come back (it was not acknowledged) and the new one stale; a
-   * duplicate of the current message that lost the race has its next message dropped the same way.
+   * two leaves the current message to come back (it was not acknowledged); the next message, if it
+   * arrives first, moves the chain on itself (takeOver). Of two next messages sent by two deliveries
+   * of the same message, the first to move the chain on wins and the other is dropped.
    */
-  private async continueChain(
-    current: RetryMessage,
-    next: RetryMessage,
-    log: LogSink,
-    queue: 'schedule' | 'deadLetter' = 'schedule',
-  ) {
+  private async continueChain(current: RetryMessage, next: RetryMessage, log: LogSink) {
     const step = this.newStepId();
-    await this.deps.retryQueue[queue]({ ...next, step });
+    await this.deps.retryQueue.schedule({ ...next, step, after: current.step });
     const advanced = await this.deps.store.advanceRetryStep(current.erasureId, current.step, step);
-    if (!advanced) log.warn('another delivery of this retry message moved the chain on first; its own next step stands');
+    if (!advanced) log.info('the chain had already moved on from this step (its next message, or another delivery of it)');
     return advanced;
   }
 
-  /** The retry schedule ran out: dead-letter first (so a crash cannot lose the alarm), then fail the persons. */
+  /** A next message that arrives before its sender made it the current step becomes it now. */
+  private async takeOver(message: RetryMessage, request: StoredRequest): Promise<boolean> {
+    if (message.step === undefined || message.after === undefined || message.after !== request.retryStep) return false;
+    return this.deps.store.advanceRetryStep(request.erasureId, message.after, message.step);
+  }
+
+  /**
+   * The retry schedule ran out: dead-letter first (so a crash cannot lose the alarm), then fail the
+   * persons, then end the chain by making the dead letter its current step (a redrive resumes it).
+   * A person another invocation still holds (one under way, or one that died with its lease) keeps
+   * the chain going until its lease has run out, so no person is left pending with no chain.
+   */
   private async giveUp(
     current: RetryMessage,
     message: RetryMessage,
@@ -197,9 +217,17 @@ export class ErasureService {
     budget: Budget,
     log: LogSink,
   ): Promise<RetryResult> {
-    await this.continueChain(current, message, log, 'deadLetter');
+    const heldUntil = Math.max(0, ...pending.map((p) => p.leaseUntil ?? 0));
+    if (heldUntil > this.now().getTime()) {
+      // Another invocation holds a person (one under way, or one that died with its lease): its
+      // answer may still come. Give up once the lease has run out.
+      await this.continueChain(current, { ...current, notBefore: heldUntil + DEFER_TOLERANCE_MS, final: true }, log);
+      return { kind: 'deferred', until: heldUntil + DEFER_TOLERANCE_MS };
+    }
+    const deadLetter = { ...message, step: this.newStepId(), after: current.step };
+    await this.deps.retryQueue.deadLetter(deadLetter);
     const owner = this.newOwnerId();
-    const failed = await pMap(pending, async (person) => {
+    const settled = await pMap(pending, async (person) => {
       const claim = await this.claim(request, person.personId, owner, budget);
       if (!claim.claimed) return claim.person;
       const at = this.now().toISOString();
@@ -213,11 +241,19 @@ export class ErasureService {
         updatedAt: at,
       });
     });
-    const exhausted = failed.filter((p) => p.exhausted).length;
+    const exhausted = settled.filter((p) => p.exhausted).length;
     this.metrics.count('DeadLettered', exhausted);
     log.warn('erasure dead-lettered', { persons: exhausted });
     const recorded = await this.load(request.erasureId);
-    return { kind: 'dead_lettered', record: buildRecord(recorded.request, recorded.persons) };
+    const record = buildRecord(recorded.request, recorded.persons);
+    if (settled.some((p) => p.outcome === 'pending')) {
+      const notBefore = this.now().getTime() + this.deps.retryPolicy.delayBefore(current.attempt);
+      await this.continueChain(current, { ...current, notBefore }, log);
+      log.warn('a person is held by another invocation; giving up again after its lease', { attempt: current.attempt });
+      return { kind: 'rescheduled', record, attempt: current.attempt };
+    }
+    await this.deps.store.advanceRetryStep(request.erasureId, current.step, deadLetter.step);
+    return { kind: 'dead_lettered', record };
   }
 
   private async reopenExhausted(erasureId: string, persons: readonly PersonState[]): Promise<number> {
@@ -236,16 +272,29 @@ export class ErasureService {
     known: readonly PersonState[],
     budget: Budget,
     log: LogSink,
-    skip: ReadonlySet<string> = new Set(),
+    attemptCap?: number,
   ): Promise<ErasureRecord> {
+    return (await this.erasePersons(request, known, budget, log, attemptCap)).record;
+  }
+
+  /** Erases the open persons; returns the record and each person's state as it stands (leases included). */
+  private async erasePersons(
+    request: StoredRequest,
+    known: readonly PersonState[],
+    budget: Budget,
+    log: LogSink,
+    attemptCap = Number.POSITIVE_INFINITY,
+  ): Promise<{ record: ErasureRecord; persons: PersonState[] }> {
     const recorded = new Map(known.map((p) => [p.personId, p]));
-    const open = openPersons(request, known).filter((id) => !skip.has(id));
+    // Persons past the cap are the retry chain's alone (a redelivery or a replay adds no calls).
+    const open = openPersons(request, known).filter((id) => (recorded.get(id)?.attempts ?? 0) < attemptCap);
     const owner = this.newOwnerId();
-    const attempted = await pMap(open, (personId) => this.erasePerson(request, personId, owner, budget, log), {
+    const attempted = await pMap(open, (personId) => this.erasePerson(request, personId, owner, budget, log, attemptCap), {
       concurrency: this.deps.concurrency,
     });
     for (const person of attempted) recorded.set(person.personId, person);
-    return buildRecord(request, [...recorded.values()]);
+    const persons = request.personIds.map((id) => recorded.get(id) ?? notYetAttempted(id));
+    return { record: buildRecord(request, persons), persons };
   }
 
   /** Claim, call Verifik, record: the only path by which Verifik's answer reaches the audit trail. */
@@ -255,9 +304,18 @@ export class ErasureService {
     owner: string,
     budget: Budget,
     log: LogSink,
+    attemptCap: number,
   ): Promise<PersonState> {
     const claim = await this.claim(request, personId, owner, budget);
     if (!claim.claimed) return claim.person;
+    if (claim.person.attempts >= attemptCap) {
+      // Another invocation reached the cap since this one read the record: hand the person back untouched.
+      return this.settle(request, personId, owner, {
+        outcome: 'pending',
+        attempts: claim.person.attempts,
+        updatedAt: this.now().toISOString(),
+      });
+    }
 
     const answer = await this.deps.verifik.deletePerson(personId, budget);
     this.countAnswer(answer);

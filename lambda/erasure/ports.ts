@@ -69,8 +69,8 @@ export interface AuditStore {
    */
   settlePerson(erasureId: string, personId: string, owner: string, settlement: Settlement): Promise<PersonState>;
   /**
-   * Moves the erasure's retry chain from step `from` to step `to`; false when `from` is no longer the
-   * current step (another handler of the same message took it). `from` undefined: a request recorded
+   * Moves the erasure's retry chain from step `from` to step `to` (true also when it is at `to`
+   * already); false when the chain is at another step (another handler of the same message moved it). `from` undefined: a request recorded
    * before retry steps existed.
    */
   advanceRetryStep(erasureId: string, from: string | undefined, to: string): Promise<boolean>;
@@ -100,6 +100,10 @@ export interface RetryMessage {
   redrives?: number;
   /** The chain step this message is; it acts only while the request names it (`retryStep`). */
   step?: string;
+  /** The step that sent it: while that is still the current one, this message may take its place. */
+  after?: string;
+  /** The schedule has run out: give up on arrival (sent when a lease delayed giving up). */
+  final?: boolean;
 }
 
 /** The durable retry queue (SQS in the cloud, in-process locally). Both calls resolve once stored. */

@@ -24,7 +24,7 @@ export function buildRecord(request: StoredRequest, persons: readonly PersonStat
     completedAt,
     requestedBy: request.requestedBy,
     reason: request.reason,
-    persons: ordered.map(({ uncertain: _internal, ...p }) => omitUndefined(p)),
+    persons: ordered.map(({ uncertain: _uncertain, leaseUntil: _lease, ...p }) => omitUndefined(p)),
   });
 }
 

@@ -61,6 +61,8 @@ export interface PersonState {
   exhausted?: boolean;
   /** Internal: an earlier attempt got no clear answer (kept so a later 404 is recorded with a note). */
   uncertain?: boolean;
+  /** Internal: epoch ms until which an invocation holds the person (it may be calling Verifik). */
+  leaseUntil?: number;
 }
 
 /** What callers and auditors see. */

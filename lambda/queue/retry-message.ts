@@ -8,6 +8,8 @@ const retryMessage = z.object({
   notBefore: z.number().int().min(0),
   redrives: z.number().int().min(0).optional(),
   step: z.string().min(1).max(64).optional(),
+  after: z.string().min(1).max(64).optional(),
+  final: z.boolean().optional(),
 });
 
 export const encodeRetryMessage = (message: RetryMessage): string => JSON.stringify(message);

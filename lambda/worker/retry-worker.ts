@@ -20,7 +20,6 @@ export interface RetryWorkerDeps {
  * fails is reported in batchItemFailures, so only it comes back; SQS's redrive policy is the backstop.
  */
 export function createRetryWorker({ service, logger, metrics, reserveMs }: RetryWorkerDeps) {
-  const processor = new BatchProcessor(EventType.SQS);
   return middy<SQSEvent, SQSBatchResponse, Error, Context>()
     .use(publishMetrics(metrics))
     .handler((event, context) => {
@@ -36,6 +35,8 @@ export function createRetryWorker({ service, logger, metrics, reserveMs }: Retry
           throw error;
         }
       };
+      // A processor per invocation: its state is per batch, and the local queue runs invocations side by side.
+      const processor = new BatchProcessor(EventType.SQS);
       return processPartialResponse(event, handleRecord, processor, { context, throwOnFullBatchFailure: false });
     });
 }

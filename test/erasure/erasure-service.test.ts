@@ -302,7 +302,7 @@ describe('ErasureService.retry (the worker)', () => {
       });
     }
     expect(retryQueue.deadLetters).toEqual([
-      { erasureId: 'e1', attempt: SCHEDULE.length, notBefore: 0, step: expect.any(String) },
+      { erasureId: 'e1', attempt: SCHEDULE.length, notBefore: 0, step: expect.any(String), after: expect.any(String) },
     ]);
     expect(metrics.counts.DeadLettered).toBe(2);
   });

@@ -6,6 +6,7 @@ import type { AuditStore } from '../../lambda/erasure/ports';
  */
 export class DyingStore implements AuditStore {
   deaths = { afterRecording: 0, beforeOutcomeRecorded: 0 };
+  private readonly graves: ((error: Error) => void)[] = [];
 
   constructor(
     private readonly inner: AuditStore,
@@ -17,7 +18,7 @@ export class DyingStore implements AuditStore {
     const result = await this.inner.createRequest(...args);
     if (this.random() < this.rates.afterRecording) {
       this.deaths.afterRecording += 1;
-      return never();
+      return this.die();
     }
     return result;
   }
@@ -30,9 +31,21 @@ export class DyingStore implements AuditStore {
     // Verifik has answered; the process dies before the answer reaches the audit trail.
     if (this.random() < this.rates.beforeOutcomeRecorded) {
       this.deaths.beforeOutcomeRecorded += 1;
-      return never();
+      return this.die();
     }
     return this.inner.settlePerson(...args);
+  }
+
+  /**
+   * Ends the dead invocations for teardown: their calls reject, so what awaits them settles (the
+   * queue and the stack are closed by then, so nothing new is started).
+   */
+  bury(): void {
+    for (const reject of this.graves.splice(0)) reject(new Error('the invocation died'));
+  }
+
+  private die<T>(): Promise<T> {
+    return new Promise<T>((_resolve, reject) => this.graves.push(reject));
   }
 
   advanceRetryStep(...args: Parameters<AuditStore['advanceRetryStep']>) {
@@ -51,8 +64,6 @@ export class DyingStore implements AuditStore {
     return this.inner.requestsReceivedBetween(...args);
   }
 }
-
-const never = <T>(): Promise<T> => new Promise<T>(() => {});
 
 /** A small seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */
 export function seededRandom(seed: number): () => number {

@@ -14,6 +14,8 @@ import { createRetryWorker } from '../../lambda/worker/retry-worker';
 import { createInvokeHandler, type InvokeResult } from '../../lambda/invoke/invoke-handler';
 import { startTestDynamo, type TestDynamo } from './dynamo';
 
+const WORKER_TIMEOUT_MS = 10_000;
+
 export const PORTAL_PRINCIPAL = 'arn:aws:sts::123456789012:assumed-role/privacy-portal/session';
 
 const answerOf = (result: { statusCode?: number; headers?: Record<string, unknown>; body?: string }): Answer => ({
@@ -96,7 +98,8 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     serviceName: SERVICE_NAME,
     logLevel: (process.env.TEST_LOG_LEVEL as 'INFO' | undefined) ?? 'SILENT',
   });
-  const retryQueue = new LocalRetryQueue({ visibilityTimeoutMs: 200 });
+  // A failed message comes back after 200 ms; a worker still running is never taken for dead before its timeout.
+  const retryQueue = new LocalRetryQueue({ visibilityTimeoutMs: 200, invocationTimeoutMs: WORKER_TIMEOUT_MS });
   const deps = buildDependencies(readConfig(fullEnv), secretsFromEnvironment(fullEnv), {
     dynamodb: dynamo.client,
     retryQueue,
@@ -105,7 +108,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
   const handler = createHttpApp(deps.http);
   const worker = createRetryWorker(deps.worker);
   const invokeHandler = createInvokeHandler(deps.http);
-  retryQueue.consumer = (event) => worker(event, lambdaContext(10_000));
+  retryQueue.consumer = (event) => worker(event, lambdaContext(WORKER_TIMEOUT_MS));
 
   const send: Harness['send'] = async (method, path, rawBody, options = {}) => {
     const signature = options.unsigned
@@ -161,7 +164,8 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     post: (body, options) => send('POST', '/erasures', options?.rawBody ?? JSON.stringify(body), options),
     get: (erasureId, options) => send('GET', `/erasures/${encodeURIComponent(erasureId)}`, '', options),
     close: async () => {
-      retryQueue.close();
+      // Every worker invocation ends before the sandbox and dynalite go away under it.
+      await retryQueue.close();
       await sandbox.close();
     },
   };

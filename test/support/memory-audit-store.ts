@@ -53,7 +53,7 @@ export class MemoryAuditStore implements AuditStore {
   async advanceRetryStep(erasureId: string, from: string | undefined, to: string): Promise<boolean> {
     this.writes += 1;
     const request = this.requests.get(erasureId);
-    if (!request || request.retryStep !== from) return false;
+    if (!request || (request.retryStep !== from && request.retryStep !== to)) return false;
     this.requests.set(erasureId, { ...request, retryStep: to });
     return true;
   }
@@ -87,7 +87,7 @@ export class MemoryAuditStore implements AuditStore {
   }
 }
 
-function strip({ receivedAt: _r, leaseOwner: _o, leaseUntil: _u, ...person }: PersonItem): PersonState {
+function strip({ receivedAt: _r, leaseOwner: _o, ...person }: PersonItem): PersonState {
   return structuredClone(definedOnly(person) as PersonState);
 }
 

@@ -13,19 +13,31 @@ import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
 import { SERVICE_NAME, buildDependencies } from '../../lambda/wiring';
 import { createRetryWorker } from '../../lambda/worker/retry-worker';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { PendingWork } from '../../infra/local/pending-work';
 import { DyingStore, seededRandom } from '../support/dying-store';
 import { newSecret } from '../support/http-harness';
+import { SlowStore } from '../support/slow-store';
 
 /**
  * 1,000 erasure requests while Verifik fails about a third of all calls (5xx, 429 with Retry-After,
- * answers slower than our timeout, dropped connections), a fifth of the webhooks arrive twice (half
- * of those concurrently) and invocations die between Verifik's answer and the record update. The
- * retry schedule is compressed to seconds. Every person must end terminal, with the outcome the
- * facts allow, and no 401 may ever become an erasure.
+ * answers slower than our timeout, dropped connections), the store answers late now and then, a
+ * fifth of the webhooks arrive twice (half of those concurrently) and invocations die between
+ * Verifik's answer and the record update. The retry schedule is compressed to seconds. Every person
+ * must end terminal, with the outcome the facts allow, no 401 may ever become an erasure, and the
+ * work per erasure (retry messages, DELETEs) must stay within its bound.
+ *
+ * Sized for CI's 2 busy cores: 10 requests in flight, timings that leave a slow store room before
+ * leases and visibility timeouts run out (as the stack does: visibility well past the worker's timeout).
  */
-const REQUESTS = 1_000;
+const REQUESTS = Number(process.env.FAULT_REQUESTS ?? 1_000);
+const CONCURRENCY = 10;
 const SEED = Number(process.env.FAULT_SEED ?? 20261128);
-const INVOCATION_TIMEOUT_MS = 3_000;
+const INVOCATION_TIMEOUT_MS = 4_000;
+const VISIBILITY_TIMEOUT_MS = 3 * INVOCATION_TIMEOUT_MS;
+const RETRY_LIMIT = 2;
+const SCHEDULE_S = [0.3, 0.4, 0.6, 0.8, 1, 1.5, 2, 2.5];
+/** A slow store: 4% of its calls answer 50 to 600 ms late. */
+const SLOW_STORE = { rate: 0.04, minMs: 50, maxMs: 600 };
 
 type Kind = 'exists' | 'absent' | 'rejected' | 'unauthorized';
 const KIND_SHARES: [Kind, number][] = [
@@ -54,14 +66,14 @@ it('loses no erasure and reports no false one under injected faults', async () =
     SUBJECT_REF_PEPPER: randomBytes(32).toString('hex'),
     AUDIT_TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: dynamo.endpoint,
-    VERIFIK_TIMEOUT_MS: '150',
-    VERIFIK_RETRY_LIMIT: '2',
+    VERIFIK_TIMEOUT_MS: '250',
+    VERIFIK_RETRY_LIMIT: String(RETRY_LIMIT),
     VERIFIK_BACKOFF_BASE_MS: '5',
     VERIFIK_BACKOFF_LIMIT_MS: '40',
-    INLINE_BUDGET_MS: '800',
-    RESERVE_MS: '200',
-    LEASE_MARGIN_MS: '400',
-    RETRY_SCHEDULE: '0.3,0.4,0.6,0.8,1,1.5,2,2.5',
+    INLINE_BUDGET_MS: '900',
+    RESERVE_MS: '1500',
+    LEASE_MARGIN_MS: '1500',
+    RETRY_SCHEDULE: SCHEDULE_S.join(','),
   };
 
   // The facts at Verifik, and every answer it gave.
@@ -82,7 +94,7 @@ it('loses no erasure and reports no false one under injected faults', async () =
     } else if (r < 0.26) {
       // Slower than our timeout, but Verifik does the work all the same.
       faults.slow += 1;
-      answer = { ...truth(personId, kind), delayMs: 300 };
+      answer = { ...truth(personId, kind), delayMs: 500 };
     } else if (r < 0.33) {
       faults.dropped += 1;
       if (random() < 0.5) truth(personId, kind); // dropped after the work was done
@@ -108,11 +120,25 @@ it('loses no erasure and reports no false one under injected faults', async () =
     { afterRecording: 0.01, beforeOutcomeRecorded: 0.03 },
     random,
   );
-  const retryQueue = new LocalRetryQueue({ visibilityTimeoutMs: INVOCATION_TIMEOUT_MS, maxReceiveCount: 50 });
-  const deps = buildDependencies(readConfig(env), secretsFromEnvironment(env), { store: dying, retryQueue, logger });
+  const slow = new SlowStore(dying, SLOW_STORE, random);
+  const retryQueue = new LocalRetryQueue({
+    visibilityTimeoutMs: VISIBILITY_TIMEOUT_MS,
+    invocationTimeoutMs: INVOCATION_TIMEOUT_MS,
+    maxReceiveCount: 50,
+  });
+  // Retry messages per erasure: every one sent, whatever it turns out to be (a step, a hop, a dropped duplicate).
+  const messagesFor = new Map<string, number>();
+  const schedule = retryQueue.schedule.bind(retryQueue);
+  retryQueue.schedule = (message) => {
+    messagesFor.set(message.erasureId, (messagesFor.get(message.erasureId) ?? 0) + 1);
+    return schedule(message);
+  };
+  const deps = buildDependencies(readConfig(env), secretsFromEnvironment(env), { store: slow, retryQueue, logger });
   const http = createHttpApp(deps.http);
   const worker = createRetryWorker(deps.worker);
   retryQueue.consumer = (event) => worker(event, lambdaContext(INVOCATION_TIMEOUT_MS));
+  // Deliveries whose caller gave up on them (the "died" ones) still run: awaited before teardown.
+  const abandoned = new PendingWork();
 
   // 1,000 requests of 1 to 3 persons.
   const requests = Array.from({ length: REQUESTS }, () => {
@@ -137,7 +163,9 @@ it('loses no erasure and reports no false one under injected faults', async () =
     died: 0,
     answers: {} as Record<string, number>,
   };
+  const deliveryCount = new Map<string, number>();
   const deliver = async ({ erasureId, body }: (typeof requests)[number]) => {
+    deliveryCount.set(erasureId, (deliveryCount.get(erasureId) ?? 0) + 1);
     const event = httpEvent({
       method: 'POST',
       url: '/erasures',
@@ -145,7 +173,7 @@ it('loses no erasure and reports no false one under injected faults', async () =
       body,
     });
     const result = await Promise.race([
-      http(event, lambdaContext(INVOCATION_TIMEOUT_MS)),
+      abandoned.track(http(event, lambdaContext(INVOCATION_TIMEOUT_MS))),
       sleep(INVOCATION_TIMEOUT_MS).then(() => 'died' as const),
     ]);
     const status = result === 'died' ? 'died' : String(result.statusCode);
@@ -172,7 +200,7 @@ it('loses no erasure and reports no false one under injected faults', async () =
         await deliver(request);
       }
     },
-    { concurrency: 25 },
+    { concurrency: CONCURRENCY },
   );
   const answeredMs = Date.now() - started;
   await retryQueue.idle();
@@ -201,27 +229,64 @@ it('loses no erasure and reports no false one under injected faults', async () =
     }
   }
 
+  // Work per erasure. Each delivery arms one message; only the chain's current step acts, and it
+  // sends at most one next message (a hop past SQS's delay cap or a Retry-After pause included, each
+  // counted against the schedule or bounded by it); a step seen twice (visibility timeout, a death)
+  // may send one more that is then dropped. DELETEs per person: a call makes at most RETRY_LIMIT + 1;
+  // the first delivery and redeliveries stop at the redelivery cap; each step makes one call; a
+  // death or an expired lease can repeat one.
+  const perCall = RETRY_LIMIT + 1;
+  const redeliveryCap = 2 * perCall;
+  const byErasure = requests.map((request) => {
+    const deliveredTimes = deliveryCount.get(request.erasureId) ?? 1;
+    const deletes = Math.max(...request.personIds.map((id) => sandbox.callsFor(id).length));
+    return { erasureId: request.erasureId, deliveredTimes, messages: messagesFor.get(request.erasureId) ?? 0, deletes };
+  });
+  const messageBound = (delivered: number) => delivered + 2 * SCHEDULE_S.length + 2;
+  const deleteBound = redeliveryCap + perCall * (SCHEDULE_S.length + 3);
+  for (const e of byErasure) {
+    if (e.messages > messageBound(e.deliveredTimes))
+      problems.push(
+        `${e.erasureId}: ${e.messages} retry messages for ${e.deliveredTimes} deliveries (bound ${messageBound(e.deliveredTimes)})`,
+      );
+    if (e.deletes > deleteBound) problems.push(`${e.erasureId}: ${e.deletes} DELETEs for one person (bound ${deleteBound})`);
+  }
+  const most = (key: 'messages' | 'deletes') => Math.max(...byErasure.map((e) => e[key]));
+  const mean = (key: 'messages' | 'deletes') => byErasure.reduce((sum, e) => sum + e[key], 0) / byErasure.length;
+
   console.log(
     [
-      `fault injection (seed ${SEED}): ${REQUESTS} requests, ${persons} persons, ${sandbox.calls.length} Verifik calls`,
+      `fault injection (seed ${SEED}): ${REQUESTS} requests, ${persons} persons, ${sandbox.calls.length} Verifik calls, ${CONCURRENCY} in flight`,
       `  faults injected: ${JSON.stringify(faults)} (${pct(
         Object.values(faults).reduce((a, b) => a + b, 0),
         sandbox.calls.length,
-      )} of calls)`,
+      )} of calls); slow store answers: ${slow.slowCalls}`,
       `  deliveries: ${JSON.stringify(deliveries)}`,
       `  invocations died: ${JSON.stringify(dying.deaths)}; retry messages sent ${retryQueue.sent}, redelivered ${retryQueue.redeliveries}, dead-lettered ${retryQueue.deadLetters.length}`,
+      `  per erasure: retry messages mean ${mean('messages').toFixed(2)}, max ${most('messages')} (bound deliveries + ${2 * SCHEDULE_S.length + 2}); DELETEs per person mean ${mean('deletes').toFixed(2)}, max ${most('deletes')} (bound ${deleteBound})`,
       `  outcomes: ${JSON.stringify(outcomes)}; with an auditor's note: ${notes}`,
       `  wrong or lost: ${problems.length}; erased without a 2xx (a 401 among them or not): ${problems.filter((p) => p.includes('without a 2xx')).length}`,
       `  time: all answered in ${(answeredMs / 1000).toFixed(1)} s, all terminal in ${(settledMs / 1000).toFixed(1)} s`,
     ].join('\n'),
   );
 
-  retryQueue.close();
+  // Teardown: the dead invocations end, the queue and every abandoned delivery finish, then the sandbox closes.
+  dying.bury();
+  await retryQueue.close();
+  await abandoned.settled();
   await sandbox.close();
   expect(problems).toEqual([]);
+  // The same fault mix on every run, each kind in a count that matters.
   expect(Object.values(faults).reduce((a, b) => a + b, 0) / sandbox.calls.length).toBeGreaterThanOrEqual(0.3);
-  expect(dying.deaths.beforeOutcomeRecorded).toBeGreaterThan(0);
-  expect(deliveries.concurrentDuplicates).toBeGreaterThan(0);
+  expect(faults['5xx']).toBeGreaterThanOrEqual(300);
+  expect(faults['429']).toBeGreaterThanOrEqual(150);
+  expect(faults.slow).toBeGreaterThanOrEqual(150);
+  expect(faults.dropped).toBeGreaterThanOrEqual(150);
+  expect(slow.slowCalls).toBeGreaterThanOrEqual(200);
+  expect(dying.deaths.beforeOutcomeRecorded).toBeGreaterThanOrEqual(50);
+  expect(dying.deaths.afterRecording).toBeGreaterThanOrEqual(3);
+  expect(deliveries.concurrentDuplicates).toBeGreaterThanOrEqual(50);
+  expect(deliveries.sequentialDuplicates).toBeGreaterThanOrEqual(50);
 }, 240_000);
 
 /** What may be recorded for a person, given what Verifik holds and answered. */

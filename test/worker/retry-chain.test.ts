@@ -8,7 +8,7 @@ const t = useHarness({ RETRY_SCHEDULE: SCHEDULE.join(','), INLINE_BUDGET_MS: '30
 /** DELETEs one call may make, and what a redelivery may add before only the chain calls Verifik. */
 const PER_CALL = RETRY_LIMIT + 1;
 const REDELIVERY_CAP = 2 * PER_CALL;
-/** The first delivery's call, redeliveries up to the cap (the last call may overshoot it by one call), then the chain. */
+/** Deliveries call until the person has REDELIVERY_CAP attempts (the last call may overshoot by one call), then only the chain does. */
 const BOUND = REDELIVERY_CAP + PER_CALL + SCHEDULE.length * PER_CALL;
 
 describe('one durable retry chain per erasure', () => {
@@ -26,8 +26,10 @@ describe('one durable retry chain per erasure', () => {
     const settled = await t.api.get('msg_replayed');
     expect(settled.body.persons[0]).toMatchObject({ outcome: 'failed', exhausted: true });
     expect(t.api.retryQueue.deadLetters).toHaveLength(1);
-    // One message armed per delivery (the 409's included), and one chain's steps after its first.
-    expect(t.api.retryQueue.sent).toBeLessThanOrEqual(deliveries + 1 + SCHEDULE.length - 1);
+    // One message armed per delivery (the 409's included) and one chain: its steps after the first,
+    // at most one wait for a redelivery's lease before giving up, and one look again when its first
+    // message arrives before the request is recorded (a busy machine).
+    expect(t.api.retryQueue.sent).toBeLessThanOrEqual(deliveries + 1 + (SCHEDULE.length - 1) + 1 + 1);
     expect(t.api.sandbox.callsFor(id).length).toBeLessThanOrEqual(BOUND);
   });
 
