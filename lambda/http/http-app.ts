@@ -10,7 +10,7 @@ import type { Context } from 'aws-lambda';
 import type { ErasureService } from '../erasure/erasure-service';
 import type { ErasureRecord } from '../erasure/types';
 import { InvalidRequestError, NotFoundError } from '../errors';
-import { bodyGuard } from './body-guard';
+import { bodyGuard, utf8Body } from './body-guard';
 import { parseErasureBody, parseErasureId, type ErasureBody } from './erasure-body';
 import { iamPrincipal, requireIamCaller } from './iam-caller';
 import { errorResponder } from './error-responder';
@@ -68,6 +68,7 @@ export function createHttpApp(deps: HttpAppDeps) {
   const webhookPost = route()
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
     .use(signatureCheck(verifier, { signedBody: true }))
+    .use(utf8Body())
     .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
     .handler((event, context) =>
       submit(parseErasureId(event.headers['webhook-id'], 'webhook-id'), parseErasureBody(event.body as unknown), context),
@@ -81,6 +82,7 @@ export function createHttpApp(deps: HttpAppDeps) {
   const portalPost = route()
     .use(requireIamCaller())
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
+    .use(utf8Body())
     .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
     .handler((event, context) => {
       const key = event.headers['idempotency-key'];

@@ -1,4 +1,5 @@
 import { signedHeaders } from '../../infra/local/signed-client';
+import { eventWith, rawApp, signBytes } from '../fuzz/fuzz-support';
 import { newSecret, useHarness } from '../support/http-harness';
 
 const t = useHarness();
@@ -95,5 +96,51 @@ describe('webhook signatures', () => {
     expect(
       (await t.api.post(undefined, { rawBody: body, unsigned: true, headers: { 'content-type': 'text/plain' } })).status,
     ).toBe(415);
+  });
+});
+
+describe('POST signatures cover the exact bytes of the body', () => {
+  // {"personIds":["p1"],"reason":"<0xFF>"}: 0xFF is never UTF-8; decoded leniently it reads as U+FFFD.
+  const bytes = Buffer.concat([Buffer.from('{"personIds":["p1"],"reason":"'), Buffer.from([0xff]), Buffer.from('"}')]);
+  const postBytes = (body: Buffer, headers: Record<string, string>, base64 = true) =>
+    rawApp(
+      t.dynamo,
+      t.api,
+    )(
+      eventWith({ method: 'POST', path: '/erasures', headers: { 'content-type': 'application/json', ...headers }, body, base64 }),
+    );
+  const overBytes = (id: string, body: Buffer) => {
+    const ts = Math.floor(Date.now() / 1000);
+    return { 'webhook-id': id, 'webhook-timestamp': String(ts), 'webhook-signature': signBytes(t.api.secrets[0]!, id, ts, body) };
+  };
+
+  it('answers 401 to a body with a byte that is not UTF-8, signed over its U+FFFD reading', async () => {
+    const lenient = bytes.toString('utf8');
+    expect(lenient).toContain('\ufffd');
+    const answer = await postBytes(bytes, signedHeaders(t.api.secrets[0]!, { id: 'msg_fffd', body: lenient }));
+    expect(answer.status).toBe(401);
+    expect(answer.body).toEqual({ error: 'invalid_signature', message: expect.any(String) });
+    expect(t.api.sandbox.calls).toHaveLength(0);
+    expect(await t.api.store.getErasure('msg_fffd')).toBeUndefined();
+  });
+
+  it('answers 400 invalid_request to that body signed over its exact bytes, without calling Verifik', async () => {
+    const answer = await postBytes(bytes, overBytes('msg_ff_bytes', bytes));
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ error: 'invalid_request', message: expect.any(String) });
+    expect(t.api.sandbox.calls).toHaveLength(0);
+    expect(await t.api.store.getErasure('msg_ff_bytes')).toBeUndefined();
+  });
+
+  it('accepts UTF-8 bodies as before, multi-byte characters and base64 encoding included', async () => {
+    const text = JSON.stringify({ personIds: ['p1'], reason: 'gdpr-art-17 é € 😀' });
+    const base64 = await postBytes(Buffer.from(text), signedHeaders(t.api.secrets[0]!, { id: 'msg_utf8', body: text }));
+    const plain = await postBytes(Buffer.from(text), overBytes('msg_utf8', Buffer.from(text)), false);
+    expect([base64.status, base64.body.reason, plain.status, plain.body.reason]).toEqual([
+      200,
+      'gdpr-art-17 é € 😀',
+      200,
+      'gdpr-art-17 é € 😀',
+    ]);
   });
 });
