@@ -135,6 +135,16 @@ export function signBytes(secret: string, id: string, timestampS: number, body: 
 export const nowS = () => Math.floor(Date.now() / 1000);
 export { signedHeaders };
 
+/** A GET as API Gateway passes it: `rawPath` exactly as given (never URL-parsed), the query string apart. */
+export function getEvent(rawPath: string, headers: Record<string, string>, query?: string): APIGatewayProxyEventV2 {
+  const event = eventWith({ method: 'GET', path: '/', headers, rawPath });
+  if (query !== undefined) {
+    event.rawQueryString = query;
+    event.queryStringParameters = Object.fromEntries(new URLSearchParams(query));
+  }
+  return event;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The contract as an oracle (design.md)
 // ---------------------------------------------------------------------------------------------
@@ -145,6 +155,45 @@ const ERASURE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export const isPersonId = (value: unknown): value is string => typeof value === 'string' && PERSON_ID.test(value);
 export const isErasureId = (value: unknown): value is string => typeof value === 'string' && ERASURE_ID.test(value);
+
+/** design.md: a signed GET signs its request line, the path exactly as sent. Written here from the contract. */
+export const getRequestLine = (path: string) => `GET ${path}`;
+
+/**
+ * What `GET {path}` must answer once its signature passed: 404 off the route, 400 for an id that is not
+ * one once percent-decoded, else 200 with the record when it is recorded and 404 when not.
+ */
+export function expectedGet(path: string, recorded: readonly string[]): { status: number; erasureId?: string } {
+  const param = /^\/erasures\/([^/]+)\/?$/.exec(path)?.[1];
+  if (param === undefined) return { status: 404 };
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(param);
+  } catch {
+    return { status: 400 };
+  }
+  if (!isErasureId(decoded)) return { status: 400 };
+  return recorded.includes(decoded) ? { status: 200, erasureId: decoded } : { status: 404 };
+}
+
+/** Whether a path reaches the signed GET route at all (the router answers 404 before any check otherwise). */
+export const isGetRoute = (path: string) => /^\/erasures\/[^/]+\/?$/.test(path);
+
+const hexAll = (id: string, lower: boolean) =>
+  [...Buffer.from(id, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).map((h) => (lower ? h : h.toUpperCase())).join('');
+
+/** Ways a client may write one erasure id in a GET path: each is a different path, and so a different signature. */
+export const GET_PATH_FORMS = {
+  encoded: (id: string) => `/erasures/${encodeURIComponent(id)}`,
+  raw: (id: string) => `/erasures/${id}`,
+  lowerHex: (id: string) => `/erasures/${encodeURIComponent(id).replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase())}`,
+  allHex: (id: string) => `/erasures/${hexAll(id, false)}`,
+  allHexLower: (id: string) => `/erasures/${hexAll(id, true)}`,
+  double: (id: string) => `/erasures/${encodeURIComponent(encodeURIComponent(id))}`,
+  slash: (id: string) => `/erasures/${encodeURIComponent(id)}/`,
+};
+export type GetPathForm = keyof typeof GET_PATH_FORMS;
+export const getPathForm = fc.constantFrom(...(Object.keys(GET_PATH_FORMS) as GetPathForm[]));
 
 /** What a valid erasure body asks for: ids deduplicated in the order first named. */
 export interface ErasureRequest {

@@ -11,8 +11,9 @@
  * sometimes a small valid erasure (a 2xx).
  */
 import fc from 'fast-check';
-import { useHarness } from '../support/http-harness';
+import { useHarness, type Answer } from '../support/http-harness';
 import {
+  GET_PATH_FORMS,
   IdempotencyModel,
   anyErasureId,
   assertNoSideEffects,
@@ -22,17 +23,24 @@ import {
   checkAnswer,
   contentType,
   eventWith,
+  expectedGet,
   expectedPost,
   fuzz,
+  getEvent,
+  getPathForm,
+  getRequestLine,
   hmacSignature,
   isErasureId,
+  isGetRoute,
   mediaVerdict,
   nowS,
   rawApp,
   referenceSignatureVerdict,
   schemaInvalidBody,
   sideEffects,
+  signedHeaders,
   validBody,
+  validErasureId,
   type Tri,
 } from './fuzz-support';
 
@@ -107,7 +115,8 @@ function build(plan: Plan, secrets: readonly string[]) {
   let ts = nowS();
   let tsHeader = String(ts);
   let secret = secrets[0]!;
-  const signedBody = plan.method === 'GET' ? '' : plan.body.text;
+  // design.md: a signed GET signs its request line in place of a body, the path exactly as sent.
+  const signedBody = plan.method === 'GET' ? getRequestLine(`/erasures/${id}`) : plan.body.text;
   let sentBody = signedBody;
   for (const op of plan.signing) {
     if (op.op === 'id') {
@@ -185,7 +194,7 @@ describe('fuzz: webhook signatures and headers', () => {
         const before = sideEffects(t.api);
         const path = plan.method === 'POST' ? '/erasures' : `/erasures/${id}`;
         const answer = await send(eventWith({ method: plan.method, path, headers: sent, body: Buffer.from(sentBody, 'utf8') }));
-        const payload = plan.method === 'POST' ? Buffer.from(sentBody, 'utf8').toString('utf8') : '';
+        const payload = plan.method === 'POST' ? Buffer.from(sentBody, 'utf8').toString('utf8') : getRequestLine(path);
         const signature: Tri = referenceSignatureVerdict(headers, payload, t.api.secrets);
         const context = { plan, sent, sentBody: sentBody.slice(0, 200), signature };
         if (answer.status === 401) {
@@ -259,4 +268,102 @@ describe('fuzz: methods and paths', () => {
       1000,
     );
   }, 60_000);
+});
+
+describe('fuzz: signed GET paths', () => {
+  const INVALID = JSON.stringify({ error: 'invalid_signature', message: 'The webhook signature is missing, invalid or outside the allowed time window.' });
+  // Erasure ids with every character one may hold, so that their encodings differ.
+  const recorded = ['plain', 'a:b', 'x.y', 'urn:crm:contact:1', 'A-_.:9', '-', '..', 'm'.repeat(128)];
+  const record = async () => {
+    for (const id of recorded) expect((await t.api.post({ personIds: ['p1'] }, { id })).status).toBe(200);
+  };
+  /**
+   * The answer a GET to `path` must get from a signature over `GET {signedPath}`: the record's own answer
+   * when the paths are the same bytes, else 401. A signer signs UTF-8 bytes, so a lone surrogate in its
+   * text signs as U+FFFD; a path that holds one has no exact bytes and is never verified.
+   */
+  const expectedFor = (path: string, signedPath: string) => {
+    if (!isGetRoute(path)) return { status: 404 };
+    if (!path.isWellFormed() || !Buffer.from(path, 'utf8').equals(Buffer.from(signedPath, 'utf8'))) return { status: 401 };
+    return expectedGet(path, recorded);
+  };
+  const assertAnswer = (answer: Answer, wanted: { status: number; erasureId?: string }, context: unknown) => {
+    checkAnswer(answer, t.api, context);
+    assertThat(answer.status === wanted.status, `answered ${answer.status}, wanted ${wanted.status}`, { answer, context });
+    if (wanted.erasureId !== undefined) assertThat(answer.body.erasureId === wanted.erasureId, 'the record signed for', { answer, context });
+    if (answer.status === 401) assertThat(JSON.stringify(answer.body) === INVALID, 'a 401 says nothing else', { answer, context });
+  };
+
+  it('never lets a GET signature made for one erasure read another: on any other path it is a 401, on its own path (any query string) it reads its record', async () => {
+    const send = rawApp(t.dynamo, t.api);
+    await record();
+    const before = sideEffects(t.api);
+    await fuzz(
+      'signed GET: a captured signature replayed on the paths of other erasures',
+      fc.record({
+        signed: fc.record({ id: fc.constantFrom(...recorded), form: getPathForm }),
+        replays: fc.array(fc.record({ id: fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...recorded) }, { weight: 1, arbitrary: validErasureId }), form: getPathForm }), { minLength: 1, maxLength: 4 }),
+        query: fc.option(fc.constantFrom('', 'x=1', 'collection=c1', 'erasureId=plain'), { nil: undefined }),
+        secret: fc.constantFrom(0, 1),
+      }),
+      async ({ signed, replays, query, secret }) => {
+        const signedPath = GET_PATH_FORMS[signed.form](signed.id);
+        const headers = signedHeaders(t.api.secrets[secret]!, { id: unique(), body: getRequestLine(signedPath) });
+        const own = await send(getEvent(signedPath, headers, query));
+        assertAnswer(own, expectedFor(signedPath, signedPath), { signedPath, query });
+        let other = 0;
+        for (const replay of replays) {
+          const path = GET_PATH_FORMS[replay.form](replay.id);
+          const answer = await send(getEvent(path, headers, query));
+          assertAnswer(answer, expectedFor(path, signedPath), { signedPath, path, query });
+          if (path !== signedPath) other += 1;
+        }
+        return `own-${own.status} others-${other > 0 ? 401 : 'none'}`;
+      },
+      300,
+    );
+    assertNoSideEffects(t.api, before);
+  }, 120_000);
+
+  it('verifies a signature over "GET {path}" for random ids and encodings only on that exact path, and never one over another request line', async () => {
+    const send = rawApp(t.dynamo, t.api);
+    await record();
+    const before = sideEffects(t.api);
+    const anyId = fc.oneof(
+      { weight: 2, arbitrary: fc.constantFrom(...recorded) },
+      { weight: 3, arbitrary: anyErasureId },
+      // Strings with a lone surrogate: they would sign as U+FFFD, like one another.
+      { weight: 1, arbitrary: fc.tuple(fc.constantFrom('a', 'plain'), fc.constantFrom('\ud800', '\udbff', '\udc00', '\udfff', '\ufffd')).map(([a, b]) => a + b) },
+    );
+    // A path as a client might write it: the id in some encoding, sometimes with a stray change.
+    const anyPath = fc
+      .record({ id: anyId, form: fc.oneof({ weight: 4, arbitrary: getPathForm }, { weight: 1, arbitrary: fc.constant('raw' as const) }), tweak: fc.constantFrom('none', 'none', 'none', 'upper', 'lower', 'space', 'prefix') })
+      .map(({ id, form, tweak }) => {
+        const path = form === 'raw' || !id.isWellFormed() ? GET_PATH_FORMS.raw(id) : GET_PATH_FORMS[form](id);
+        return { none: path, upper: path.toUpperCase(), lower: path.toLowerCase(), space: `${path} `, prefix: `/${path}` }[tweak];
+      });
+    const otherLines = (path: string) => ['', path, `get ${path}`, `GET  ${path}`, `GET ${path} HTTP/1.1`, `GET ${path}?`, `POST ${path}`, `GET http://localhost${path}`, ` GET ${path}`];
+    await fuzz(
+      'signed GET: random ids x encodings x request lines',
+      fc.record({ paths: fc.array(anyPath, { minLength: 2, maxLength: 5 }), line: fc.nat() }),
+      async ({ paths, line }) => {
+        const [signedPath, ...others] = paths as [string, ...string[]];
+        const headers = signedHeaders(t.api.secrets[0]!, { id: unique(), body: getRequestLine(signedPath) });
+        const labels: string[] = [];
+        for (const path of [signedPath, ...others]) {
+          const answer = await send(getEvent(path, headers));
+          assertAnswer(answer, expectedFor(path, signedPath), { signedPath, path });
+          labels.push(String(answer.status));
+        }
+        // The same path under a signature over anything but its exact request line (the old empty body included).
+        const near = otherLines(signedPath)[line % otherLines(signedPath).length]!;
+        const nearHeaders = signedHeaders(t.api.secrets[0]!, { id: unique(), body: near });
+        const answer = await send(getEvent(signedPath, nearHeaders));
+        assertAnswer(answer, { status: isGetRoute(signedPath) ? 401 : 404 }, { signedPath, near });
+        return `own-${labels[0]} near-${answer.status}`;
+      },
+      500,
+    );
+    assertNoSideEffects(t.api, before);
+  }, 120_000);
 });

@@ -35,7 +35,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 import type { SQSEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { lambdaContext } from '../../infra/local/api-gateway';
-import { newMessageId, signedHeaders } from '../../infra/local/signed-client';
+import { newMessageId, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
 import { encodeRetryMessage } from '../../lambda/queue/retry-message';
 import { PORTAL_PRINCIPAL, newSecret, useHarness, type Answer } from '../support/http-harness';
 
@@ -99,7 +99,7 @@ describe('logs at DEBUG over every route and outcome', () => {
       raw: string,
       { id = newMessageId(), secret = api.secrets[0]!, headers = {} }: { id?: string; secret?: string; headers?: Record<string, string> } = {},
     ): Promise<Answer> => {
-      const signature = signedHeaders(secret, { id, body: method === 'GET' ? '' : raw });
+      const signature = signedHeaders(secret, { id, body: method === 'GET' ? signedGetPayload(path) : raw });
       forbidden.push({ what: 'webhook-signature header', value: signature['webhook-signature'] });
       for (const entry of signature['webhook-signature'].split(' ')) forbidden.push({ what: 'signature', value: entry.slice(3) });
       rememberBody(raw);
