@@ -59,8 +59,13 @@ export async function fuzz<T>(
       { numRuns: runs, seed },
     );
   } finally {
-    const tally = [...labels].sort(([a], [b]) => (a < b ? -1 : 1)).map(([label, n]) => `${label}:${n}`).join(' ');
-    console.log(`[fuzz] ${name}: ${cases} cases (numRuns ${runs}), seed ${seed}, ${Date.now() - started} ms${tally ? ` [${tally}]` : ''}`);
+    const tally = [...labels]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([label, n]) => `${label}:${n}`)
+      .join(' ');
+    console.log(
+      `[fuzz] ${name}: ${cases} cases (numRuns ${runs}), seed ${seed}, ${Date.now() - started} ms${tally ? ` [${tally}]` : ''}`,
+    );
   }
   return cases;
 }
@@ -128,7 +133,9 @@ export function eventWith(options: {
 /** Standard Webhooks headers over raw bytes (HMAC-SHA256 of "{id}.{ts}.{bytes}"), for bodies that are not UTF-8. */
 export function signBytes(secret: string, id: string, timestampS: number, body: Buffer): string {
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  const mac = createHmac('sha256', key).update(Buffer.concat([Buffer.from(`${id}.${timestampS}.`, 'utf8'), body])).digest('base64');
+  const mac = createHmac('sha256', key)
+    .update(Buffer.concat([Buffer.from(`${id}.${timestampS}.`, 'utf8'), body]))
+    .digest('base64');
   return `v1,${mac}`;
 }
 
@@ -180,7 +187,10 @@ export function expectedGet(path: string, recorded: readonly string[]): { status
 export const isGetRoute = (path: string) => /^\/erasures\/[^/]+\/?$/.test(path);
 
 const hexAll = (id: string, lower: boolean) =>
-  [...Buffer.from(id, 'utf8')].map((b) => `%${b.toString(16).padStart(2, '0')}`).map((h) => (lower ? h : h.toUpperCase())).join('');
+  [...Buffer.from(id, 'utf8')]
+    .map((b) => `%${b.toString(16).padStart(2, '0')}`)
+    .map((h) => (lower ? h : h.toUpperCase()))
+    .join('');
 
 /** Ways a client may write one erasure id in a GET path: each is a different path, and so a different signature. */
 export const GET_PATH_FORMS = {
@@ -297,7 +307,10 @@ export const sameRequestKey = (request: ErasureRequest) =>
 export class IdempotencyModel {
   private readonly seen = new Map<string, ErasureRequest>();
 
-  expect(erasureId: string, request: ErasureRequest): { kind: 'new' } | { kind: 'same'; original: ErasureRequest } | { kind: 'conflict' } {
+  expect(
+    erasureId: string,
+    request: ErasureRequest,
+  ): { kind: 'new' } | { kind: 'same'; original: ErasureRequest } | { kind: 'conflict' } {
     const original = this.seen.get(erasureId);
     if (!original) return { kind: 'new' };
     return sameRequestKey(original) === sameRequestKey(request) ? { kind: 'same', original } : { kind: 'conflict' };
@@ -337,7 +350,9 @@ export function assertThat(condition: unknown, message: string, context?: unknow
 }
 
 const describe = (value: unknown) => {
-  const text = JSON.stringify(value, (_k, v) => (typeof v === 'string' && v.length > 300 ? `${v.slice(0, 300)}…(${v.length})` : v));
+  const text = JSON.stringify(value, (_k, v) =>
+    typeof v === 'string' && v.length > 300 ? `${v.slice(0, 300)}…(${v.length})` : v,
+  );
   return text && text.length > 3000 ? `${text.slice(0, 3000)}…` : text;
 };
 
@@ -348,8 +363,16 @@ export function checkAnswer(answer: Answer, api: Harness, context?: unknown): vo
   assertThat(/^application\/json/.test(answer.headers['content-type'] ?? ''), 'the answer is declared JSON', where);
   assertThat(typeof answer.body === 'object' && answer.body !== null, 'the answer has a JSON object body', where);
   if (answer.status >= 400) {
-    assertThat(typeof answer.body.error === 'string' && typeof answer.body.message === 'string', 'a 4xx has error and message', where);
-    assertThat(CODE_FOR_STATUS[answer.status] === answer.body.error, `error code ${answer.body.error} for ${answer.status}`, where);
+    assertThat(
+      typeof answer.body.error === 'string' && typeof answer.body.message === 'string',
+      'a 4xx has error and message',
+      where,
+    );
+    assertThat(
+      CODE_FOR_STATUS[answer.status] === answer.body.error,
+      `error code ${answer.body.error} for ${answer.status}`,
+      where,
+    );
   } else {
     assertThat(answer.status === 200 || answer.status === 202, `2xx is 200 or 202`, where);
   }
@@ -390,14 +413,17 @@ export function assertRecord(
   if (erasureId !== undefined) assertThat(record.erasureId === erasureId, 'the record carries the erasure id', where);
   const named = (record.persons as { personId: string }[]).map((p) => p.personId);
   const wanted = expectation.kind === 'same' ? expectation.original.personIds : request.personIds;
-  if (expectation.kind === 'new') assertThat(JSON.stringify(named) === JSON.stringify(wanted), 'persons are the deduplicated ids, in order', where);
-  else assertThat(JSON.stringify([...named].sort()) === JSON.stringify([...wanted].sort()), 'persons are the recorded ids', where);
+  if (expectation.kind === 'new')
+    assertThat(JSON.stringify(named) === JSON.stringify(wanted), 'persons are the deduplicated ids, in order', where);
+  else
+    assertThat(JSON.stringify([...named].sort()) === JSON.stringify([...wanted].sort()), 'persons are the recorded ids', where);
   assertThat((answer.status === 202) === (record.status === 'pending'), '202 exactly when the record is pending', where);
   if (answer.status === 202) assertThat(typeof answer.headers.location === 'string', '202 carries Location', where);
   assertThat(record.reason === request.reason, 'reason is recorded', where);
   assertThat(record.requestedBy === request.requestedBy, 'requestedBy is recorded', where);
   assertThat(!Object.hasOwn(record, 'subjectRef'), 'the record never carries the subjectRef itself', where);
-  if (request.subjectRef === undefined) assertThat(record.subjectRefHash === undefined, 'no subjectRefHash without a subjectRef', where);
+  if (request.subjectRef === undefined)
+    assertThat(record.subjectRefHash === undefined, 'no subjectRefHash without a subjectRef', where);
   else if (expectation.kind === 'new' && pepper !== undefined) {
     const hash = createHmac('sha256', pepper).update(request.subjectRef, 'utf8').digest('hex');
     assertThat(record.subjectRefHash === hash, 'subjectRefHash is HMAC-SHA256(pepper, subjectRef)', where);
@@ -420,12 +446,69 @@ export const shortPersonId = fc.stringMatching(/^[A-Za-z0-9_-]{1,6}$/);
 export const validErasureId = fc.stringMatching(/^[A-Za-z0-9_.:-]{1,128}$/);
 
 const NASTY = [
-  '', ' ', '.', '..', '../', '../../auth/session', '..%2F..%2Fauth', 'a/b', '/', '\\', '..\\..\\x', '%2F', 'a%2Fb', '%2e%2e',
-  '%2e%2e%2f', '%252F', 'p1?collection=c1', '?collection=x', 'p1&collection=c1', 'p1#frag', 'p1;x', 'p1,p2', 'a b', ' p1',
-  'p1 ', 'p1\n', 'p1\r\nx-injected: 1', 'p1\t', 'p1\u0000', 'p1%00', 'pérson', 'p\u0301', '人', '😀', '\u202ep1', 'ｐ１',
-  '\ufeffp1', 'p\u200b1', 'null', 'undefined', '__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty',
-  'x'.repeat(64), 'x'.repeat(65), 'm'.repeat(128), 'm'.repeat(129), 'x'.repeat(200), '$where', '{"$ne":1}', '<script>',
-  "' OR 1=1 --", '${jndi:ldap://x}', '*', 'urn:x:y', 'a:b', 'a.b', '-', '_', '--', 'p1.json',
+  '',
+  ' ',
+  '.',
+  '..',
+  '../',
+  '../../auth/session',
+  '..%2F..%2Fauth',
+  'a/b',
+  '/',
+  '\\',
+  '..\\..\\x',
+  '%2F',
+  'a%2Fb',
+  '%2e%2e',
+  '%2e%2e%2f',
+  '%252F',
+  'p1?collection=c1',
+  '?collection=x',
+  'p1&collection=c1',
+  'p1#frag',
+  'p1;x',
+  'p1,p2',
+  'a b',
+  ' p1',
+  'p1 ',
+  'p1\n',
+  'p1\r\nx-injected: 1',
+  'p1\t',
+  'p1\u0000',
+  'p1%00',
+  'pérson',
+  'p\u0301',
+  '人',
+  '😀',
+  '\u202ep1',
+  'ｐ１',
+  '\ufeffp1',
+  'p\u200b1',
+  'null',
+  'undefined',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'x'.repeat(64),
+  'x'.repeat(65),
+  'm'.repeat(128),
+  'm'.repeat(129),
+  'x'.repeat(200),
+  '$where',
+  '{"$ne":1}',
+  '<script>',
+  "' OR 1=1 --",
+  '${jndi:ldap://x}',
+  '*',
+  'urn:x:y',
+  'a:b',
+  'a.b',
+  '-',
+  '_',
+  '--',
+  'p1.json',
 ];
 
 /** Strings that are (mostly) not valid ids: traversal, encodings, queries, unicode, control characters, lengths 0..200. */
@@ -437,10 +520,19 @@ export const nastyString: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .tuple(shortPersonId, fc.constantFrom('/', '..', '%2F', '?collection=c', '#', ' ', 'é', '.', ':', '\u0000', '+', '=', '~', '@'), shortPersonId)
+      .tuple(
+        shortPersonId,
+        fc.constantFrom('/', '..', '%2F', '?collection=c', '#', ' ', 'é', '.', ':', '\u0000', '+', '=', '~', '@'),
+        shortPersonId,
+      )
       .map(([a, b, c]) => a + b + c),
   },
-  { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 0, max: 200 }), fc.constantFrom('a', 'Z', '9', '_', '-', '.', ':')).map(([n, c]) => c.repeat(n)) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 0, max: 200 }), fc.constantFrom('a', 'Z', '9', '_', '-', '.', ':'))
+      .map(([n, c]) => c.repeat(n)),
+  },
 );
 
 export const anyPersonId = fc.oneof({ weight: 3, arbitrary: validPersonId }, { weight: 2, arbitrary: nastyString });
@@ -469,7 +561,11 @@ export const personIdArray: fc.Arbitrary<unknown> = fc.oneof(
   {
     weight: 8,
     arbitrary: fc.array(
-      fc.oneof({ weight: 12, arbitrary: shortPersonId }, { weight: 1, arbitrary: anyPersonId }, { weight: 1, arbitrary: wrongType }),
+      fc.oneof(
+        { weight: 12, arbitrary: shortPersonId },
+        { weight: 1, arbitrary: anyPersonId },
+        { weight: 1, arbitrary: wrongType },
+      ),
       { minLength: 0, maxLength: 8 },
     ),
   },
@@ -487,7 +583,8 @@ export const personIdArray: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: wrongType },
 );
 
-const fieldOrWrong = (good: fc.Arbitrary<unknown>) => fc.oneof({ weight: 5, arbitrary: good }, { weight: 1, arbitrary: wrongType });
+const fieldOrWrong = (good: fc.Arbitrary<unknown>) =>
+  fc.oneof({ weight: 5, arbitrary: good }, { weight: 1, arbitrary: wrongType });
 
 const PROTO_ENTRIES: [string, string][] = [
   ['__proto__', '{"polluted":true}'],
@@ -503,7 +600,19 @@ const PROTO_ENTRIES: [string, string][] = [
 
 const extraKey = fc.oneof(
   { weight: 4, arbitrary: fc.string({ maxLength: 12 }) },
-  { weight: 1, arbitrary: fc.constantFrom('PersonIds', 'personids', 'personIds ', 'person_ids', 'erasureId', 'action', 'subjectref', 'valueOf') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'PersonIds',
+      'personids',
+      'personIds ',
+      'person_ids',
+      'erasureId',
+      'action',
+      'subjectref',
+      'valueOf',
+    ),
+  },
 );
 
 /** A body as JSON text, built entry by entry so `__proto__` keys and repeated keys survive. */
@@ -554,19 +663,40 @@ export const anyBodyText: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 100 }) },
   {
     weight: 2,
-    arbitrary: fc.tuple(nearValidBody, fc.nat(), fc.constantFrom('', '"', '}', ',', '\\', '\u0000', ']', 'x')).map(([text, at, insert]) => {
-      const cut = at % (text.length + 1);
-      return text.slice(0, cut) + insert + text.slice(cut + 1);
-    }),
+    arbitrary: fc
+      .tuple(nearValidBody, fc.nat(), fc.constantFrom('', '"', '}', ',', '\\', '\u0000', ']', 'x'))
+      .map(([text, at, insert]) => {
+        const cut = at % (text.length + 1);
+        return text.slice(0, cut) + insert + text.slice(cut + 1);
+      }),
   },
   { weight: 1, arbitrary: sizedBody },
   {
     weight: 1,
     arbitrary: fc.constantFrom(
-      '', ' ', 'null', '[]', '{}', '""', 'true', '0', '1e999', '-0', '{"personIds":null}', '{"personIds":["p1"]}\u0000',
-      '\ufeff{"personIds":["p1"]}', '{"personIds":["p1"]} {"personIds":["p2"]}', '{"personIds":["p1"],}', "{'personIds':['p1']}",
-      '{"personIds":["p1"]', '{"personIds":{"0":"p1","length":1}}', '{"personIds":[["p1"]]}', '{"personId":["p1"]}',
-      '{"personIds":["p1","p1","p1"],"personId":null}', '{"personIds":["p1"],"personIds":[]}', '{"personIds":[],"personIds":["p1"]}',
+      '',
+      ' ',
+      'null',
+      '[]',
+      '{}',
+      '""',
+      'true',
+      '0',
+      '1e999',
+      '-0',
+      '{"personIds":null}',
+      '{"personIds":["p1"]}\u0000',
+      '\ufeff{"personIds":["p1"]}',
+      '{"personIds":["p1"]} {"personIds":["p2"]}',
+      '{"personIds":["p1"],}',
+      "{'personIds':['p1']}",
+      '{"personIds":["p1"]',
+      '{"personIds":{"0":"p1","length":1}}',
+      '{"personIds":[["p1"]]}',
+      '{"personId":["p1"]}',
+      '{"personIds":["p1","p1","p1"],"personId":null}',
+      '{"personIds":["p1"],"personIds":[]}',
+      '{"personIds":[],"personIds":["p1"]}',
     ),
   },
 );
@@ -586,7 +716,10 @@ export const validBody: fc.Arbitrary<{ text: string; request: ErasureRequest }> 
   })
   .map(({ ids, shorthand, reason }) => {
     const body = shorthand ? { personId: ids[0], reason } : { personIds: ids, reason };
-    const request: ErasureRequest = { personIds: shorthand ? [ids[0]!] : [...new Set(ids)], ...(reason === undefined ? {} : { reason }) };
+    const request: ErasureRequest = {
+      personIds: shorthand ? [ids[0]!] : [...new Set(ids)],
+      ...(reason === undefined ? {} : { reason }),
+    };
     return { text: JSON.stringify(body), request };
   });
 
@@ -603,10 +736,29 @@ export const JSON_CONTENT_TYPES = [
   'application/json-patch+json',
 ];
 const OTHER_CONTENT_TYPES = [
-  '', 'text/plain', 'text/plain; charset=utf-8', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x',
-  'application/xml', 'application/octet-stream', 'application/jsonp', 'application/json5', 'application/xjson', 'json',
-  'application/', 'application/*', '*/*', 'text/html', 'image/png', 'application/javascript', 'application/x-json-stream',
-  'text/json', ' application/json', 'application/json, text/plain', 'application/json,application/json', 'application/json\u0000',
+  '',
+  'text/plain',
+  'text/plain; charset=utf-8',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/xml',
+  'application/octet-stream',
+  'application/jsonp',
+  'application/json5',
+  'application/xjson',
+  'json',
+  'application/',
+  'application/*',
+  '*/*',
+  'text/html',
+  'image/png',
+  'application/javascript',
+  'application/x-json-stream',
+  'text/json',
+  ' application/json',
+  'application/json, text/plain',
+  'application/json,application/json',
+  'application/json\u0000',
 ];
 
 /** Content types: mostly JSON ones, then others, then arbitrary strings; undefined means no header. */
@@ -630,7 +782,11 @@ export interface Outcome {
   /** Every status the contract allows for this request. */
   statuses: Set<number>;
   /** When a 2xx is allowed: what its record must hold. */
-  accepted?: { erasureId?: string; request: ErasureRequest; expectation: { kind: 'new' } | { kind: 'same'; original: ErasureRequest } };
+  accepted?: {
+    erasureId?: string;
+    request: ErasureRequest;
+    expectation: { kind: 'new' } | { kind: 'same'; original: ErasureRequest };
+  };
 }
 
 /**
@@ -706,7 +862,11 @@ export function assertOutcome(
 ): number {
   checkAnswer(answer, api, context);
   const where = { answer, allowed: [...expected.statuses], context };
-  assertThat(expected.statuses.has(answer.status), `status ${answer.status} not in {${[...expected.statuses].join(', ')}}`, where);
+  assertThat(
+    expected.statuses.has(answer.status),
+    `status ${answer.status} not in {${[...expected.statuses].join(', ')}}`,
+    where,
+  );
   if (answer.status === 200 || answer.status === 202) {
     const { accepted } = expected;
     // A read (invoke `get`) has no request to compare with.
@@ -743,7 +903,11 @@ export const hmacSignature = (secret: string, id: string, timestampS: number, pa
  * `either` where the spec is strict but a lenient reading (the reference library's: `parseInt` on the
  * timestamp, an entry `v1,<sig>,<anything>`) accepts, or the clock sits on the tolerance edge.
  */
-export function referenceSignatureVerdict(headers: Record<string, string | undefined>, payload: string, secrets: readonly string[]): Tri {
+export function referenceSignatureVerdict(
+  headers: Record<string, string | undefined>,
+  payload: string,
+  secrets: readonly string[],
+): Tri {
   const id = headers['webhook-id'];
   const timestamp = headers['webhook-timestamp'];
   const signature = headers['webhook-signature'];
@@ -764,7 +928,8 @@ export function referenceSignatureVerdict(headers: Record<string, string | undef
       });
     });
   const strictTs = /^\d+$/.test(timestamp) ? Number(timestamp) : undefined;
-  if (strictTs !== undefined && Number.isSafeInteger(strictTs) && window(strictTs) === 'ok' && matches(strictTs, false)) return 'ok';
+  if (strictTs !== undefined && Number.isSafeInteger(strictTs) && window(strictTs) === 'ok' && matches(strictTs, false))
+    return 'ok';
   const lenientTs = parseInt(timestamp, 10);
   if (!Number.isNaN(lenientTs) && window(lenientTs) !== 'bad' && matches(lenientTs, true)) return 'either';
   return 'bad';
