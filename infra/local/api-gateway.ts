@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
@@ -11,7 +12,7 @@ const TEXT_MEDIA = /^(application\/([a-z0-9.+-]+\+)?json|text\/)/i;
 
 /**
  * Serves a Lambda handler the way API Gateway HTTP API does: payload v2 events (lower-case headers,
- * base64 for non-text bodies) and a Lambda context with a time limit.
+ * base64 for non-text bodies, the path as sent) and a Lambda context with a time limit.
  */
 export function serveHandler(
   handler: HttpHandler,
@@ -54,26 +55,41 @@ function toEvent(req: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
   return httpEvent({ method: req.method ?? 'GET', url: req.url ?? '/', headers, body, sourceIp: req.socket.remoteAddress });
 }
 
+/**
+ * The path and query of a request target exactly as sent: split at the first `?`, nothing decoded,
+ * re-encoded or normalised (no dot segments resolved, no `//` or `\` rewritten). A signed GET signs
+ * this path, so the local server must not pass on a path other than the one the client signed.
+ */
+export function requestTarget(url: string): { rawPath: string; rawQueryString: string } {
+  const query = url.indexOf('?');
+  return query < 0
+    ? { rawPath: url, rawQueryString: '' }
+    : { rawPath: url.slice(0, query), rawQueryString: url.slice(query + 1) };
+}
+
 /** An API Gateway HTTP API (payload v2) event, as the local server and the tests build them. */
 export function httpEvent(request: {
   method: string;
+  /** The request target as sent (`/path?query`). */
   url: string;
   headers?: Record<string, string>;
   body?: Buffer | string;
   sourceIp?: string;
 }): APIGatewayProxyEventV2 {
-  const url = new URL(request.url, 'http://local');
+  const { rawPath, rawQueryString } = requestTarget(request.url);
   const headers = Object.fromEntries(Object.entries(request.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
   const body = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : (request.body ?? Buffer.alloc(0));
-  const text = TEXT_MEDIA.test(headers['content-type'] ?? '');
+  // A text body travels as a string only when that string holds its exact bytes: bytes that are not
+  // UTF-8 would turn into U+FFFD on the way, and the signature covers the bytes.
+  const text = TEXT_MEDIA.test(headers['content-type'] ?? '') && isUtf8(body);
   const now = new Date();
   return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: url.pathname,
-    rawQueryString: url.search.slice(1),
+    rawPath,
+    rawQueryString,
     headers,
-    queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+    queryStringParameters: rawQueryString ? Object.fromEntries(new URLSearchParams(rawQueryString)) : undefined,
     body: body.length === 0 ? undefined : text ? body.toString('utf8') : body.toString('base64'),
     isBase64Encoded: body.length > 0 && !text,
     requestContext: {
@@ -83,7 +99,7 @@ export function httpEvent(request: {
       domainPrefix: 'localhost',
       http: {
         method: request.method,
-        path: url.pathname,
+        path: rawPath,
         protocol: 'HTTP/1.1',
         sourceIp: request.sourceIp ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
+import { signedRequestLine } from '../../lambda/http/signature-check';
+import { requestTarget } from './api-gateway';
 
-/** Standard Webhooks headers for one message, signed with the given `whsec_` secret. */
+/**
+ * Standard Webhooks headers for one message, signed with the given `whsec_` secret. `body` is what is
+ * signed: the body of a POST, `signedGetPayload(path)` for a GET.
+ */
 export function signedHeaders(
   secret: string,
   { id, body, timestamp = new Date() }: { id: string; body: string; timestamp?: Date },
@@ -13,6 +18,9 @@ export function signedHeaders(
     'webhook-signature': signature,
   };
 }
+
+/** What a signed GET signs: its request line `GET {path}`, the path exactly as sent (no query string). */
+export const signedGetPayload = (target: string) => signedRequestLine('GET', requestTarget(target).rawPath);
 
 export const newMessageId = () => `msg_${randomBytes(12).toString('base64url')}`;
 
@@ -42,9 +50,12 @@ export class ErasureApiClient {
   }
 
   private async send(method: string, path: string, { id, body }: { id: string; body: string }): Promise<ApiAnswer> {
-    const response = await fetch(new URL(path, this.baseUrl), {
+    const url = new URL(path, this.baseUrl);
+    // A GET signs the path fetch sends, after URL parsing, not the one asked for.
+    const signed = method === 'GET' ? signedGetPayload(url.pathname) : body;
+    const response = await fetch(url, {
       method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...signedHeaders(this.secret, { id, body }) },
+      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...signedHeaders(this.secret, { id, body: signed }) },
       body: body || undefined,
     });
     const text = await response.text();

@@ -10,7 +10,7 @@ import type { Context } from 'aws-lambda';
 import type { ErasureService } from '../erasure/erasure-service';
 import type { ErasureRecord } from '../erasure/types';
 import { InvalidRequestError, NotFoundError } from '../errors';
-import { bodyGuard } from './body-guard';
+import { bodyGuard, utf8Body } from './body-guard';
 import { parseErasureBody, parseErasureId, type ErasureBody } from './erasure-body';
 import { iamPrincipal, requireIamCaller } from './iam-caller';
 import { errorResponder } from './error-responder';
@@ -45,9 +45,10 @@ export function recordResponse(record: ErasureRecord, basePath = '/erasures'): H
 
 /**
  * The HTTP API (API Gateway, payload v2). Webhook routes `POST /erasures` and
- * `GET /erasures/{erasureId}` are signed with Standard Webhooks; portal routes `POST /portal/erasures`
- * and `GET /portal/erasures/{erasureId}` are IAM-authorized by API Gateway, the caller's principal
- * recorded as `requestedBy` and the `Idempotency-Key` header giving the erasure id.
+ * `GET /erasures/{erasureId}` are signed with Standard Webhooks (the GET over its request line
+ * `GET {path}`); portal routes `POST /portal/erasures` and `GET /portal/erasures/{erasureId}` are
+ * IAM-authorized by API Gateway, the caller's principal recorded as `requestedBy` and the
+ * `Idempotency-Key` header giving the erasure id.
  */
 export function createHttpApp(deps: HttpAppDeps) {
   const { service, verifier, logger } = deps;
@@ -69,7 +70,8 @@ export function createHttpApp(deps: HttpAppDeps) {
 
   const webhookPost = route()
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
-    .use(signatureCheck(verifier, { signedBody: true }))
+    .use(signatureCheck(verifier, { signs: 'body' }))
+    .use(utf8Body())
     .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
     .handler((event, context) =>
       submit(event, parseErasureId(event.headers['webhook-id'], 'webhook-id'), parseErasureBody(event.body as unknown), context),
@@ -77,12 +79,13 @@ export function createHttpApp(deps: HttpAppDeps) {
 
   const webhookGet = route()
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
-    .use(signatureCheck(verifier, { signedBody: false }))
+    .use(signatureCheck(verifier, { signs: 'requestLine' }))
     .handler(read);
 
   const portalPost = route()
     .use(requireIamCaller())
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
+    .use(utf8Body())
     .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
     .handler((event, context) => {
       const key = event.headers['idempotency-key'];

@@ -3,7 +3,12 @@ import type { MiddlewareObj } from '@middy/core';
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
-export type HttpMiddleware = MiddlewareObj<HttpEvent, HttpResult, Error, Context>;
+/** What the middlewares of one request hand on to each other besides the event (middy's `request.internal`). */
+export interface HttpInternal extends Record<string, unknown> {
+  /** The body's exact bytes, base64 already decoded: what a signature covers (set by bodyGuard). */
+  rawBody?: Buffer;
+}
+export type HttpMiddleware = MiddlewareObj<HttpEvent, HttpResult, Error, Context, HttpInternal>;
 
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return {

@@ -11,6 +11,7 @@ import {
   MAX_BODY_BYTES,
   anyBodyText,
   anyErasureId,
+  assertNoSideEffects,
   assertOutcome,
   assertPrototypeClean,
   assertThat,
@@ -26,6 +27,7 @@ import {
   signBytes,
   sideEffects,
   signedHeaders,
+  validBody,
   validErasureId,
 } from './fuzz-support';
 
@@ -42,7 +44,11 @@ describe('fuzz: POST /erasures bodies', () => {
       text: anyBodyText,
       contentType,
       // Mostly a fresh valid id (so valid bodies are new erasures), sometimes any id at all.
-      id: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: anyErasureId }, { weight: 1, arbitrary: validErasureId }),
+      id: fc.oneof(
+        { weight: 8, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: anyErasureId },
+        { weight: 1, arbitrary: validErasureId },
+      ),
     });
     await fuzz(
       'webhook POST body x content-type x webhook-id',
@@ -73,7 +79,7 @@ describe('fuzz: POST /erasures bodies', () => {
     );
   }, 120_000);
 
-  it('decodes base64 bodies like plain ones, never answers 5xx to bytes that are not UTF-8, and checks size on the decoded bytes', async () => {
+  it('decodes base64 bodies like plain ones, answers 400 (never a 401 or a 5xx) to bytes that are not UTF-8 signed over those bytes, and checks size on the decoded bytes', async () => {
     const send = rawApp(t.dynamo, t.api);
     const model = new IdempotencyModel();
     const secret = t.api.secrets[0]!;
@@ -91,7 +97,14 @@ describe('fuzz: POST /erasures bodies', () => {
     );
     await fuzz(
       'webhook POST encodings (isBase64Encoded) x sizes x bytes',
-      fc.record({ body: bodyBytes, type: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8') }, { weight: 1, arbitrary: contentType }), both: fc.boolean() }),
+      fc.record({
+        body: bodyBytes,
+        type: fc.oneof(
+          { weight: 4, arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8') },
+          { weight: 1, arbitrary: contentType },
+        ),
+        both: fc.boolean(),
+      }),
       async ({ body, type, both }) => {
         const { bytes } = body;
         const utf8 = Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
@@ -100,7 +113,9 @@ describe('fuzz: POST /erasures bodies', () => {
         const headersFor = () => {
           const ts = nowS();
           // The sender signs the bytes it sends; for UTF-8 this is the same as signing the text.
-          const signature = utf8 ? signedHeaders(secret, { id, body: text, timestamp: new Date(ts * 1000) })['webhook-signature'] : signBytes(secret, id, ts, bytes);
+          const signature = utf8
+            ? signedHeaders(secret, { id, body: text, timestamp: new Date(ts * 1000) })['webhook-signature']
+            : signBytes(secret, id, ts, bytes);
           return {
             ...(type === undefined ? {} : { 'content-type': type }),
             'webhook-id': id,
@@ -109,7 +124,9 @@ describe('fuzz: POST /erasures bodies', () => {
           };
         };
         const before = sideEffects(t.api);
-        const encoded = await send(eventWith({ method: 'POST', path: '/erasures', headers: headersFor(), body: bytes, base64: true }));
+        const encoded = await send(
+          eventWith({ method: 'POST', path: '/erasures', headers: headersFor(), body: bytes, base64: true }),
+        );
         const context = { base64: true, type, bytes: bytes.length, head: text.slice(0, 200) };
         if (utf8) {
           const expected = expectedPost({
@@ -124,24 +141,126 @@ describe('fuzz: POST /erasures bodies', () => {
           if (both) {
             // The same message again, not base64-encoded: the same answer (a redelivery for a 2xx).
             const callsBefore = t.api.sandbox.calls.length;
-            const plain = await send(eventWith({ method: 'POST', path: '/erasures', headers: headersFor(), body: bytes, base64: false }));
+            const plain = await send(
+              eventWith({ method: 'POST', path: '/erasures', headers: headersFor(), body: bytes, base64: false }),
+            );
             checkAnswer(plain, t.api, context);
             assertThat(plain.status === encoded.status, `plain ${plain.status} vs base64 ${encoded.status}`, context);
             if (plain.status === 200) {
-              assertThat(JSON.stringify(plain.body) === JSON.stringify(encoded.body), 'a redelivery returns the same record', context);
-              assertThat(t.api.sandbox.calls.length === callsBefore, 'a redelivery of a terminal erasure never calls Verifik', context);
+              assertThat(
+                JSON.stringify(plain.body) === JSON.stringify(encoded.body),
+                'a redelivery returns the same record',
+                context,
+              );
+              assertThat(
+                t.api.sandbox.calls.length === callsBefore,
+                'a redelivery of a terminal erasure never calls Verifik',
+                context,
+              );
             }
           }
         } else {
-          // Not UTF-8, so not JSON: some 4xx (which one depends on the size and on whether the
-          // signature over the bytes survives decoding), never a 2xx, a 5xx or a Verifik call.
+          // Not UTF-8, so not JSON. The signature covers these exact bytes, so it passes: after the
+          // size and media-type checks the body is a 400, never a 401, a 2xx, a 5xx or a Verifik call.
           checkAnswer(encoded, t.api, context);
-          const allowed = bytes.length > MAX_BODY_BYTES ? [413, 415] : [400, 401, 415];
-          assertThat(allowed.includes(encoded.status), `status ${encoded.status} for non-UTF-8 bytes`, { encoded, context });
-          assertThat(t.api.sandbox.calls.length === before.calls, 'non-UTF-8 bytes reached Verifik', context);
+          const media = mediaVerdict(type);
+          const allowed =
+            bytes.length > MAX_BODY_BYTES ? [413, 415] : media === 'json' ? [400] : media === 'not_json' ? [415] : [400, 415];
+          assertThat(allowed.includes(encoded.status), `status ${encoded.status} for non-UTF-8 bytes, allowed ${allowed}`, {
+            encoded,
+            context,
+          });
+          assertNoSideEffects(t.api, before, context);
         }
         assertPrototypeClean();
         return `${utf8 ? 'utf8' : 'bytes'}-${encoded.status}`;
+      },
+      600,
+    );
+  }, 120_000);
+
+  it('verifies the signature over the exact bytes: random bytes signed over them are a 400 when not UTF-8, signed over their U+FFFD reading a 401, never a 5xx', async () => {
+    const send = rawApp(t.dynamo, t.api);
+    const model = new IdempotencyModel();
+    const secret = t.api.secrets[0]!;
+    // Sequences that are not UTF-8: stray continuation bytes, overlong forms, surrogate halves, past
+    // U+10FFFF, bytes UTF-8 never uses, sequences cut short.
+    const NOT_UTF8 = [
+      [0x80],
+      [0xbf],
+      [0xc0, 0x80],
+      [0xc1, 0xbf],
+      [0xe0, 0x80, 0x80],
+      [0xed, 0xa0, 0x80],
+      [0xed, 0xbf, 0xbf],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xf5, 0x80, 0x80, 0x80],
+      [0xfe],
+      [0xff],
+      [0xc3],
+      [0xe2, 0x82],
+      [0xf0, 0x9f, 0x98],
+    ];
+    const spliced = fc
+      .record({ text: validBody.map((b) => b.text), at: fc.nat(), bad: fc.constantFrom(...NOT_UTF8) })
+      .map(({ text, at, bad }) => {
+        const bytes = Buffer.from(text, 'utf8');
+        const cut = at % (bytes.length + 1);
+        return Buffer.concat([bytes.subarray(0, cut), Buffer.from(bad), bytes.subarray(cut)]);
+      });
+    const bodyBytes = fc.oneof(
+      { weight: 3, arbitrary: fc.uint8Array({ maxLength: 400 }).map((a) => Buffer.from(a)) },
+      { weight: 3, arbitrary: spliced },
+      {
+        weight: 1,
+        arbitrary: fc
+          .string({ unit: 'grapheme', maxLength: 40 })
+          .map((reason) => Buffer.from(JSON.stringify({ personIds: ['p1'], reason }), 'utf8')),
+      },
+    );
+    await fuzz(
+      'webhook POST random bytes, signed over the bytes or over their U+FFFD reading',
+      fc.record({ bytes: bodyBytes, over: fc.constantFrom('bytes' as const, 'text' as const) }),
+      async ({ bytes, over }) => {
+        // Independent of the service's decoder: UTF-8 exactly when decoding and encoding again gives the same bytes.
+        const utf8 = Buffer.from(bytes.toString('utf8'), 'utf8').equals(bytes);
+        const id = unique();
+        const ts = nowS();
+        const signature =
+          over === 'bytes'
+            ? signBytes(secret, id, ts, bytes)
+            : signedHeaders(secret, { id, body: bytes.toString('utf8'), timestamp: new Date(ts * 1000) })['webhook-signature'];
+        const headers = {
+          'content-type': 'application/json',
+          'webhook-id': id,
+          'webhook-timestamp': String(ts),
+          'webhook-signature': signature,
+        };
+        const before = sideEffects(t.api);
+        const answer = await send(eventWith({ method: 'POST', path: '/erasures', headers, body: bytes, base64: true }));
+        const context = { over, utf8, base64: bytes.toString('base64') };
+        if (utf8) {
+          // Signing the text is signing the bytes: the body decides, as for any body.
+          const expected = expectedPost({
+            bytes: bytes.length,
+            media: 'json',
+            signature: 'ok',
+            erasureId: { kind: 'named', value: id },
+            verdict: bodyVerdict(bytes.toString('utf8')),
+            model,
+          });
+          assertOutcome(answer, expected, t.api, before, model, context);
+        } else {
+          checkAnswer(answer, t.api, context);
+          assertNoSideEffects(t.api, before, context);
+          const wanted = over === 'bytes' ? 400 : 401;
+          assertThat(
+            answer.status === wanted,
+            `status ${answer.status} for bytes that are not UTF-8 signed over the ${over}, wanted ${wanted}`,
+            { answer, context },
+          );
+        }
+        return `${utf8 ? 'utf8' : 'not-utf8'}-${over}-${answer.status}`;
       },
       600,
     );

@@ -35,7 +35,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 import type { SQSEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { lambdaContext } from '../../infra/local/api-gateway';
-import { newMessageId, signedHeaders } from '../../infra/local/signed-client';
+import { newMessageId, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
 import { encodeRetryMessage } from '../../lambda/queue/retry-message';
 import { PORTAL_PRINCIPAL, newSecret, useHarness, type Answer } from '../support/http-harness';
 
@@ -84,7 +84,10 @@ describe('logs at DEBUG over every route and outcome', () => {
     ];
     const rememberBody = (raw: string) => {
       if (raw.length === 0) return;
-      forbidden.push({ what: 'raw request body', value: raw }, { what: 'raw request body (JSON-escaped)', value: JSON.stringify(raw).slice(1, -1) });
+      forbidden.push(
+        { what: 'raw request body', value: raw },
+        { what: 'raw request body (JSON-escaped)', value: JSON.stringify(raw).slice(1, -1) },
+      );
     };
     const subjectRef = () => {
       const value = `crm-contact-SUBJ${tag()}`;
@@ -97,22 +100,31 @@ describe('logs at DEBUG over every route and outcome', () => {
       method: 'POST' | 'GET',
       path: string,
       raw: string,
-      { id = newMessageId(), secret = api.secrets[0]!, headers = {} }: { id?: string; secret?: string; headers?: Record<string, string> } = {},
+      {
+        id = newMessageId(),
+        secret = api.secrets[0]!,
+        headers = {},
+      }: { id?: string; secret?: string; headers?: Record<string, string> } = {},
     ): Promise<Answer> => {
-      const signature = signedHeaders(secret, { id, body: method === 'GET' ? '' : raw });
+      const signature = signedHeaders(secret, { id, body: method === 'GET' ? signedGetPayload(path) : raw });
       forbidden.push({ what: 'webhook-signature header', value: signature['webhook-signature'] });
       for (const entry of signature['webhook-signature'].split(' ')) forbidden.push({ what: 'signature', value: entry.slice(3) });
       rememberBody(raw);
       return api.send(method, path, raw, { unsigned: true, headers: { ...signature, ...headers } });
     };
-    const erase = (body: unknown, id: string, headers?: Record<string, string>) => signed('POST', '/erasures', JSON.stringify(body), { id, headers });
+    const erase = (body: unknown, id: string, headers?: Record<string, string>) =>
+      signed('POST', '/erasures', JSON.stringify(body), { id, headers });
 
     /** Runs one scenario and keeps the lines written meanwhile, the retry worker's included. */
     const scenario = async (name: string, erasureId: string | undefined, run: () => Promise<void>) => {
       const from = chunks.length;
       await run();
       await api.retryQueue.idle();
-      const lines = chunks.slice(from).join('').split('\n').filter((line) => line.length > 0);
+      const lines = chunks
+        .slice(from)
+        .join('')
+        .split('\n')
+        .filter((line) => line.length > 0);
       windows.push({ name, erasureId, lines });
     };
 
@@ -125,20 +137,32 @@ describe('logs at DEBUG over every route and outcome', () => {
       const firstPerson = sandbox.createPerson();
       const firstBody = { personIds: [firstPerson], subjectRef: subjectRef(), reason: 'gdpr-art-17', requestedBy: 'crm' };
       await scenario('POST, Verifik 200 (first shape)', e, async () => {
-        sandbox.script(firstPerson, { status: 200, body: { success: true, message: 'Person deleted successfully', data: { _id: firstPerson } } });
+        sandbox.script(firstPerson, {
+          status: 200,
+          body: { success: true, message: 'Person deleted successfully', data: { _id: firstPerson } },
+        });
         expect((await erase(firstBody, e)).status).toBe(200);
       });
       const erasedFirst = e;
       e = id();
       await scenario('POST, Verifik 200 (second shape, signed evidence)', e, async () => {
         const p = sandbox.createPerson();
-        sandbox.script(p, { status: 200, body: { id: 'RQ1', data: { _id: p }, signature: { message: 'Certified by Verifik.co', dateTime: new Date().toUTCString() } } });
+        sandbox.script(p, {
+          status: 200,
+          body: {
+            id: 'RQ1',
+            data: { _id: p },
+            signature: { message: 'Certified by Verifik.co', dateTime: new Date().toUTCString() },
+          },
+        });
         const answer = await erase({ personIds: [p], subjectRef: subjectRef() }, e);
         expect(answer.body.persons[0]).toMatchObject({ outcome: 'erased', evidence: { signature: 'Certified by Verifik.co' } });
       });
       e = id();
       await scenario('POST, Verifik 404', e, async () => {
-        expect((await erase({ personIds: ['gone_person_1'], subjectRef: subjectRef() }, e)).body.persons[0].outcome).toBe('already_erased');
+        expect((await erase({ personIds: ['gone_person_1'], subjectRef: subjectRef() }, e)).body.persons[0].outcome).toBe(
+          'already_erased',
+        );
       });
       e = id();
       await scenario('POST, Verifik 429 then 200 (inline retry)', e, async () => {
@@ -168,12 +192,23 @@ describe('logs at DEBUG over every route and outcome', () => {
       e = id();
       await scenario('POST, Verifik 401 (token refused) through the worker to failed', e, async () => {
         const p = sandbox.createPerson();
-        sandbox.responder = (personId) => (personId === p ? { status: 401, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } } : undefined);
+        sandbox.responder = (personId) =>
+          personId === p ? { status: 401, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } } : undefined;
         expect((await erase({ personIds: [p] }, e)).status).toBe(202);
       });
       sandbox.responder = undefined;
       await scenario('worker message for a terminal erasure', erasedFirst, async () => {
-        const event = { Records: [{ messageId: 'm0', receiptHandle: 'r0', body: encodeRetryMessage({ erasureId: erasedFirst, attempt: 0, notBefore: 0 }), attributes: {}, messageAttributes: {} }] } as unknown as SQSEvent;
+        const event = {
+          Records: [
+            {
+              messageId: 'm0',
+              receiptHandle: 'r0',
+              body: encodeRetryMessage({ erasureId: erasedFirst, attempt: 0, notBefore: 0 }),
+              attributes: {},
+              messageAttributes: {},
+            },
+          ],
+        } as unknown as SQSEvent;
         expect(await api.worker(event, lambdaContext(10_000))).toEqual({ batchItemFailures: [] });
       });
       await scenario('POST redelivery of a recorded message', erasedFirst, async () => {
@@ -195,7 +230,10 @@ describe('logs at DEBUG over every route and outcome', () => {
       // Rejections on POST /erasures.
       e = id();
       await scenario('401 wrong secret (well-formed webhook-id)', e, async () => {
-        const answer = await signed('POST', '/erasures', JSON.stringify({ personIds: ['p1'], subjectRef: subjectRef() }), { id: e, secret: newSecret() });
+        const answer = await signed('POST', '/erasures', JSON.stringify({ personIds: ['p1'], subjectRef: subjectRef() }), {
+          id: e,
+          secret: newSecret(),
+        });
         expect(answer.status).toBe(401);
       });
       await scenario('401 no signature headers', undefined, async () => {
@@ -217,7 +255,9 @@ describe('logs at DEBUG over every route and outcome', () => {
       });
       e = id();
       await scenario('400 malformed JSON', e, async () => {
-        expect((await signed('POST', '/erasures', `{"personIds": ["p1"], "subjectRef": "${subjectRef()}"`, { id: e })).status).toBe(400);
+        expect(
+          (await signed('POST', '/erasures', `{"personIds": ["p1"], "subjectRef": "${subjectRef()}"`, { id: e })).status,
+        ).toBe(400);
       });
       await scenario('400 malformed webhook-id', undefined, async () => {
         expect((await erase({ personIds: ['p1'], subjectRef: subjectRef() }, 'bad id/1')).status).toBe(400);
@@ -231,7 +271,9 @@ describe('logs at DEBUG over every route and outcome', () => {
       });
       e = id();
       await scenario('415 text/plain', e, async () => {
-        expect((await erase({ personIds: ['p1'], subjectRef: subjectRef() }, e, { 'content-type': 'text/plain' })).status).toBe(415);
+        expect((await erase({ personIds: ['p1'], subjectRef: subjectRef() }, e, { 'content-type': 'text/plain' })).status).toBe(
+          415,
+        );
       });
       await scenario('404 unknown route', undefined, async () => {
         expect((await api.send('DELETE', '/erasures', '', { unsigned: true })).status).toBe(404);
@@ -242,7 +284,9 @@ describe('logs at DEBUG over every route and outcome', () => {
       await scenario('portal POST 200 with Idempotency-Key', portalKey, async () => {
         const body = { personIds: ['portal_person_1'], subjectRef: subjectRef() };
         rememberBody(JSON.stringify(body));
-        expect((await api.portal('POST', '/portal/erasures', body, { headers: { 'idempotency-key': portalKey } })).status).toBe(200);
+        expect((await api.portal('POST', '/portal/erasures', body, { headers: { 'idempotency-key': portalKey } })).status).toBe(
+          200,
+        );
       });
       let generated: string | undefined;
       await scenario('portal POST 200 without a key (generated id)', 'generated', async () => {
@@ -261,7 +305,16 @@ describe('logs at DEBUG over every route and outcome', () => {
         expect((await api.portal('GET', `/portal/erasures/${portalUnknown}`, undefined)).status).toBe(404);
       });
       await scenario('portal POST 403 without an IAM principal', portalKey, async () => {
-        expect((await api.portal('POST', '/portal/erasures', { personIds: ['p1'] }, { principal: null, headers: { 'idempotency-key': portalKey } })).status).toBe(403);
+        expect(
+          (
+            await api.portal(
+              'POST',
+              '/portal/erasures',
+              { personIds: ['p1'] },
+              { principal: null, headers: { 'idempotency-key': portalKey } },
+            )
+          ).status,
+        ).toBe(403);
       });
       await scenario('portal POST 400 without a key', undefined, async () => {
         const body = { personIds: [], subjectRef: subjectRef() };
@@ -269,7 +322,16 @@ describe('logs at DEBUG over every route and outcome', () => {
         expect((await api.portal('POST', '/portal/erasures', body)).status).toBe(400);
       });
       await scenario('portal POST 409', portalKey, async () => {
-        expect((await api.portal('POST', '/portal/erasures', { personIds: ['other_person'] }, { headers: { 'idempotency-key': portalKey, 'content-type': 'application/json' } })).status).toBe(409);
+        expect(
+          (
+            await api.portal(
+              'POST',
+              '/portal/erasures',
+              { personIds: ['other_person'] },
+              { headers: { 'idempotency-key': portalKey, 'content-type': 'application/json' } },
+            )
+          ).status,
+        ).toBe(409);
       });
 
       // Direct invoke.
@@ -279,7 +341,16 @@ describe('logs at DEBUG over every route and outcome', () => {
         return api.invoke(event);
       };
       await scenario('invoke erase 200', invokeId, async () => {
-        expect((await invoke({ erasureId: invokeId, personIds: ['invoke_person_1'], subjectRef: subjectRef(), requestedBy: PORTAL_PRINCIPAL })).statusCode).toBe(200);
+        expect(
+          (
+            await invoke({
+              erasureId: invokeId,
+              personIds: ['invoke_person_1'],
+              subjectRef: subjectRef(),
+              requestedBy: PORTAL_PRINCIPAL,
+            })
+          ).statusCode,
+        ).toBe(200);
       });
       await scenario('invoke get 200', invokeId, async () => {
         expect((await invoke({ action: 'get', erasureId: invokeId })).statusCode).toBe(200);
@@ -289,7 +360,9 @@ describe('logs at DEBUG over every route and outcome', () => {
         expect((await invoke({ action: 'get', erasureId: invokeUnknown })).statusCode).toBe(404);
       });
       await scenario('invoke erase 409', invokeId, async () => {
-        expect((await invoke({ erasureId: invokeId, personIds: ['invoke_person_2'], subjectRef: subjectRef() })).statusCode).toBe(409);
+        expect((await invoke({ erasureId: invokeId, personIds: ['invoke_person_2'], subjectRef: subjectRef() })).statusCode).toBe(
+          409,
+        );
       });
       const invokeBad = id();
       await scenario('invoke erase 400 (named id, bad body)', invokeBad, async () => {
@@ -316,7 +389,17 @@ describe('logs at DEBUG over every route and outcome', () => {
   it('captured the service’s output (the capture works, so the checks below can fail)', () => {
     const { all, stdoutWrites, windows } = captured!;
     expect(stdoutWrites).toBeGreaterThan(20);
-    for (const message of ['erasure recorded', 'erasure redelivered', 'person settled', 'erasure answered', 'request rejected', 'retry handled', 'erasure retry scheduled', 'erasure dead-lettered', 'erasure redriven from the dead-letter queue']) {
+    for (const message of [
+      'erasure recorded',
+      'erasure redelivered',
+      'person settled',
+      'erasure answered',
+      'request rejected',
+      'retry handled',
+      'erasure retry scheduled',
+      'erasure dead-lettered',
+      'erasure redriven from the dead-letter queue',
+    ]) {
       expect(all).toContain(`"message":"${message}"`);
     }
     // Metrics are in the capture too (embedded metric format).
@@ -372,10 +455,16 @@ function violations(windows: Window[]): string[] {
       }
       if (line._aws !== undefined) continue;
       if (window.erasureId !== undefined) {
-        if (line.erasureId !== window.erasureId) found.push(`${window.name}: erasureId ${line.erasureId ?? '(none)'} instead of ${window.erasureId}: ${raw}`);
+        if (line.erasureId !== window.erasureId)
+          found.push(`${window.name}: erasureId ${line.erasureId ?? '(none)'} instead of ${window.erasureId}: ${raw}`);
       } else if (line.erasureId !== undefined) {
         found.push(`${window.name}: no erasure id is known, yet the line says erasureId ${line.erasureId}: ${raw}`);
-      } else if (!(line.message === 'request rejected' && typeof line.status === 'number' && line.status >= 400 && line.status < 500)) {
+      } else if (!(
+        line.message === 'request rejected' &&
+        typeof line.status === 'number' &&
+        line.status >= 400 &&
+        line.status < 500
+      )) {
         found.push(`${window.name}: only a 4xx rejection may lack erasureId: ${raw}`);
       }
     }

@@ -7,7 +7,7 @@ import { createHttpApp } from '../../lambda/http/http-app';
 import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
 import { SERVICE_NAME, buildDependencies } from '../../lambda/wiring';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
-import { newMessageId, signedHeaders } from '../../infra/local/signed-client';
+import { newMessageId, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
 import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
 import { LocalRetryQueue } from '../../infra/local/local-retry-queue';
 import { createRetryWorker } from '../../lambda/worker/retry-worker';
@@ -115,7 +115,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
       ? {}
       : signedHeaders(options.secret ?? secrets[0]!, {
           id: options.id ?? newMessageId(),
-          body: method === 'GET' ? '' : rawBody,
+          body: method === 'GET' ? signedGetPayload(path) : rawBody,
           timestamp: options.timestamp,
         });
     const event = httpEvent({
