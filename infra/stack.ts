@@ -22,6 +22,18 @@ export interface VerifikErasureStackProps extends StackProps {
  * API Gateway's 30 s integration limit. The worker's 60 s let a batch of slow persons progress; its
  * own deadline stops work before the timeout, and the retry queue's visibility follows from it.
  */
+/**
+ * A bare https origin: `https://host[:port]`, nothing after it. The Verifik client appends
+ * `/v2/face-recognition/...` itself, so a base URL with a path (`https://api.verifik.co/v2`) would
+ * reach a page that does not exist, and a query or fragment would mangle every request. Host: DNS
+ * labels or an IPv4 address (no user info); port 1-65535. `http://` is for loopback runs only and
+ * never deployed. CloudFormation evaluates it as a Java regular expression; it means the same in
+ * JavaScript, which is how the tests evaluate it.
+ */
+export const VERIFIK_BASE_URL_PATTERN =
+  '^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*' +
+  '(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$';
+
 export const HTTP_TIMEOUT = Duration.seconds(15);
 export const WORKER_TIMEOUT = Duration.seconds(60);
 
@@ -36,9 +48,10 @@ export class VerifikErasureStack extends Stack {
     const verifikBaseUrl = new CfnParameter(this, 'VerifikBaseUrl', {
       type: 'String',
       default: 'https://api.verifik.co',
-      allowedPattern: '^https://[^\\s/]+(/[^\\s]*)?$',
-      constraintDescription: 'an https:// URL',
-      description: 'Base URL of the Verifik API.',
+      allowedPattern: VERIFIK_BASE_URL_PATTERN,
+      constraintDescription:
+        'a bare https origin, https://host or https://host:port, without a path (not even /), query or fragment: the client adds /v2/... itself',
+      description: 'Origin of the Verifik API (https://host[:port], no path).',
     });
     const verifikTokenSecret = new CfnParameter(this, 'VerifikTokenSecret', {
       type: 'String',

@@ -398,6 +398,41 @@ describe('production stack', () => {
       expect(parameters.PendingAlarmHours).toMatchObject({ Type: 'Number', Default: 6 });
     });
 
+    describe('VerifikBaseUrl accepts only a bare https origin (the client adds /v2/...)', () => {
+      const allowed = () => new RegExp(template.toJSON().Parameters.VerifikBaseUrl.AllowedPattern as string);
+
+      it.each(['https://api.verifik.co', 'https://api.verifik.co:8443', 'https://10.0.0.7', 'https://verifik-proxy.internal:1'])(
+        'accepts %s',
+        (url) => {
+          expect(allowed().test(url)).toBe(true);
+        },
+      );
+
+      it.each([
+        ['a path (the /v2 would be doubled)', 'https://api.verifik.co/v2'],
+        ['a bare trailing slash', 'https://api.verifik.co/'],
+        ['a query', 'https://x?collection=c1'],
+        ['a fragment', 'https://x#f'],
+        ['plain http', 'http://api.verifik.co'],
+        ['user info', 'https://user:pass@api.verifik.co'],
+        ['an empty port', 'https://api.verifik.co:'],
+        ['port 0', 'https://api.verifik.co:0'],
+        ['a port above 65535', 'https://api.verifik.co:65536'],
+        ['white space', 'https://api.verifik.co '],
+        ['another scheme', 'ftp://api.verifik.co'],
+        ['no host', 'https://'],
+      ])('refuses %s: %s', (_, url) => {
+        expect(allowed().test(url)).toBe(false);
+      });
+
+      it('accepts its own default and says what it wants', () => {
+        const parameter = template.toJSON().Parameters.VerifikBaseUrl;
+
+        expect(allowed().test(parameter.Default)).toBe(true);
+        expect(parameter.ConstraintDescription).toMatch(/https:\/\/host:port/);
+      });
+    });
+
     it('outputs what operators and portals need', () => {
       const outputs = Object.keys(template.toJSON().Outputs);
 
