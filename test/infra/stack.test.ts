@@ -341,6 +341,7 @@ describe('production stack', () => {
       ['dead letters', 'ApproximateNumberOfMessagesVisible'],
       ['worker errors', 'Errors'],
       ['Verifik 401/403', 'VendorAuthFailures'],
+      ['Verifik 404 without PERSON_NOT_FOUND', 'VerifikUnexpectedNotFound'],
       ['Verifik 5xx', 'VerifikServerErrors'],
       ['API 5xx answers', '5xx'],
       ['API throttling', 'ApiThrottled'],
@@ -354,6 +355,22 @@ describe('production stack', () => {
       expect(alarm!.Properties).toMatchObject({
         AlarmActions: [{ Ref: expect.stringMatching(/^MonitoringAlarmTopic/) }],
         TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('alarms on the first Verifik 404 without PERSON_NOT_FOUND (a wrong base URL or a proxy), in the 5-minute period it happens', () => {
+      const alarm = alarmOn('VerifikUnexpectedNotFound')!;
+
+      expect(alarm.Properties).toMatchObject({
+        Namespace: 'VerifikErasure',
+        MetricName: 'VerifikUnexpectedNotFound',
+        Dimensions: [{ Name: 'service', Value: 'verifik-erasure' }],
+        Statistic: 'Sum',
+        Period: 300,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        EvaluationPeriods: 1,
+        OKActions: [{ Ref: expect.stringMatching(/^MonitoringAlarmTopic/) }],
       });
     });
 
@@ -381,7 +398,16 @@ describe('production stack', () => {
       const { resource } = resourceNamed(template, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard');
       const body = JSON.stringify(resource.Properties.DashboardBody);
 
-      for (const metric of ['Erased', 'AlreadyErased', 'Failed', 'Pending', 'Retries', 'DeadLettered', 'Latency']) {
+      for (const metric of [
+        'Erased',
+        'AlreadyErased',
+        'Failed',
+        'Pending',
+        'Retries',
+        'DeadLettered',
+        'VerifikUnexpectedNotFound',
+        'Latency',
+      ]) {
         expect(body).toContain(`\\"${metric}\\"`);
       }
     });
