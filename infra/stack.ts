@@ -1,7 +1,12 @@
 import { CfnOutput, CfnParameter, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
-import { AuditTable, type AuditTableEncryption } from './constructs/audit-table';
+import {
+  AUDIT_RECEIVER_ACCESS,
+  AUDIT_RETRIER_ACCESS,
+  AuditTable,
+  type AuditAccess,
+  type AuditTableEncryption,
+} from './constructs/audit-table';
 import { ErasureApi } from './constructs/erasure-api';
 import { ErasureFunction } from './constructs/erasure-function';
 import { RetryQueues } from './constructs/retry-queues';
@@ -86,7 +91,14 @@ export class VerifikErasureStack extends Stack {
     const queues = new RetryQueues(this, 'Retries', { workerTimeout: WORKER_TIMEOUT });
     const secrets = new ServiceSecrets(this, 'Secrets', { existingVerifikTokenSecret: verifikTokenSecret.valueAsString });
 
-    const serviceFunction = (id: string, entry: string, description: string, timeout: Duration) => {
+    /**
+     * Each function gets what its code calls and nothing else (checked on the template by
+     * test/infra/stack.test.ts): its log group (EMF metrics travel in the logs: no PutMetricData),
+     * the audit items it reads and writes, SendMessage on the retry queue, and GetSecretValue on
+     * the Verifik token (every function calls Verifik). Secrets, the dead-letter queue and the queue
+     * consumer are added per function below.
+     */
+    const serviceFunction = (id: string, entry: string, description: string, timeout: Duration, auditAccess: AuditAccess) => {
       const fn = new ErasureFunction(this, id, {
         entry,
         description,
@@ -101,33 +113,53 @@ export class VerifikErasureStack extends Stack {
           VERIFIK_TOKEN_SECRET_ARN: secrets.verifikToken.secretId,
         },
       });
-      audit.grantAppendOnly(fn.role);
-      queues.retryQueue.grantSendMessages(fn.role);
+      audit.grantItemAccess(fn.role, auditAccess);
+      queues.grantSchedule(fn.role);
       secrets.grantRead(fn.role, secrets.verifikToken);
       return fn;
     };
 
-    const http = serviceFunction('Http', 'lambda/handlers/http.ts', 'HTTP API: webhook and portal routes', HTTP_TIMEOUT);
+    // http and invoke: ErasureService.submit (records the request: PutItem; hashes subjectRef with
+    // the pepper) and get.
+    const http = serviceFunction(
+      'Http',
+      'lambda/handlers/http.ts',
+      'HTTP API: webhook and portal routes',
+      HTTP_TIMEOUT,
+      AUDIT_RECEIVER_ACCESS,
+    );
     http.addEnvironment('WEBHOOK_SECRET_ARN', secrets.webhook.secretId);
     http.addEnvironment('SUBJECT_REF_PEPPER_SECRET_ARN', secrets.pepper.secretId);
     secrets.grantRead(http.role, secrets.webhook);
     secrets.grantRead(http.role, secrets.pepper);
 
-    const invoke = serviceFunction('Invoke', 'lambda/handlers/invoke.ts', 'Direct invocation by a privacy portal', HTTP_TIMEOUT);
+    const invoke = serviceFunction(
+      'Invoke',
+      'lambda/handlers/invoke.ts',
+      'Direct invocation by a privacy portal',
+      HTTP_TIMEOUT,
+      AUDIT_RECEIVER_ACCESS,
+    );
     invoke.addEnvironment('SUBJECT_REF_PEPPER_SECRET_ARN', secrets.pepper.secretId);
     secrets.grantRead(invoke.role, secrets.pepper);
 
-    const worker = serviceFunction('Worker', 'lambda/handlers/worker.ts', 'Retry worker on the retry queue', WORKER_TIMEOUT);
-    queues.deadLetterQueue.grantSendMessages(worker.role);
-    worker.function.addEventSource(
-      new SqsEventSource(queues.retryQueue, {
-        batchSize: 10,
-        reportBatchItemFailures: true,
-        // Two concurrent workers (the minimum) drain a backlog after a Verifik outage without
-        // hammering Verifik the moment it comes back.
-        maxConcurrency: 2,
-      }),
+    // The worker: ErasureService.retry only. It never records a request (no PutItem) and never hashes
+    // a subjectRef (only submit does), so it gets neither the pepper nor its variable: wiring.ts
+    // builds the hash function for every handler, but the worker never calls it.
+    const worker = serviceFunction(
+      'Worker',
+      'lambda/handlers/worker.ts',
+      'Retry worker on the retry queue',
+      WORKER_TIMEOUT,
+      AUDIT_RETRIER_ACCESS,
     );
+    queues.grantDeadLetter(worker.role);
+    queues.addConsumer(worker.function, {
+      batchSize: 10,
+      // Two concurrent workers (the minimum) drain a backlog after a Verifik outage without
+      // hammering Verifik the moment it comes back.
+      maxConcurrency: 2,
+    });
 
     const api = new ErasureApi(this, 'Api', {
       handler: http.function,

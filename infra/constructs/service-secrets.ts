@@ -88,11 +88,14 @@ export class ServiceSecrets extends Construct {
     );
   }
 
-  /** Lets `grantee` read one secret: GetSecretValue and DescribeSecret on that secret only. */
+  /**
+   * Lets `grantee` read one secret: GetSecretValue on that secret only, the one call Powertools'
+   * SecretsProvider makes (lambda/secrets/secrets.ts); no DescribeSecret.
+   */
   grantRead(grantee: IGrantable, secret: SecretReference): void {
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        actions: ['secretsmanager:GetSecretValue'],
         resources: secret.policyArns,
       }),
     );

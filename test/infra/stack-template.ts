@@ -62,3 +62,42 @@ export function resourceNamed(template: Template, type: string, prefix: string):
   const [id, resource] = matches[0]!;
   return { id, resource };
 }
+
+/** Logical ids a policy expression names through Ref or Fn::GetAtt (not pseudo parameters), without CDK's hash suffix. */
+export function referencedIds(expression: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(expression)) {
+    for (const item of expression) referencedIds(item, into);
+  } else if (expression !== null && typeof expression === 'object') {
+    for (const [key, value] of Object.entries(expression)) {
+      if (key === 'Ref' && typeof value === 'string') {
+        if (!value.startsWith('AWS::')) into.add(withoutHash(value));
+      } else if (key === 'Fn::GetAtt') {
+        into.add(withoutHash((value as string[])[0]!));
+      } else {
+        referencedIds(value, into);
+      }
+    }
+  }
+  return into;
+}
+
+const withoutHash = (logicalId: string) => logicalId.replace(/[0-9A-F]{8}$/, '');
+
+/**
+ * Every action a role's policy allows (or denies), each with the resources it names (logical ids
+ * without hash, sorted): `{ 'sqs:SendMessage': ['RetriesRetryQueue'], ... }`.
+ */
+export function grantsOf(template: Template, rolePrefix: string, effect: 'Allow' | 'Deny' = 'Allow'): Record<string, string[]> {
+  const grants: Record<string, Set<string>> = {};
+  for (const statement of statementsOfRole(template, rolePrefix).filter((s) => s.Effect === effect)) {
+    for (const action of asArray(statement.Action)) {
+      grants[action] ??= new Set();
+      for (const id of referencedIds(statement.Resource)) grants[action].add(id);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(grants)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([action, ids]) => [action, [...ids].sort()]),
+  );
+}
