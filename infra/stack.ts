@@ -39,6 +39,12 @@ export const VERIFIK_BASE_URL_PATTERN =
   '^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*' +
   '(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$';
 
+/**
+ * One entry of SecretAdminRoleArns: a role or user ARN with a 12-digit account id (no wildcard
+ * there), wildcards allowed in the path and name (IAM Identity Center roles carry a random suffix).
+ */
+export const SECRET_ADMIN_ARN_PATTERN = '^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=.@_/*?-]+$';
+
 export const HTTP_TIMEOUT = Duration.seconds(15);
 export const WORKER_TIMEOUT = Duration.seconds(60);
 
@@ -65,6 +71,15 @@ export class VerifikErasureStack extends Stack {
       description:
         'Name or ARN of an existing Secrets Manager secret (this account and region) whose SecretString is the Verifik token. Empty: the stack creates an empty secret for you to fill.',
     });
+    const secretAdmins = new CfnParameter(this, 'SecretAdminRoleArns', {
+      type: 'CommaDelimitedList',
+      // Each ARN of the list: an IAM role or user of one account; * and ? only in the name or path.
+      allowedPattern: SECRET_ADMIN_ARN_PATTERN,
+      constraintDescription:
+        'comma-separated IAM role or user ARNs with the account id, e.g. arn:aws:iam::123456789012:role/PrivacyOps or arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_AdministratorAccess_*',
+      description:
+        'Who may manage the secrets (put a renewed Verifik token or webhook key, read the webhook key, change or delete a secret): IAM role or user ARNs, * allowed in the name. The secrets deny everyone else but the functions (read only), the account root and the CloudFormation execution role.',
+    });
     const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
       type: 'String',
       default: '',
@@ -89,7 +104,10 @@ export class VerifikErasureStack extends Stack {
 
     const audit = new AuditTable(this, 'Audit', { encryption: props.auditTableEncryption ?? 'aws-owned' });
     const queues = new RetryQueues(this, 'Retries', { workerTimeout: WORKER_TIMEOUT });
-    const secrets = new ServiceSecrets(this, 'Secrets', { existingVerifikTokenSecret: verifikTokenSecret.valueAsString });
+    const secrets = new ServiceSecrets(this, 'Secrets', {
+      existingVerifikTokenSecret: verifikTokenSecret.valueAsString,
+      adminPrincipalArns: secretAdmins.valueAsList,
+    });
 
     /**
      * Each function gets what its code calls and nothing else (checked on the template by
@@ -186,6 +204,11 @@ export class VerifikErasureStack extends Stack {
     output('WebhookSecretArn', secrets.webhookSecret.secretArn, 'Webhook signing key(s); senders use whsec_ + the value.');
     output('SubjectRefPepperSecretArn', secrets.pepperSecret.secretArn, 'Pepper of the subjectRef hashes; never change it.');
     output('VerifikTokenSecretId', secrets.verifikToken.secretId, 'Secret holding the Verifik token (put the token here).');
+    output(
+      'VerifikTokenReaderRoleArns',
+      secrets.readerRoleArns(secrets.verifikToken),
+      'Roles that read the Verifik token: admit them (GetSecretValue only) in the policy of a token secret you passed in.',
+    );
     output('AuditTableName', audit.table.tableName, 'DynamoDB audit table (retained when the stack is deleted).');
     output('RetryQueueUrl', queues.retryQueue.queueUrl, 'Retry queue the worker consumes.');
     output('RetryQueueArn', queues.retryQueue.queueArn, 'Destination ARN for a redrive from the dead-letter queue.');

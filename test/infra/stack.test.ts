@@ -487,6 +487,19 @@ describe('production stack', () => {
   });
 
   describe('parameters and outputs', () => {
+    it('lists the three function roles for the policy of a token secret the stack does not own', () => {
+      const value = template.toJSON().Outputs.VerifikTokenReaderRoleArns.Value;
+
+      expect(value).toEqual({
+        'Fn::Join': [
+          ',',
+          ['Http', 'Invoke', 'Worker'].map((name) => ({
+            'Fn::GetAtt': [resourceNamed(template, 'AWS::IAM::Role', `${name}Role`).id, 'Arn'],
+          })),
+        ],
+      });
+    });
+
     it('takes the Verifik URL, token secret, alarm e-mail, retention and pending threshold with defaults', () => {
       const parameters = template.toJSON().Parameters;
 
@@ -544,6 +557,7 @@ describe('production stack', () => {
           'WebhookSecretArn',
           'SubjectRefPepperSecretArn',
           'VerifikTokenSecretId',
+          'VerifikTokenReaderRoleArns',
           'AuditTableName',
           'RetryQueueUrl',
           'RetryQueueArn',
