@@ -7,7 +7,7 @@ import {
   type AuditAccess,
   type AuditTableEncryption,
 } from './constructs/audit-table';
-import { ErasureApi } from './constructs/erasure-api';
+import { ErasureApi, type ErasureApiProps } from './constructs/erasure-api';
 import { ErasureFunction } from './constructs/erasure-function';
 import { RetryQueues } from './constructs/retry-queues';
 import { ServiceMonitoring } from './constructs/service-monitoring';
@@ -16,9 +16,11 @@ import { ServiceSecrets } from './constructs/service-secrets';
 export interface VerifikErasureStackProps extends StackProps {
   /** @default 'aws-owned' */
   readonly auditTableEncryption?: AuditTableEncryption;
-  /** API Gateway stage throttling. @default 25 requests per second, bursts of 50 */
+  /** API Gateway stage default, for a route without limits of its own. @default 25 requests per second, bursts of 50 */
   readonly apiRateLimit?: number;
   readonly apiBurstLimit?: number;
+  /** Limits of single routes (each route has its own bucket). @default DEFAULT_ROUTE_THROTTLING */
+  readonly apiRouteThrottling?: ErasureApiProps['routeThrottling'];
 }
 
 /**
@@ -183,6 +185,7 @@ export class VerifikErasureStack extends Stack {
       handler: http.function,
       rateLimit: props.apiRateLimit,
       burstLimit: props.apiBurstLimit,
+      routeThrottling: props.apiRouteThrottling,
     });
 
     const monitoring = new ServiceMonitoring(this, 'Monitoring', {
@@ -200,6 +203,11 @@ export class VerifikErasureStack extends Stack {
     output('ApiUrl', api.url, 'Base URL of the HTTP API (POST {ApiUrl}erasures).');
     output('PortalExecuteApiArn', api.portalExecuteArn, 'Grant portal principals execute-api:Invoke on this ARN.');
     output('InvokeFunctionArn', invoke.function.functionArn, 'Grant portal principals lambda:InvokeFunction on this ARN.');
+    output(
+      'HttpFunctionArn',
+      http.function.functionArn,
+      'Only API Gateway may invoke it (it trusts the IAM identity in the request context): grant nobody lambda:InvokeFunction on it (SECURITY.md).',
+    );
     output('InvokeFunctionName', invoke.function.functionName, 'Function a privacy portal invokes directly.');
     output('WebhookSecretArn', secrets.webhookSecret.secretArn, 'Webhook signing key(s); senders use whsec_ + the value.');
     output('SubjectRefPepperSecretArn', secrets.pepperSecret.secretArn, 'Pepper of the subjectRef hashes; never change it.');

@@ -117,7 +117,8 @@ export class ServiceMonitoring extends Construct {
       threshold: 0,
     });
     this.alarm('ApiThrottled', {
-      description: 'API Gateway refused requests with 429 (stage throttling); raise the limits if the load is legitimate.',
+      description:
+        "API Gateway refused requests with 429 (a route's throttling limits; the access log's routeKey says which); raise that route's limits if the load is legitimate.",
       metric: serviceMetric('ApiThrottled'),
       threshold: 0,
     });

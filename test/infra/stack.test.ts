@@ -385,11 +385,64 @@ describe('production stack', () => {
       expect(resource.Properties.AccessLogSettings.Format).not.toMatch(/header|body/i);
     });
 
+    it('throttles each route with limits of its own, so a flood of unsigned webhooks cannot use up the portal routes', () => {
+      const { resource } = resourceNamed(template, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage');
+      const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+        (route) => route.Properties.RouteKey,
+      );
+
+      expect(Object.keys(resource.Properties.RouteSettings).sort()).toEqual([...routeKeys].sort());
+      expect(resource.Properties.RouteSettings).toEqual({
+        'POST /erasures': { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 },
+        'GET /erasures/{erasureId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+        'POST /portal/erasures': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+        'GET /portal/erasures/{erasureId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      });
+    });
+
+    it('creates the stage after its routes (CloudFormation refuses route settings for a route it does not know yet)', () => {
+      const { resource } = resourceNamed(template, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage');
+      const routeIds = Object.keys(template.findResources('AWS::ApiGatewayV2::Route'));
+
+      expect(routeIds).toHaveLength(4);
+      expect(resource.DependsOn).toEqual(expect.arrayContaining(routeIds));
+    });
+
+    it("changes one route's limits without touching the others", () => {
+      const custom = synthStack({ apiRouteThrottling: { 'POST /portal/erasures': { rateLimit: 2, burstLimit: 4 } } });
+      const settings = resourceNamed(custom, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage').resource.Properties.RouteSettings;
+
+      expect(settings['POST /portal/erasures']).toEqual({ ThrottlingRateLimit: 2, ThrottlingBurstLimit: 4 });
+      expect(settings['POST /erasures']).toEqual({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 });
+    });
+
     it('counts throttled (429) answers from the access log', () => {
       template.hasResourceProperties('AWS::Logs::MetricFilter', {
         FilterPattern: '{ $.status = "429" }',
         MetricTransformations: [Match.objectLike({ MetricNamespace: 'VerifikErasure', MetricName: 'ApiThrottled' })],
       });
+    });
+
+    it('lets only this API invoke the http function, whose portal routes trust the IAM identity in the request context', () => {
+      const httpFunction = resourceNamed(template, 'AWS::Lambda::Function', 'HttpFunction').id;
+      const apiId = resourceNamed(template, 'AWS::ApiGatewayV2::Api', 'Api').id;
+
+      for (const permission of Object.values(template.findResources('AWS::Lambda::Permission'))) {
+        expect(permission.Properties).toMatchObject({
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [httpFunction, 'Arn'] },
+          Principal: 'apigateway.amazonaws.com',
+        });
+        const sourceArn = JSON.stringify(permission.Properties.SourceArn);
+        expect(sourceArn).toContain(`{"Ref":"${apiId}"}`);
+        expect(sourceArn).toContain('{"Ref":"AWS::AccountId"}');
+      }
+      // No role of the stack may invoke a function at all.
+      expect(
+        allowed(allStatements(template))
+          .flatMap(actionsOf)
+          .filter((action) => action.startsWith('lambda:')),
+      ).toEqual([]);
     });
 
     it("lets API Gateway invoke the function only on the routes' paths", () => {
@@ -564,6 +617,7 @@ describe('production stack', () => {
           'DeadLetterQueueUrl',
           'DeadLetterQueueArn',
           'AlarmTopicArn',
+          'HttpFunctionArn',
         ]),
       );
     });
