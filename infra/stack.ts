@@ -1,8 +1,13 @@
 import { CfnOutput, CfnParameter, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
-import { AuditTable, type AuditTableEncryption } from './constructs/audit-table';
-import { ErasureApi } from './constructs/erasure-api';
+import {
+  AUDIT_RECEIVER_ACCESS,
+  AUDIT_RETRIER_ACCESS,
+  AuditTable,
+  type AuditAccess,
+  type AuditTableEncryption,
+} from './constructs/audit-table';
+import { ErasureApi, type ErasureApiProps } from './constructs/erasure-api';
 import { ErasureFunction } from './constructs/erasure-function';
 import { RetryQueues } from './constructs/retry-queues';
 import { ServiceMonitoring } from './constructs/service-monitoring';
@@ -11,9 +16,11 @@ import { ServiceSecrets } from './constructs/service-secrets';
 export interface VerifikErasureStackProps extends StackProps {
   /** @default 'aws-owned' */
   readonly auditTableEncryption?: AuditTableEncryption;
-  /** API Gateway stage throttling. @default 25 requests per second, bursts of 50 */
+  /** API Gateway stage default, for a route without limits of its own. @default 25 requests per second, bursts of 50 */
   readonly apiRateLimit?: number;
   readonly apiBurstLimit?: number;
+  /** Limits of single routes (each route has its own bucket). @default DEFAULT_ROUTE_THROTTLING */
+  readonly apiRouteThrottling?: ErasureApiProps['routeThrottling'];
 }
 
 /**
@@ -22,6 +29,24 @@ export interface VerifikErasureStackProps extends StackProps {
  * API Gateway's 30 s integration limit. The worker's 60 s let a batch of slow persons progress; its
  * own deadline stops work before the timeout, and the retry queue's visibility follows from it.
  */
+/**
+ * A bare https origin: `https://host[:port]`, nothing after it. The Verifik client appends
+ * `/v2/face-recognition/...` itself, so a base URL with a path (`https://api.verifik.co/v2`) would
+ * reach a page that does not exist, and a query or fragment would mangle every request. Host: DNS
+ * labels or an IPv4 address (no user info); port 1-65535. `http://` is for loopback runs only and
+ * never deployed. CloudFormation evaluates it as a Java regular expression; it means the same in
+ * JavaScript, which is how the tests evaluate it.
+ */
+export const VERIFIK_BASE_URL_PATTERN =
+  '^https://[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*' +
+  '(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?$';
+
+/**
+ * One entry of SecretAdminRoleArns: a role or user ARN with a 12-digit account id (no wildcard
+ * there), wildcards allowed in the path and name (IAM Identity Center roles carry a random suffix).
+ */
+export const SECRET_ADMIN_ARN_PATTERN = '^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/[A-Za-z0-9+=.@_/*?-]+$';
+
 export const HTTP_TIMEOUT = Duration.seconds(15);
 export const WORKER_TIMEOUT = Duration.seconds(60);
 
@@ -36,9 +61,10 @@ export class VerifikErasureStack extends Stack {
     const verifikBaseUrl = new CfnParameter(this, 'VerifikBaseUrl', {
       type: 'String',
       default: 'https://api.verifik.co',
-      allowedPattern: '^https://[^\\s/]+(/[^\\s]*)?$',
-      constraintDescription: 'an https:// URL',
-      description: 'Base URL of the Verifik API.',
+      allowedPattern: VERIFIK_BASE_URL_PATTERN,
+      constraintDescription:
+        'a bare https origin, https://host or https://host:port, without a path (not even /), query or fragment: the client adds /v2/... itself',
+      description: 'Origin of the Verifik API (https://host[:port], no path).',
     });
     const verifikTokenSecret = new CfnParameter(this, 'VerifikTokenSecret', {
       type: 'String',
@@ -46,6 +72,15 @@ export class VerifikErasureStack extends Stack {
       allowedPattern: '^[A-Za-z0-9/_+=.@:-]*$',
       description:
         'Name or ARN of an existing Secrets Manager secret (this account and region) whose SecretString is the Verifik token. Empty: the stack creates an empty secret for you to fill.',
+    });
+    const secretAdmins = new CfnParameter(this, 'SecretAdminRoleArns', {
+      type: 'CommaDelimitedList',
+      // Each ARN of the list: an IAM role or user of one account; * and ? only in the name or path.
+      allowedPattern: SECRET_ADMIN_ARN_PATTERN,
+      constraintDescription:
+        'comma-separated IAM role or user ARNs with the account id, e.g. arn:aws:iam::123456789012:role/PrivacyOps or arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_AdministratorAccess_*',
+      description:
+        'Who may manage the secrets (put a renewed Verifik token or webhook key, read the webhook key, change or delete a secret): IAM role or user ARNs, * allowed in the name. The secrets deny everyone else but the functions (read only), the account root and the CloudFormation execution role.',
     });
     const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
       type: 'String',
@@ -71,9 +106,19 @@ export class VerifikErasureStack extends Stack {
 
     const audit = new AuditTable(this, 'Audit', { encryption: props.auditTableEncryption ?? 'aws-owned' });
     const queues = new RetryQueues(this, 'Retries', { workerTimeout: WORKER_TIMEOUT });
-    const secrets = new ServiceSecrets(this, 'Secrets', { existingVerifikTokenSecret: verifikTokenSecret.valueAsString });
+    const secrets = new ServiceSecrets(this, 'Secrets', {
+      existingVerifikTokenSecret: verifikTokenSecret.valueAsString,
+      adminPrincipalArns: secretAdmins.valueAsList,
+    });
 
-    const serviceFunction = (id: string, entry: string, description: string, timeout: Duration) => {
+    /**
+     * Each function gets what its code calls and nothing else (checked on the template by
+     * test/infra/stack.test.ts): its log group (EMF metrics travel in the logs: no PutMetricData),
+     * the audit items it reads and writes, SendMessage on the retry queue, and GetSecretValue on
+     * the Verifik token (every function calls Verifik). Secrets, the dead-letter queue and the queue
+     * consumer are added per function below.
+     */
+    const serviceFunction = (id: string, entry: string, description: string, timeout: Duration, auditAccess: AuditAccess) => {
       const fn = new ErasureFunction(this, id, {
         entry,
         description,
@@ -88,38 +133,59 @@ export class VerifikErasureStack extends Stack {
           VERIFIK_TOKEN_SECRET_ARN: secrets.verifikToken.secretId,
         },
       });
-      audit.grantAppendOnly(fn.role);
-      queues.retryQueue.grantSendMessages(fn.role);
+      audit.grantItemAccess(fn.role, auditAccess);
+      queues.grantSchedule(fn.role);
       secrets.grantRead(fn.role, secrets.verifikToken);
       return fn;
     };
 
-    const http = serviceFunction('Http', 'lambda/handlers/http.ts', 'HTTP API: webhook and portal routes', HTTP_TIMEOUT);
+    // http and invoke: ErasureService.submit (records the request: PutItem; hashes subjectRef with
+    // the pepper) and get.
+    const http = serviceFunction(
+      'Http',
+      'lambda/handlers/http.ts',
+      'HTTP API: webhook and portal routes',
+      HTTP_TIMEOUT,
+      AUDIT_RECEIVER_ACCESS,
+    );
     http.addEnvironment('WEBHOOK_SECRET_ARN', secrets.webhook.secretId);
     http.addEnvironment('SUBJECT_REF_PEPPER_SECRET_ARN', secrets.pepper.secretId);
     secrets.grantRead(http.role, secrets.webhook);
     secrets.grantRead(http.role, secrets.pepper);
 
-    const invoke = serviceFunction('Invoke', 'lambda/handlers/invoke.ts', 'Direct invocation by a privacy portal', HTTP_TIMEOUT);
+    const invoke = serviceFunction(
+      'Invoke',
+      'lambda/handlers/invoke.ts',
+      'Direct invocation by a privacy portal',
+      HTTP_TIMEOUT,
+      AUDIT_RECEIVER_ACCESS,
+    );
     invoke.addEnvironment('SUBJECT_REF_PEPPER_SECRET_ARN', secrets.pepper.secretId);
     secrets.grantRead(invoke.role, secrets.pepper);
 
-    const worker = serviceFunction('Worker', 'lambda/handlers/worker.ts', 'Retry worker on the retry queue', WORKER_TIMEOUT);
-    queues.deadLetterQueue.grantSendMessages(worker.role);
-    worker.function.addEventSource(
-      new SqsEventSource(queues.retryQueue, {
-        batchSize: 10,
-        reportBatchItemFailures: true,
-        // Two concurrent workers (the minimum) drain a backlog after a Verifik outage without
-        // hammering Verifik the moment it comes back.
-        maxConcurrency: 2,
-      }),
+    // The worker: ErasureService.retry only. It never records a request (no PutItem) and never hashes
+    // a subjectRef (only submit does), so it gets neither the pepper nor its variable: wiring.ts
+    // builds the hash function for every handler, but the worker never calls it.
+    const worker = serviceFunction(
+      'Worker',
+      'lambda/handlers/worker.ts',
+      'Retry worker on the retry queue',
+      WORKER_TIMEOUT,
+      AUDIT_RETRIER_ACCESS,
     );
+    queues.grantDeadLetter(worker.role);
+    queues.addConsumer(worker.function, {
+      batchSize: 10,
+      // Two concurrent workers (the minimum) drain a backlog after a Verifik outage without
+      // hammering Verifik the moment it comes back.
+      maxConcurrency: 2,
+    });
 
     const api = new ErasureApi(this, 'Api', {
       handler: http.function,
       rateLimit: props.apiRateLimit,
       burstLimit: props.apiBurstLimit,
+      routeThrottling: props.apiRouteThrottling,
     });
 
     const monitoring = new ServiceMonitoring(this, 'Monitoring', {
@@ -137,10 +203,20 @@ export class VerifikErasureStack extends Stack {
     output('ApiUrl', api.url, 'Base URL of the HTTP API (POST {ApiUrl}erasures).');
     output('PortalExecuteApiArn', api.portalExecuteArn, 'Grant portal principals execute-api:Invoke on this ARN.');
     output('InvokeFunctionArn', invoke.function.functionArn, 'Grant portal principals lambda:InvokeFunction on this ARN.');
+    output(
+      'HttpFunctionArn',
+      http.function.functionArn,
+      'Only API Gateway may invoke it (it trusts the IAM identity in the request context): grant nobody lambda:InvokeFunction on it (SECURITY.md).',
+    );
     output('InvokeFunctionName', invoke.function.functionName, 'Function a privacy portal invokes directly.');
     output('WebhookSecretArn', secrets.webhookSecret.secretArn, 'Webhook signing key(s); senders use whsec_ + the value.');
     output('SubjectRefPepperSecretArn', secrets.pepperSecret.secretArn, 'Pepper of the subjectRef hashes; never change it.');
     output('VerifikTokenSecretId', secrets.verifikToken.secretId, 'Secret holding the Verifik token (put the token here).');
+    output(
+      'VerifikTokenReaderRoleArns',
+      secrets.readerRoleArns(secrets.verifikToken),
+      'Roles that read the Verifik token: admit them (GetSecretValue only) in the policy of a token secret you passed in.',
+    );
     output('AuditTableName', audit.table.tableName, 'DynamoDB audit table (retained when the stack is deleted).');
     output('RetryQueueUrl', queues.retryQueue.queueUrl, 'Retry queue the worker consumes.');
     output('RetryQueueArn', queues.retryQueue.queueArn, 'Destination ARN for a redrive from the dead-letter queue.');

@@ -17,18 +17,45 @@ export interface AuditTableProps {
   readonly encryption?: AuditTableEncryption;
 }
 
-/** What the service may do with audit items: read, create and update them, never delete them. */
-export const AUDIT_ITEM_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:ConditionCheckItem',
-  'dynamodb:Query',
-] as const;
+/** The item actions the audit store calls (lambda/audit/dynamo-audit-store.ts); nothing else is ever granted. */
+export type AuditItemAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:Query';
+export type AuditIndexName = (typeof AUDIT_TABLE_SCHEMA.indexes)[number]['name'];
+
+/** What one function does with the audit table. */
+export interface AuditAccess {
+  /** Item actions on the table itself. */
+  readonly actions: readonly AuditItemAction[];
+  /**
+   * Indexes the function queries, named one by one (never `index/*`). `erasuresForPerson` queries
+   * `byPerson` and `requestsReceivedBetween` queries `byReceivedAt`; no handler calls either today.
+   * @default none
+   */
+  readonly queryIndexes?: readonly AuditIndexName[];
+}
+
+/**
+ * The functions that receive requests (http, invoke: `ErasureService.submit` and `get`):
+ * `createRequest` is the only PutItem (conditional; GetItem after a failed condition), claiming and
+ * settling persons are UpdateItem (GetItem after a failed condition), reading a record is a Query on
+ * the table.
+ */
+export const AUDIT_RECEIVER_ACCESS: AuditAccess = {
+  actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+};
+
+/**
+ * The retry worker (`ErasureService.retry` only): it never records a request, so no PutItem; it
+ * claims, settles and reopens persons (UpdateItem, GetItem after a failed condition) and reads the
+ * record (Query on the table).
+ */
+export const AUDIT_RETRIER_ACCESS: AuditAccess = {
+  actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+};
 
 /**
  * Actions the service must never have, denied explicitly so that a broad grant added later cannot
- * make the trail deletable or shorten its retention. BatchWriteItem and PartiQL can delete items.
+ * delete items or change the table, its TTL setting or its backups. BatchWriteItem and PartiQL can
+ * delete items. (An item's own `expiresAt` is an attribute: UpdateItem can change it, see SECURITY.md.)
  */
 export const AUDIT_DENIED_ACTIONS = [
   'dynamodb:DeleteItem',
@@ -84,19 +111,25 @@ export class AuditTable extends Construct {
     });
   }
 
-  /** The index ARNs, named one by one rather than `index/*`. */
-  get indexArns(): string[] {
-    return AUDIT_TABLE_SCHEMA.indexes.map((index) => `${this.table.tableArn}/index/${index.name}`);
+  /** The ARN of one index, by name. */
+  indexArn(name: AuditIndexName): string {
+    return `${this.table.tableArn}/index/${name}`;
   }
 
   /**
-   * Lets `grantee` read, create and update audit items (Query on the table and its two indexes),
-   * and denies everything that could delete them.
+   * Lets `grantee` do exactly `access` with audit items, and denies AUDIT_DENIED_ACTIONS. What IAM
+   * cannot stop: PutItem and UpdateItem can overwrite or alter any item, `expiresAt` included
+   * (UpdateItem can also create one); only the code's conditional writes keep outcomes unchanged
+   * (SECURITY.md, "Audit tampering").
    */
-  grantAppendOnly(grantee: IGrantable): void {
+  grantItemAccess(grantee: IGrantable, access: AuditAccess): void {
     const principal = grantee.grantPrincipal;
-    principal.addToPrincipalPolicy(new PolicyStatement({ actions: [...AUDIT_ITEM_ACTIONS], resources: [this.table.tableArn] }));
-    principal.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: this.indexArns }));
+    principal.addToPrincipalPolicy(new PolicyStatement({ actions: [...access.actions], resources: [this.table.tableArn] }));
+    if (access.queryIndexes?.length) {
+      principal.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['dynamodb:Query'], resources: access.queryIndexes.map((name) => this.indexArn(name)) }),
+      );
+    }
     principal.addToPrincipalPolicy(
       new PolicyStatement({
         effect: Effect.DENY,

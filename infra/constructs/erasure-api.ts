@@ -1,6 +1,6 @@
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnStage, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, type HttpRoute } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -8,13 +8,42 @@ import { FilterPattern, LogGroup, RetentionDays, type MetricFilter } from 'aws-c
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from './erasure-function';
 
+/** The API's routes, as API Gateway names them. */
+export type ErasureRouteKey =
+  'POST /erasures' | 'GET /erasures/{erasureId}' | 'POST /portal/erasures' | 'GET /portal/erasures/{erasureId}';
+
+/** A token bucket: steady requests per second, and how many may arrive at once. */
+export interface RouteThrottle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/**
+ * Each route's own limits. The webhook routes answer anyone on the internet (the signature is
+ * checked in the Lambda), so a flood of unsigned requests there must not use up what the portal
+ * routes have: every route has a bucket of its own. `POST /erasures` keeps the whole API's former
+ * figures (CRM webhooks are the main load); reading a record by webhook is polling and needs little;
+ * the portal routes are sized for a privacy team's tools.
+ */
+export const DEFAULT_ROUTE_THROTTLING: Readonly<Record<ErasureRouteKey, RouteThrottle>> = {
+  'POST /erasures': { rateLimit: 25, burstLimit: 50 },
+  'GET /erasures/{erasureId}': { rateLimit: 5, burstLimit: 10 },
+  'POST /portal/erasures': { rateLimit: 10, burstLimit: 20 },
+  'GET /portal/erasures/{erasureId}': { rateLimit: 10, burstLimit: 20 },
+};
+
 export interface ErasureApiProps {
   /** The function behind every route (lambda/handlers/http.ts, payload format 2.0). */
   readonly handler: IFunction;
-  /** Steady requests per second for the whole API. @default 25 */
+  /**
+   * The stage's default limits, for a route without limits of its own (none today: see
+   * `routeThrottling`). @default 25 requests per second
+   */
   readonly rateLimit?: number;
-  /** Burst above the steady rate. @default 50 */
+  /** @default 50 */
   readonly burstLimit?: number;
+  /** Limits of single routes, over DEFAULT_ROUTE_THROTTLING. */
+  readonly routeThrottling?: Partial<Record<ErasureRouteKey, RouteThrottle>>;
 }
 
 /** Access log fields: who called what and how it ended; never headers (they carry signatures) or bodies. */
@@ -43,6 +72,9 @@ const ACCESS_LOG_FORMAT = {
  * - `POST /portal/erasures`, `GET /portal/erasures/{erasureId}`: AWS IAM (SigV4) authorization.
  * Anything else is answered 404 by API Gateway without reaching the Lambda.
  *
+ * Every route has throttling limits of its own (DEFAULT_ROUTE_THROTTLING), so a flood on the
+ * unauthenticated webhook routes cannot use up the portal routes' share.
+ *
  * HTTP API rather than REST API: the handler speaks payload format 2.0 (as the local stack does),
  * IAM authorization and throttling are built in, and it costs less and adds less latency. What it
  * lacks (WAF, request validators, usage plans) the Lambda covers: body size (413 over 64 KiB) and
@@ -56,6 +88,8 @@ export class ErasureApi extends Construct {
   readonly throttledFilter: MetricFilter;
   readonly webhookRoutes: HttpRoute[];
   readonly portalRoutes: HttpRoute[];
+  /** The limits each route got. */
+  readonly routeThrottling: Readonly<Record<ErasureRouteKey, RouteThrottle>>;
 
   constructor(scope: Construct, id: string, props: ErasureApiProps) {
     super(scope, id);
@@ -77,7 +111,8 @@ export class ErasureApi extends Construct {
       },
     });
 
-    // HTTP APIs publish no throttle metric (a 429 is just a 4xx), so count them from the log.
+    // HTTP APIs publish no throttle metric (a 429 is just a 4xx), so count them from the log (whose
+    // routeKey field says which route's limit was hit).
     this.throttledFilter = this.accessLogs.addMetricFilter('Throttled', {
       filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
       metricNamespace: METRICS_NAMESPACE,
@@ -93,6 +128,16 @@ export class ErasureApi extends Construct {
     ];
     this.webhookRoutes = routes('/erasures');
     this.portalRoutes = routes('/portal/erasures', iam);
+
+    // Route settings name routes by key; CloudFormation refuses them for a route not created yet.
+    this.routeThrottling = { ...DEFAULT_ROUTE_THROTTLING, ...props.routeThrottling };
+    (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+      Object.entries(this.routeThrottling).map(([routeKey, { rateLimit, burstLimit }]) => [
+        routeKey,
+        { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
+      ]),
+    );
+    this.stage.node.addDependency(...this.webhookRoutes, ...this.portalRoutes);
 
     for (const route of this.webhookRoutes) {
       Validations.of(route).acknowledge({

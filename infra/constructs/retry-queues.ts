@@ -1,6 +1,22 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Names } from 'aws-cdk-lib';
+import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { EventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+
+/** How the worker reads the retry queue. */
+export interface RetryConsumerOptions {
+  readonly batchSize: number;
+  readonly maxConcurrency: number;
+}
+
+/**
+ * What the Lambda service needs to poll a queue for a function (the actions of AWS's
+ * AWSLambdaSQSQueueExecutionRole). `SqsEventSource` would also grant ChangeMessageVisibility and
+ * GetQueueUrl, which neither the poller (partial batch failures leave a message to its visibility
+ * timeout) nor our code calls.
+ */
+export const QUEUE_CONSUMER_ACTIONS = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'] as const;
 
 export interface RetryQueuesProps {
   /** The worker's timeout: the retry queue's visibility timeout is derived from it. */
@@ -33,6 +49,40 @@ export class RetryQueues extends Construct {
       // Lambda service is not redelivered to another worker meanwhile; 30 s more keeps it strictly above.
       visibilityTimeout: Duration.seconds(props.workerTimeout.toSeconds() * 6 + 30),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+    });
+  }
+
+  /**
+   * SendMessage on the retry queue, what `SqsRetryQueue.schedule` calls. Only that action: the queue
+   * is addressed by its URL (no GetQueueUrl) and nothing reads its attributes.
+   */
+  grantSchedule(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.retryQueue.queueArn] }),
+    );
+  }
+
+  /** SendMessage on the dead-letter queue, what `SqsRetryQueue.deadLetter` calls (the worker gives up). */
+  grantDeadLetter(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+    );
+  }
+
+  /**
+   * Feeds `fn` from the retry queue with partial batch failures, and grants its role QUEUE_CONSUMER_ACTIONS
+   * on that queue only. The mapping keeps the construct id `SqsEventSource` gave it, so a stack
+   * deployed before keeps its mapping (updated in place, not replaced).
+   */
+  addConsumer(fn: IFunction, options: RetryConsumerOptions): EventSourceMapping {
+    fn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...QUEUE_CONSUMER_ACTIONS], resources: [this.retryQueue.queueArn] }),
+    );
+    return fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(this.retryQueue.node)}`, {
+      eventSourceArn: this.retryQueue.queueArn,
+      batchSize: options.batchSize,
+      maxConcurrency: options.maxConcurrency,
+      reportBatchItemFailures: true,
     });
   }
 }

@@ -99,6 +99,12 @@ export class ServiceMonitoring extends Construct {
       metric: serviceMetric('VendorAuthFailures'),
       threshold: 0,
     });
+    this.alarm('VerifikUnexpectedNotFound', {
+      description:
+        'Verifik answered 404 without PERSON_NOT_FOUND in the body: the request did not reach the persons API (wrong VerifikBaseUrl, or a proxy answering). Those persons are recorded as failed, not erased; fix the URL or the network path, then submit their erasures again.',
+      metric: serviceMetric('VerifikUnexpectedNotFound'),
+      threshold: 0,
+    });
     this.alarm('VerifikServerErrors', {
       description: 'Verifik has answered 5xx for 15 minutes; erasures wait on the retry queue.',
       metric: serviceMetric('VerifikServerErrors'),
@@ -111,7 +117,8 @@ export class ServiceMonitoring extends Construct {
       threshold: 0,
     });
     this.alarm('ApiThrottled', {
-      description: 'API Gateway refused requests with 429 (stage throttling); raise the limits if the load is legitimate.',
+      description:
+        "API Gateway refused requests with 429 (a route's throttling limits; the access log's routeKey says which); raise that route's limits if the load is legitimate.",
       metric: serviceMetric('ApiThrottled'),
       threshold: 0,
     });
@@ -201,6 +208,7 @@ export class ServiceMonitoring extends Construct {
         labelled(serviceMetric('Retries'), 'retries'),
         labelled(serviceMetric('DeadLettered'), 'dead-lettered persons'),
         labelled(serviceMetric('VendorAuthFailures'), 'Verifik 401/403'),
+        labelled(serviceMetric('VerifikUnexpectedNotFound'), 'Verifik 404 without PERSON_NOT_FOUND'),
         labelled(serviceMetric('VerifikServerErrors'), 'Verifik 5xx'),
       ]),
       graph(

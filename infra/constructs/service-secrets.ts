@@ -1,6 +1,6 @@
-import { ArnFormat, CfnCondition, Fn, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { CfnSecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { ArnFormat, CfnCondition, DefaultStackSynthesizer, Fn, Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
+import { CfnResourcePolicy, CfnSecret, Secret, type ResourcePolicy } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
 export interface ServiceSecretsProps {
@@ -9,7 +9,23 @@ export interface ServiceSecretsProps {
    * bearer token; an empty string (usually a CloudFormation parameter) creates an empty one to fill.
    */
   readonly existingVerifikTokenSecret: string;
+  /**
+   * IAM principal ARN patterns (`ArnLike`: `*` and `?` allowed) of the operators who manage the
+   * secrets: put a new Verifik token or webhook key, read the webhook key for the sender, change or
+   * delete a secret. Usually a CommaDelimitedList parameter.
+   */
+  readonly adminPrincipalArns: string[];
 }
+
+/**
+ * What anyone may still do with a secret: read its metadata, never its value. AWS Config, IAM
+ * Access Analyzer and auditors read these; denying them would blind the account's own checks.
+ */
+export const SECRET_METADATA_ACTIONS = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetResourcePolicy',
+  'secretsmanager:ListSecretVersionIds',
+] as const;
 
 /** One secret as the functions see it: the value of its `*_SECRET_ARN` variable and the ARNs a policy names. */
 export interface SecretReference {
@@ -21,6 +37,18 @@ export interface SecretReference {
 /**
  * The three secrets of the service. Generated values never appear in the template; each function
  * is granted only the secrets it reads (see `grantRead`).
+ *
+ * Each secret the stack creates also gets a resource policy that denies, to every principal of the
+ * account whatever its own IAM policies say, everything but reading metadata, except to:
+ * - the function roles granted the secret here, which may only read its value (GetSecretValue);
+ * - the operators named in `adminPrincipalArns`: they put new values (a renewed Verifik token, a
+ *   rotated webhook key) and read the webhook key to hand it to the sender;
+ * - the account root and CloudFormation's execution role (the CDK bootstrap's, when the stack uses
+ *   the default synthesizer), so neither the account nor this stack can be locked out of the
+ *   secret or its policy.
+ * An existing token secret named by the `existingVerifikTokenSecret` is not ours: one policy per
+ * secret, so attaching ours would replace its owner's, and deleting the stack would remove it. Its
+ * owner applies the same policy (README, Deploy); `readerRoleArns` lists the roles to admit.
  *
  * SecretString shapes:
  * - webhook: 32 characters `[A-Za-z0-9]`, the base64 key of a Standard Webhooks secret without the
@@ -38,6 +66,8 @@ export class ServiceSecrets extends Construct {
   readonly webhook: SecretReference;
   readonly pepper: SecretReference;
   readonly verifikToken: SecretReference;
+  /** The roles granted each secret, filled by `grantRead`; the resource policies read them at synth time. */
+  private readonly readers = new Map<SecretReference, IRole[]>();
 
   constructor(scope: Construct, id: string, props: ServiceSecretsProps) {
     super(scope, id);
@@ -73,6 +103,12 @@ export class ServiceSecrets extends Construct {
     ).toString();
     this.verifikToken = { secretId: tokenId, policyArns: secretArnsForNameOrArn(this, tokenId) };
 
+    const admins = this.adminArns(props.adminPrincipalArns);
+    this.restrictAccess(this.webhookSecret, this.webhook, admins);
+    // The pepper outlives the stack (RETAIN); so does the policy that keeps it from everyone else.
+    this.restrictAccess(this.pepperSecret, this.pepper, admins).applyRemovalPolicy(RemovalPolicy.RETAIN);
+    this.restrictAccess(this.createdVerifikTokenSecret, this.verifikToken, admins).cfnOptions.condition = this.createVerifikToken;
+
     const rotation = (secret: Secret, reason: string) => Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason });
     rotation(
       this.webhookSecret,
@@ -88,14 +124,67 @@ export class ServiceSecrets extends Construct {
     );
   }
 
-  /** Lets `grantee` read one secret: GetSecretValue and DescribeSecret on that secret only. */
-  grantRead(grantee: IGrantable, secret: SecretReference): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(
+  /**
+   * Lets `role` read one secret: GetSecretValue on that secret only, the one call Powertools'
+   * SecretsProvider makes (lambda/secrets/secrets.ts); no DescribeSecret. The secret's resource
+   * policy admits the role for that action alone.
+   */
+  grantRead(role: IRole, secret: SecretReference): void {
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: secret.policyArns }));
+    this.readers.set(secret, [...(this.readers.get(secret) ?? []), role]);
+  }
+
+  /** The ARNs of the roles granted `secret`, comma-separated (for the policy of a token secret the stack does not own). */
+  readerRoleArns(secret: SecretReference): string {
+    return Lazy.string({ produce: () => Fn.join(',', this.readerArns(secret)) });
+  }
+
+  private readerArns(secret: SecretReference): string[] {
+    return (this.readers.get(secret) ?? []).map((role) => role.roleArn);
+  }
+
+  /** The operators, the account root and CloudFormation's execution role, as one list of ARN patterns. */
+  private adminArns(operators: string[]): string[] {
+    const stack = Stack.of(this);
+    const root = stack.formatArn({ service: 'iam', region: '', resource: 'root', arnFormat: ArnFormat.NO_RESOURCE_NAME });
+    const synthesizer = stack.synthesizer;
+    // Without the default synthesizer CloudFormation acts with the deployer's own credentials, who
+    // must then be among the operators.
+    const deployment = synthesizer instanceof DefaultStackSynthesizer ? [Fn.sub(synthesizer.cloudFormationExecutionRoleArn)] : [];
+    return [root, ...deployment, Fn.join(',', operators)];
+  }
+
+  /** Attaches the resource policy described on the class to `secret`; returns it for conditions and removal policy. */
+  private restrictAccess(secret: Secret, reference: SecretReference, admins: string[]): CfnResourcePolicy {
+    const readers = Lazy.list({ produce: () => this.readerArns(reference) });
+    const everyone = new AnyPrincipal();
+    secret.addToResourcePolicy(
       new PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-        resources: secret.policyArns,
+        sid: 'OnlyItsFunctionsAndOperators',
+        effect: Effect.DENY,
+        principals: [everyone],
+        notActions: [...SECRET_METADATA_ACTIONS],
+        resources: ['*'],
+        conditions: {
+          // One flat list: the operators' CommaDelimitedList cannot be nested in another list.
+          ArnNotLike: { 'aws:PrincipalArn': Fn.split(',', Fn.join(',', [Fn.join(',', readers), ...admins])) },
+        },
       }),
     );
+    const { policyDependable } = secret.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'FunctionsOnlyReadTheValue',
+        effect: Effect.DENY,
+        principals: [everyone],
+        notActions: ['secretsmanager:GetSecretValue'],
+        resources: ['*'],
+        conditions: { ArnLike: { 'aws:PrincipalArn': readers } },
+      }),
+    );
+    const policy = (policyDependable as ResourcePolicy).node.defaultChild as CfnResourcePolicy;
+    // Secrets Manager refuses a policy that would let anyone outside the account in.
+    policy.blockPublicPolicy = true;
+    return policy;
   }
 }
 

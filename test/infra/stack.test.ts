@@ -1,7 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { TTL_ATTRIBUTE } from '../../lambda/audit/keys';
 import { AUDIT_TABLE_SCHEMA } from '../../lambda/audit/table-definition';
-import { allStatements, asArray, resourceNamed, statementsOfRole, synthStack, type Statement } from './stack-template';
+import { allStatements, asArray, grantsOf, resourceNamed, statementsOfRole, synthStack, type Statement } from './stack-template';
 
 const FUNCTIONS = ['Http', 'Worker', 'Invoke'] as const;
 const SECRET_IDS = { webhook: 'SecretsWebhookSecret', pepper: 'SecretsSubjectRefPepper', token: 'SecretsVerifikToken' };
@@ -21,6 +21,61 @@ function secretsReadBy(template: Template, role: string): string[] {
     .map(([name]) => name)
     .sort();
 }
+
+/**
+ * What each function's code calls, and so all its role may do (lambda/audit/dynamo-audit-store.ts,
+ * lambda/queue/sqs-retry-queue.ts, lambda/secrets/secrets.ts; metrics are EMF in the logs):
+ * action → resources (logical ids). Nothing else: no ConditionCheckItem, no DescribeSecret, no index
+ * Query (no handler queries an index today), no PutItem for the worker, no PutMetricData.
+ */
+const TOKEN = ['SecretsVerifikToken', 'VerifikTokenSecret'];
+const RECEIVER_TABLE_GRANTS = {
+  'dynamodb:GetItem': ['AuditTable'],
+  'dynamodb:PutItem': ['AuditTable'],
+  'dynamodb:Query': ['AuditTable'],
+  'dynamodb:UpdateItem': ['AuditTable'],
+};
+const EXPECTED_GRANTS: Record<(typeof FUNCTIONS)[number], Record<string, string[]>> = {
+  Http: {
+    ...RECEIVER_TABLE_GRANTS,
+    'logs:CreateLogStream': ['HttpLogs'],
+    'logs:PutLogEvents': ['HttpLogs'],
+    'secretsmanager:GetSecretValue': ['SecretsSubjectRefPepper', 'SecretsWebhookSecret', ...TOKEN].sort(),
+    'sqs:SendMessage': ['RetriesRetryQueue'],
+  },
+  Invoke: {
+    ...RECEIVER_TABLE_GRANTS,
+    'logs:CreateLogStream': ['InvokeLogs'],
+    'logs:PutLogEvents': ['InvokeLogs'],
+    'secretsmanager:GetSecretValue': ['SecretsSubjectRefPepper', ...TOKEN].sort(),
+    'sqs:SendMessage': ['RetriesRetryQueue'],
+  },
+  Worker: {
+    'dynamodb:GetItem': ['AuditTable'],
+    'dynamodb:Query': ['AuditTable'],
+    'dynamodb:UpdateItem': ['AuditTable'],
+    'logs:CreateLogStream': ['WorkerLogs'],
+    'logs:PutLogEvents': ['WorkerLogs'],
+    'secretsmanager:GetSecretValue': TOKEN,
+    'sqs:DeleteMessage': ['RetriesRetryQueue'],
+    'sqs:GetQueueAttributes': ['RetriesRetryQueue'],
+    'sqs:ReceiveMessage': ['RetriesRetryQueue'],
+    'sqs:SendMessage': ['RetriesDeadLetterQueue', 'RetriesRetryQueue'],
+  },
+};
+
+/** Denied explicitly to every function role, on the table and everything under it. */
+const DENIED_ON_TABLE = [
+  'dynamodb:BatchWriteItem',
+  'dynamodb:DeleteBackup',
+  'dynamodb:DeleteItem',
+  'dynamodb:DeleteTable',
+  'dynamodb:PartiQLDelete',
+  'dynamodb:PartiQLInsert',
+  'dynamodb:PartiQLUpdate',
+  'dynamodb:UpdateTable',
+  'dynamodb:UpdateTimeToLive',
+];
 
 describe('production stack', () => {
   let template: Template;
@@ -126,15 +181,33 @@ describe('production stack', () => {
       );
     });
 
-    it('queries the two indexes by name, not index/*', () => {
+    it.each(FUNCTIONS)('allows %s exactly the actions its code calls, each on its own resources', (name) => {
+      expect(grantsOf(template, `${name}Role`)).toEqual(EXPECTED_GRANTS[name]);
+    });
+
+    it.each(FUNCTIONS)('denies %s exactly the deleting and table-changing actions, on the table and its indexes', (name) => {
+      const denies = statementsOfRole(template, `${name}Role`).filter((s) => s.Effect === 'Deny');
+
+      expect(denies).toHaveLength(1);
+      expect([...actionsOf(denies[0]!)].sort()).toEqual(DENIED_ON_TABLE);
+      expect(denies[0]!.Resource).toEqual([
+        { 'Fn::GetAtt': [expect.stringMatching(/^AuditTable/), 'Arn'] },
+        { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/^AuditTable/), 'Arn'] }, '/*']] },
+      ]);
+    });
+
+    it('gives the worker no PutItem: it never records a request', () => {
+      expect(Object.keys(grantsOf(template, 'WorkerRole'))).not.toContain('dynamodb:PutItem');
+    });
+
+    it('queries no index: no handler calls erasuresForPerson or requestsReceivedBetween today', () => {
       const queryResources = JSON.stringify(
         allowed(allStatements(template))
           .filter((s) => actionsOf(s).includes('dynamodb:Query'))
           .map((s) => s.Resource),
       );
 
-      for (const index of AUDIT_TABLE_SCHEMA.indexes) expect(queryResources).toContain(`/index/${index.name}`);
-      expect(queryResources).not.toContain('/index/*');
+      expect(queryResources).not.toContain('/index/');
     });
 
     it('allows no wildcard actions and no "*" resources', () => {
@@ -312,11 +385,64 @@ describe('production stack', () => {
       expect(resource.Properties.AccessLogSettings.Format).not.toMatch(/header|body/i);
     });
 
+    it('throttles each route with limits of its own, so a flood of unsigned webhooks cannot use up the portal routes', () => {
+      const { resource } = resourceNamed(template, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage');
+      const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+        (route) => route.Properties.RouteKey,
+      );
+
+      expect(Object.keys(resource.Properties.RouteSettings).sort()).toEqual([...routeKeys].sort());
+      expect(resource.Properties.RouteSettings).toEqual({
+        'POST /erasures': { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 },
+        'GET /erasures/{erasureId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+        'POST /portal/erasures': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+        'GET /portal/erasures/{erasureId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      });
+    });
+
+    it('creates the stage after its routes (CloudFormation refuses route settings for a route it does not know yet)', () => {
+      const { resource } = resourceNamed(template, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage');
+      const routeIds = Object.keys(template.findResources('AWS::ApiGatewayV2::Route'));
+
+      expect(routeIds).toHaveLength(4);
+      expect(resource.DependsOn).toEqual(expect.arrayContaining(routeIds));
+    });
+
+    it("changes one route's limits without touching the others", () => {
+      const custom = synthStack({ apiRouteThrottling: { 'POST /portal/erasures': { rateLimit: 2, burstLimit: 4 } } });
+      const settings = resourceNamed(custom, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage').resource.Properties.RouteSettings;
+
+      expect(settings['POST /portal/erasures']).toEqual({ ThrottlingRateLimit: 2, ThrottlingBurstLimit: 4 });
+      expect(settings['POST /erasures']).toEqual({ ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 });
+    });
+
     it('counts throttled (429) answers from the access log', () => {
       template.hasResourceProperties('AWS::Logs::MetricFilter', {
         FilterPattern: '{ $.status = "429" }',
         MetricTransformations: [Match.objectLike({ MetricNamespace: 'VerifikErasure', MetricName: 'ApiThrottled' })],
       });
+    });
+
+    it('lets only this API invoke the http function, whose portal routes trust the IAM identity in the request context', () => {
+      const httpFunction = resourceNamed(template, 'AWS::Lambda::Function', 'HttpFunction').id;
+      const apiId = resourceNamed(template, 'AWS::ApiGatewayV2::Api', 'Api').id;
+
+      for (const permission of Object.values(template.findResources('AWS::Lambda::Permission'))) {
+        expect(permission.Properties).toMatchObject({
+          Action: 'lambda:InvokeFunction',
+          FunctionName: { 'Fn::GetAtt': [httpFunction, 'Arn'] },
+          Principal: 'apigateway.amazonaws.com',
+        });
+        const sourceArn = JSON.stringify(permission.Properties.SourceArn);
+        expect(sourceArn).toContain(`{"Ref":"${apiId}"}`);
+        expect(sourceArn).toContain('{"Ref":"AWS::AccountId"}');
+      }
+      // No role of the stack may invoke a function at all.
+      expect(
+        allowed(allStatements(template))
+          .flatMap(actionsOf)
+          .filter((action) => action.startsWith('lambda:')),
+      ).toEqual([]);
     });
 
     it("lets API Gateway invoke the function only on the routes' paths", () => {
@@ -341,6 +467,7 @@ describe('production stack', () => {
       ['dead letters', 'ApproximateNumberOfMessagesVisible'],
       ['worker errors', 'Errors'],
       ['Verifik 401/403', 'VendorAuthFailures'],
+      ['Verifik 404 without PERSON_NOT_FOUND', 'VerifikUnexpectedNotFound'],
       ['Verifik 5xx', 'VerifikServerErrors'],
       ['API 5xx answers', '5xx'],
       ['API throttling', 'ApiThrottled'],
@@ -354,6 +481,22 @@ describe('production stack', () => {
       expect(alarm!.Properties).toMatchObject({
         AlarmActions: [{ Ref: expect.stringMatching(/^MonitoringAlarmTopic/) }],
         TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('alarms on the first Verifik 404 without PERSON_NOT_FOUND (a wrong base URL or a proxy), in the 5-minute period it happens', () => {
+      const alarm = alarmOn('VerifikUnexpectedNotFound')!;
+
+      expect(alarm.Properties).toMatchObject({
+        Namespace: 'VerifikErasure',
+        MetricName: 'VerifikUnexpectedNotFound',
+        Dimensions: [{ Name: 'service', Value: 'verifik-erasure' }],
+        Statistic: 'Sum',
+        Period: 300,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        EvaluationPeriods: 1,
+        OKActions: [{ Ref: expect.stringMatching(/^MonitoringAlarmTopic/) }],
       });
     });
 
@@ -381,13 +524,35 @@ describe('production stack', () => {
       const { resource } = resourceNamed(template, 'AWS::CloudWatch::Dashboard', 'MonitoringDashboard');
       const body = JSON.stringify(resource.Properties.DashboardBody);
 
-      for (const metric of ['Erased', 'AlreadyErased', 'Failed', 'Pending', 'Retries', 'DeadLettered', 'Latency']) {
+      for (const metric of [
+        'Erased',
+        'AlreadyErased',
+        'Failed',
+        'Pending',
+        'Retries',
+        'DeadLettered',
+        'VerifikUnexpectedNotFound',
+        'Latency',
+      ]) {
         expect(body).toContain(`\\"${metric}\\"`);
       }
     });
   });
 
   describe('parameters and outputs', () => {
+    it('lists the three function roles for the policy of a token secret the stack does not own', () => {
+      const value = template.toJSON().Outputs.VerifikTokenReaderRoleArns.Value;
+
+      expect(value).toEqual({
+        'Fn::Join': [
+          ',',
+          ['Http', 'Invoke', 'Worker'].map((name) => ({
+            'Fn::GetAtt': [resourceNamed(template, 'AWS::IAM::Role', `${name}Role`).id, 'Arn'],
+          })),
+        ],
+      });
+    });
+
     it('takes the Verifik URL, token secret, alarm e-mail, retention and pending threshold with defaults', () => {
       const parameters = template.toJSON().Parameters;
 
@@ -396,6 +561,41 @@ describe('production stack', () => {
       expect(parameters.AlarmEmail).toMatchObject({ Type: 'String', Default: '' });
       expect(parameters.RetentionDays).toMatchObject({ Type: 'Number', Default: 2192 });
       expect(parameters.PendingAlarmHours).toMatchObject({ Type: 'Number', Default: 6 });
+    });
+
+    describe('VerifikBaseUrl accepts only a bare https origin (the client adds /v2/...)', () => {
+      const allowed = () => new RegExp(template.toJSON().Parameters.VerifikBaseUrl.AllowedPattern as string);
+
+      it.each(['https://api.verifik.co', 'https://api.verifik.co:8443', 'https://10.0.0.7', 'https://verifik-proxy.internal:1'])(
+        'accepts %s',
+        (url) => {
+          expect(allowed().test(url)).toBe(true);
+        },
+      );
+
+      it.each([
+        ['a path (the /v2 would be doubled)', 'https://api.verifik.co/v2'],
+        ['a bare trailing slash', 'https://api.verifik.co/'],
+        ['a query', 'https://x?collection=c1'],
+        ['a fragment', 'https://x#f'],
+        ['plain http', 'http://api.verifik.co'],
+        ['user info', 'https://user:pass@api.verifik.co'],
+        ['an empty port', 'https://api.verifik.co:'],
+        ['port 0', 'https://api.verifik.co:0'],
+        ['a port above 65535', 'https://api.verifik.co:65536'],
+        ['white space', 'https://api.verifik.co '],
+        ['another scheme', 'ftp://api.verifik.co'],
+        ['no host', 'https://'],
+      ])('refuses %s: %s', (_, url) => {
+        expect(allowed().test(url)).toBe(false);
+      });
+
+      it('accepts its own default and says what it wants', () => {
+        const parameter = template.toJSON().Parameters.VerifikBaseUrl;
+
+        expect(allowed().test(parameter.Default)).toBe(true);
+        expect(parameter.ConstraintDescription).toMatch(/https:\/\/host:port/);
+      });
     });
 
     it('outputs what operators and portals need', () => {
@@ -410,12 +610,14 @@ describe('production stack', () => {
           'WebhookSecretArn',
           'SubjectRefPepperSecretArn',
           'VerifikTokenSecretId',
+          'VerifikTokenReaderRoleArns',
           'AuditTableName',
           'RetryQueueUrl',
           'RetryQueueArn',
           'DeadLetterQueueUrl',
           'DeadLetterQueueArn',
           'AlarmTopicArn',
+          'HttpFunctionArn',
         ]),
       );
     });

@@ -1,5 +1,15 @@
-import { evaluate, iamMatches, type Scope } from './cfn-evaluator';
-import { asArray, resourceNamed, statementsOfRole, synthStack } from './stack-template';
+import { decide, evaluate, iamMatches, type PolicyStatementJson, type Scope } from './cfn-evaluator';
+import {
+  asArray,
+  deployedRoleArn,
+  deploymentScope,
+  identityPolicyOf,
+  resourceNamed,
+  roleArn,
+  secretResourcePolicy,
+  statementsOfRole,
+  synthStack,
+} from './stack-template';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
@@ -59,5 +69,47 @@ describe('Verifik token secret given by name, by ARN, or created', () => {
     expect(allows(policy, arn)).toBe(true);
     expect(allows(policy, secretArn('prod/verifik-token-ZyX987'))).toBe(false);
     expect(allows(policy, CREATED)).toBe(false);
+  });
+
+  describe('who may read the token', () => {
+    const OPERATORS = [roleArn('PrivacyOps')];
+    const DEVELOPER = roleArn('Developer');
+    const EVERYTHING: PolicyStatementJson[] = [{ Effect: 'Allow', Action: 'secretsmanager:*', Resource: '*' }];
+
+    /** The decision for GetSecretValue on the token as deployed with `parameter`, by the worker and by a broad developer role. */
+    const readers = (parameter: string, tokenArn: string) => {
+      const scope = deploymentScope(template, { VerifikTokenSecret: parameter, SecretAdminRoleArns: OPERATORS });
+      const policy = secretResourcePolicy(template, 'SecretsVerifikToken', scope);
+      // The policy is deployed with the created secret only: same condition.
+      const deployed = evaluate({ 'Fn::If': [policy.condition, true, false] }, scope) === true;
+      const resource = deployed ? policy.statements : [];
+      const read = (principalArn: string, identity: PolicyStatementJson[]) =>
+        decide({ identity, resource }, { principalArn, action: 'secretsmanager:GetSecretValue', resource: tokenArn });
+      return {
+        deployed,
+        worker: read(deployedRoleArn(template, 'WorkerRole'), identityPolicyOf(template, 'WorkerRole', scope)),
+        developer: read(DEVELOPER, EVERYTHING),
+      };
+    };
+
+    it('lets the worker read the created secret and denies it to a developer whose IAM policy allows secretsmanager:*', () => {
+      const created = secretArn(`${tokenSecretId}-Q1w2E3`);
+
+      expect(readers('', created)).toEqual({ deployed: true, worker: 'allowed', developer: 'explicitly denied' });
+    });
+
+    it.each([
+      ['by name', 'prod/verifik-token'],
+      ['by ARN', secretArn('prod/verifik-token-AbC123')],
+    ])(
+      'lets the worker read an existing secret given %s, but attaches no policy to it: its owner must restrict it',
+      (_, parameter) => {
+        expect(readers(parameter, secretArn('prod/verifik-token-AbC123'))).toEqual({
+          deployed: false,
+          worker: 'allowed',
+          developer: 'allowed',
+        });
+      },
+    );
   });
 });
