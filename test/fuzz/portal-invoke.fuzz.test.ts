@@ -74,8 +74,8 @@ describe('fuzz: portal routes', () => {
           checkAnswer(answer, t.api, context);
           assertNoSideEffects(t.api, before, context);
           const found = model.has(id) ? 200 : 404;
-          // The route is matched on the path as parsed ('.' and '..' segments resolved) before any check.
-          const param = /^\/portal\/erasures\/([^/]+)\/?$/.exec(new URL(`/portal/erasures/${encodeURIComponent(id)}`, 'http://local').pathname)?.[1];
+          // The route is matched on the path exactly as sent (API Gateway's rawPath: nothing resolved or normalised) before any check.
+          const param = /^\/portal\/erasures\/([^/]+)\/?$/.exec(`/portal/erasures/${encodeURIComponent(id)}`)?.[1];
           // An id that needs URL-encoding (':' included) is decoded by the handler.
           const allowed =
             param === undefined ? [404] : !authorized(who) ? [403] : isErasureId(id) ? [found] : [400];
