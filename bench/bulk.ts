@@ -5,7 +5,7 @@ import { startLocalStack } from '../infra/local/local-stack';
 import { ErasureApiClient, newMessageId } from '../infra/local/signed-client';
 import type { SandboxAnswer } from '../infra/local/verifik-sandbox';
 import { DynamoAuditStore } from '../lambda/audit/dynamo-audit-store';
-import { SERVICE_NAME } from '../lambda/wiring';
+import { SERVICE_NAME } from '../lambda/names';
 import { DynamoServer } from './dynamo-server';
 import { table, type Section } from './report';
 import type { StorageCounts } from './storage';

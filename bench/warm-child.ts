@@ -1,6 +1,6 @@
 /**
  * The handler process of the warm benchmark (forked by warm.ts, configured by its environment like
- * a Lambda): the real HTTP handler as lambda/wiring.ts builds it for production (SQS retry queue
+ * a Lambda): the real HTTP handler as lambda/compose.ts builds it for production (SQS retry queue
  * against the fake SQS, DynamoDB client to dynalite), the same-calls floor and the baseline, called in-process with
  * signed API Gateway events. dynalite, the sandbox and the fake SQS live in the parent, so the
  * CPU time and memory measured here are the handlers' own (and the event building's).
@@ -9,10 +9,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { httpEvent, lambdaContext } from '../infra/local/api-gateway';
 import { signedHeaders } from '../infra/local/signed-client';
+import { composeHttp } from '../lambda/compose';
 import { readConfig } from '../lambda/config';
 import { createHttpApp } from '../lambda/http/http-app';
-import { secretsFromEnvironment } from '../lambda/secrets/secrets';
-import { buildDependencies } from '../lambda/wiring';
 import { baselineConfigFromEnvironment, createBaselineHandler } from './baseline-handler';
 import { createFloorHandler, floorConfigFromEnvironment } from './floor-handler';
 import { StorageCounter } from './storage';
@@ -30,11 +29,11 @@ async function run(plan: WarmPlan): Promise<WarmResult> {
   };
   const handlers: Partial<Record<Side, Handler>> = {};
   if (plan.sides.includes('http')) {
-    const config = readConfig(env);
-    // As production builds it (wiring.ts), with a counter on the DynamoDB client.
+    const config = readConfig('http', env);
+    // As production builds it (compose.ts), with a counter on the DynamoDB client.
     const dynamodb = new DynamoDBClient({ endpoint: config.DYNAMODB_ENDPOINT });
     counters.http.attach(dynamodb);
-    const app = createHttpApp(buildDependencies(config, secretsFromEnvironment(env), { dynamodb }).http);
+    const app = createHttpApp(composeHttp(env, { dynamodb }));
     handlers.http = (event) => app(event, lambdaContext(29_000));
   }
   if (plan.sides.includes('floor')) {

@@ -114,9 +114,9 @@ export class VerifikErasureStack extends Stack {
     /**
      * Each function gets what its code calls and nothing else (checked on the template by
      * test/infra/stack.test.ts): its log group (EMF metrics travel in the logs: no PutMetricData),
-     * the audit items it reads and writes, SendMessage on the retry queue, and GetSecretValue on
-     * the Verifik token (every function calls Verifik). Secrets, the dead-letter queue and the queue
-     * consumer are added per function below.
+     * and, bound one resource at a time (the variable and the grant in one call), the audit items it
+     * reads and writes, the queues it sends to and the secrets it reads (lambda/config.ts lists them
+     * per function). Every function calls Verifik, so every one reads the token.
      */
     const serviceFunction = (id: string, entry: string, description: string, timeout: Duration, auditAccess: AuditAccess) => {
       const fn = new ErasureFunction(this, id, {
@@ -126,16 +126,11 @@ export class VerifikErasureStack extends Stack {
         environment: {
           VERIFIK_BASE_URL: verifikBaseUrl.valueAsString,
           RETENTION_DAYS: retentionDays.valueAsString,
-          AUDIT_TABLE_NAME: audit.table.tableName,
-          RETRY_QUEUE_URL: queues.retryQueue.queueUrl,
-          // lambda/wiring.ts needs both URLs to build the queue; only the worker sends dead letters.
-          DEAD_LETTER_QUEUE_URL: queues.deadLetterQueue.queueUrl,
-          VERIFIK_TOKEN_SECRET_ARN: secrets.verifikToken.secretId,
         },
       });
-      audit.grantItemAccess(fn.role, auditAccess);
-      queues.grantSchedule(fn.role);
-      secrets.grantRead(fn.role, secrets.verifikToken);
+      audit.bindTo(fn, auditAccess);
+      queues.bindRetryQueue(fn);
+      secrets.bindTo(fn, secrets.verifikToken, 'VERIFIK_TOKEN');
       return fn;
     };
 
@@ -148,10 +143,8 @@ export class VerifikErasureStack extends Stack {
       HTTP_TIMEOUT,
       AUDIT_RECEIVER_ACCESS,
     );
-    http.addEnvironment('WEBHOOK_SECRET_ARN', secrets.webhook.secretId);
-    http.addEnvironment('SUBJECT_REF_PEPPER_SECRET_ARN', secrets.pepper.secretId);
-    secrets.grantRead(http.role, secrets.webhook);
-    secrets.grantRead(http.role, secrets.pepper);
+    secrets.bindTo(http, secrets.webhook, 'WEBHOOK_SECRET');
+    secrets.bindTo(http, secrets.pepper, 'SUBJECT_REF_PEPPER');
 
     const invoke = serviceFunction(
       'Invoke',
@@ -160,12 +153,11 @@ export class VerifikErasureStack extends Stack {
       HTTP_TIMEOUT,
       AUDIT_RECEIVER_ACCESS,
     );
-    invoke.addEnvironment('SUBJECT_REF_PEPPER_SECRET_ARN', secrets.pepper.secretId);
-    secrets.grantRead(invoke.role, secrets.pepper);
+    secrets.bindTo(invoke, secrets.pepper, 'SUBJECT_REF_PEPPER');
 
     // The worker: ErasureService.retry only. It never records a request (no PutItem) and never hashes
-    // a subjectRef (only submit does), so it gets neither the pepper nor its variable: wiring.ts
-    // builds the hash function for every handler, but the worker never calls it.
+    // a subjectRef (only submit does), so it is given no pepper; it alone gives up, so it alone is
+    // given the dead-letter queue.
     const worker = serviceFunction(
       'Worker',
       'lambda/handlers/worker.ts',
@@ -173,7 +165,7 @@ export class VerifikErasureStack extends Stack {
       WORKER_TIMEOUT,
       AUDIT_RETRIER_ACCESS,
     );
-    queues.grantDeadLetter(worker.role);
+    queues.bindDeadLetterQueue(worker);
     queues.addConsumer(worker.function, {
       batchSize: 10,
       // Two concurrent workers (the minimum) drain a backlog after a Verifik outage without

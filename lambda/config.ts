@@ -1,5 +1,6 @@
 // The namespace import lets the bundler leave out zod's locales (a third of the bundle).
 import * as z from 'zod';
+import { ConfigurationError } from './errors';
 import { RetryPolicy } from './erasure/retry-policy';
 
 const milliseconds = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
@@ -15,7 +16,8 @@ export const verifikBaseUrl = z.url({ protocol: /^https?$/ }).refine((value) => 
   return value === url.origin && (url.protocol === 'https:' || LOOPBACK_HOST.test(url.hostname));
 }, 'must be a bare origin, https://host[:port] (no path, query or fragment; http:// only for loopback)');
 
-const environment = z.object({
+/** What every function needs: Verifik, the audit table, the retry schedule and the durable queue. */
+const serviceSettings = {
   VERIFIK_BASE_URL: verifikBaseUrl,
   AUDIT_TABLE_NAME: z.string().min(3).max(255),
   DYNAMODB_ENDPOINT: z.url().optional(),
@@ -30,31 +32,69 @@ const environment = z.object({
   VERIFIK_RETRY_LIMIT: z.coerce.number().int().min(0).max(10).default(4),
   VERIFIK_BACKOFF_BASE_MS: milliseconds(200),
   VERIFIK_BACKOFF_LIMIT_MS: milliseconds(5_000),
-  /** Longest time one HTTP request spends calling Verifik before handing persons to the retry path. */
-  INLINE_BUDGET_MS: milliseconds(10_000),
   /** Kept back from the Lambda's remaining time for recording outcomes and answering. */
   RESERVE_MS: milliseconds(3_000),
   PERSON_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
   LEASE_MARGIN_MS: milliseconds(10_000),
-  /** The retry queue and its dead-letter queue (SQS). Locally an in-process queue stands in. */
+  /** The retry queue (SQS). Locally an in-process queue stands in for it. */
   RETRY_QUEUE_URL: z.url().optional(),
-  DEAD_LETTER_QUEUE_URL: z.url().optional(),
   /** Seconds before each durable retry, comma-separated; the default spans about 40 hours. */
   RETRY_SCHEDULE: z
     .string()
     .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated seconds, e.g. 60,300,900')
     .transform((value) => value.split(',').map((seconds) => Math.round(Number(seconds) * 1000)))
     .prefault(RetryPolicy.DEFAULT_DELAYS_S.join(',')),
-});
+};
 
-export type Config = Readonly<z.infer<typeof environment>>;
+/** The functions that take requests (HTTP API, direct invoke) call Verifik inline first. */
+const requestSettings = {
+  /** Longest time one request spends calling Verifik before handing persons to the retry path. */
+  INLINE_BUDGET_MS: milliseconds(10_000),
+};
 
-/** Reads the configuration once; a missing or malformed variable fails the cold start loudly. */
-export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = environment.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
-    throw new Error(`verifik-erasure: invalid configuration: ${problems}`);
+/** The service's secrets, each from Secrets Manager (the variable named here holds its ARN: the cloud) or the environment (locally). */
+export const SECRET_ARN_VARIABLE = {
+  VERIFIK_TOKEN: 'VERIFIK_TOKEN_SECRET_ARN',
+  WEBHOOK_SECRET: 'WEBHOOK_SECRET_ARN',
+  SUBJECT_REF_PEPPER: 'SUBJECT_REF_PEPPER_SECRET_ARN',
+} as const;
+export type SecretName = keyof typeof SECRET_ARN_VARIABLE;
+
+/** Each function's settings and the secrets it reads: what it is not given it cannot use. */
+export const FUNCTION_CONFIG = {
+  http: {
+    settings: { ...serviceSettings, ...requestSettings },
+    secrets: ['VERIFIK_TOKEN', 'WEBHOOK_SECRET', 'SUBJECT_REF_PEPPER'],
+  },
+  invoke: { settings: { ...serviceSettings, ...requestSettings }, secrets: ['VERIFIK_TOKEN', 'SUBJECT_REF_PEPPER'] },
+  worker: {
+    settings: { ...serviceSettings, DEAD_LETTER_QUEUE_URL: z.url().optional() },
+    secrets: ['VERIFIK_TOKEN'],
+  },
+} as const satisfies Record<string, { settings: z.ZodRawShape; secrets: readonly SecretName[] }>;
+
+export type FunctionName = keyof typeof FUNCTION_CONFIG;
+export type ConfigOf<F extends FunctionName> = Readonly<z.infer<z.ZodObject<(typeof FUNCTION_CONFIG)[F]['settings']>>>;
+export type HttpConfig = ConfigOf<'http'>;
+export type InvokeConfig = ConfigOf<'invoke'>;
+export type WorkerConfig = ConfigOf<'worker'>;
+/** What the erasure service itself is built from, whichever function runs it. */
+export type ServiceConfig = Readonly<z.infer<z.ZodObject<typeof serviceSettings>>>;
+
+/**
+ * Reads one function's configuration once; a missing or malformed variable, or a secret given
+ * neither by its ARN nor as a plain variable, fails the cold start loudly.
+ */
+export function readConfig<F extends FunctionName>(fn: F, env: NodeJS.ProcessEnv = process.env): ConfigOf<F> {
+  const { settings, secrets } = FUNCTION_CONFIG[fn];
+  const parsed = z.object(settings).safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  for (const name of secrets as readonly SecretName[]) {
+    const arn = SECRET_ARN_VARIABLE[name];
+    if (!env[arn] && !env[name]) problems.push(`${name}: set ${arn} (Secrets Manager) or ${name}`);
   }
-  return Object.freeze(parsed.data);
+  if (!parsed.success || problems.length > 0) {
+    throw new ConfigurationError(`verifik-erasure (${fn}): invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze(parsed.data) as ConfigOf<F>;
 }

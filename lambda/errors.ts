@@ -77,3 +77,23 @@ export class StorageUnavailableError extends AppError {
     super(503, 'storage_unavailable', 'The erasure could not be recorded durably; retry later.', { cause });
   }
 }
+
+/** The function's configuration is missing or malformed: it fails its cold start, before any request. */
+export class ConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** A secret could not be read; the caller should retry. Says which, never its value. */
+export class SecretUnavailableError extends AppError {
+  constructor(name: string, cause?: unknown) {
+    super(503, 'service_unavailable', `The service is not configured or its secrets cannot be read (${name}); retry later.`, {
+      cause,
+    });
+  }
+}
+
+/** The name of an error (or what was thrown), fit for a log line: never its message, which may carry data. */
+export const errorName = (error: unknown): string => (error instanceof Error ? error.name : typeof error);

@@ -3,6 +3,7 @@ import { AttributeType, Billing, ProjectionType, TableEncryptionV2, TableV2 } fr
 import { Effect, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import type { BindTarget } from './erasure-function';
 import { TTL_ATTRIBUTE } from '../../lambda/audit/keys';
 import { AUDIT_TABLE_SCHEMA } from '../../lambda/audit/table-definition';
 
@@ -114,6 +115,12 @@ export class AuditTable extends Construct {
   /** The ARN of one index, by name. */
   indexArn(name: AuditIndexName): string {
     return `${this.table.tableArn}/index/${name}`;
+  }
+
+  /** Names the table to `fn` (AUDIT_TABLE_NAME) and grants it exactly `access`. */
+  bindTo(fn: BindTarget, access: AuditAccess): void {
+    fn.addEnvironment('AUDIT_TABLE_NAME', this.table.tableName);
+    this.grantItemAccess(fn.role, access);
   }
 
   /**

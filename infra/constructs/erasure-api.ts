@@ -6,7 +6,10 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, LogGroup, RetentionDays, type MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE } from './erasure-function';
+import { METRICS_NAMESPACE } from '../../lambda/names';
+
+/** Counted from the access log: requests API Gateway throttled (429) before any function ran. */
+export const API_THROTTLED_METRIC = 'ApiThrottled';
 
 /** The API's routes, as API Gateway names them. */
 export type ErasureRouteKey =
@@ -116,7 +119,7 @@ export class ErasureApi extends Construct {
     this.throttledFilter = this.accessLogs.addMetricFilter('Throttled', {
       filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
       metricNamespace: METRICS_NAMESPACE,
-      metricName: 'ApiThrottled',
+      metricName: API_THROTTLED_METRIC,
       metricValue: '1',
     });
 

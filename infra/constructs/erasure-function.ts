@@ -9,7 +9,14 @@ import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/names';
 import { LAMBDA_BUNDLING } from '../lambda-bundling';
 
-export { METRICS_NAMESPACE, SERVICE_NAME };
+/**
+ * What a resource is bound to: the variable that names it and the grant that lets the function use
+ * it always come together (`bindTo`), so a function cannot get one without the other.
+ */
+export interface BindTarget {
+  readonly role: Role;
+  addEnvironment(name: string, value: string): unknown;
+}
 
 export interface ErasureFunctionProps {
   /** Handler entry relative to the project root, e.g. `lambda/handlers/http.ts`. */

@@ -3,6 +3,7 @@ import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { EventSourceMapping, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { BindTarget } from './erasure-function';
 
 /** How the worker reads the retry queue. */
 export interface RetryConsumerOptions {
@@ -50,6 +51,18 @@ export class RetryQueues extends Construct {
       visibilityTimeout: Duration.seconds(props.workerTimeout.toSeconds() * 6 + 30),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
     });
+  }
+
+  /** Names the retry queue to `fn` (RETRY_QUEUE_URL) and lets it schedule retries. */
+  bindRetryQueue(fn: BindTarget): void {
+    fn.addEnvironment('RETRY_QUEUE_URL', this.retryQueue.queueUrl);
+    this.grantSchedule(fn.role);
+  }
+
+  /** Names the dead-letter queue to `fn` (DEAD_LETTER_QUEUE_URL) and lets it send dead letters: the worker alone. */
+  bindDeadLetterQueue(fn: BindTarget): void {
+    fn.addEnvironment('DEAD_LETTER_QUEUE_URL', this.deadLetterQueue.queueUrl);
+    this.grantDeadLetter(fn.role);
   }
 
   /**

@@ -17,7 +17,9 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnSubscription, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, SERVICE_NAME } from './erasure-function';
+import type { ServiceMetricName } from '../../lambda/erasure/ports';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/names';
+import { API_THROTTLED_METRIC } from './erasure-api';
 
 const PERIOD = Duration.minutes(5);
 
@@ -40,9 +42,13 @@ export interface ServiceMonitoringProps {
   readonly pendingAlarmHours: number;
 }
 
-/** One of the service's EMF metrics (lambda/wiring.ts: namespace VerifikErasure, dimension service). */
-export const serviceMetric = (metricName: string, statistic: string = Stats.SUM) =>
+/** One of the service's EMF metrics (lambda/compose.ts: namespace VerifikErasure, dimension service). */
+export const serviceMetric = (metricName: ServiceMetricName, statistic: string = Stats.SUM) =>
   new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period: PERIOD });
+
+/** 429s counted by the access log's metric filter, which publishes without a dimension. */
+const apiThrottled = () =>
+  new Metric({ namespace: METRICS_NAMESPACE, metricName: API_THROTTLED_METRIC, statistic: Stats.SUM, period: PERIOD });
 
 /**
  * The alarms of the issue on one SNS topic (optionally mailed), and a dashboard of erasures by
@@ -119,7 +125,7 @@ export class ServiceMonitoring extends Construct {
     this.alarm('ApiThrottled', {
       description:
         "API Gateway refused requests with 429 (a route's throttling limits; the access log's routeKey says which); raise that route's limits if the load is legitimate.",
-      metric: serviceMetric('ApiThrottled'),
+      metric: apiThrottled(),
       threshold: 0,
     });
     this.alarm('FunctionsThrottled', {
@@ -187,7 +193,7 @@ export class ServiceMonitoring extends Construct {
         labelled(props.api.metricCount({ period: PERIOD }), 'requests'),
         labelled(props.api.metricClientError({ period: PERIOD, statistic: Stats.SUM }), '4xx'),
         labelled(props.api.metricServerError({ period: PERIOD, statistic: Stats.SUM }), '5xx'),
-        labelled(serviceMetric('ApiThrottled'), '429 (throttled)'),
+        labelled(apiThrottled(), '429 (throttled)'),
       ]),
     );
     dashboard.addWidgets(

@@ -2,6 +2,8 @@ import { ArnFormat, CfnCondition, DefaultStackSynthesizer, Fn, Lazy, RemovalPoli
 import { AnyPrincipal, Effect, PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
 import { CfnResourcePolicy, CfnSecret, Secret, type ResourcePolicy } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { SECRET_ARN_VARIABLE, type SecretName } from '../../lambda/config';
+import type { BindTarget } from './erasure-function';
 
 export interface ServiceSecretsProps {
   /**
@@ -122,6 +124,12 @@ export class ServiceSecrets extends Construct {
       this.createdVerifikTokenSecret,
       'The Verifik token is issued by Verifik; it is renewed in the Verifik dashboard and written here by the operator (README, Deploy). AWS has no API to rotate it.',
     );
+  }
+
+  /** Names `secret` to `fn` (the variable lambda/config.ts reads its ARN from) and lets it read the value. */
+  bindTo(fn: BindTarget, secret: SecretReference, name: SecretName): void {
+    fn.addEnvironment(SECRET_ARN_VARIABLE[name], secret.secretId);
+    this.grantRead(fn.role, secret);
   }
 
   /**

@@ -1,21 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { readConfig } from '../../lambda/config';
-import { createHttpApp } from '../../lambda/http/http-app';
-import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
-import { buildDependencies } from '../../lambda/wiring';
-import { createRetryWorker } from '../../lambda/worker/retry-worker';
-import { lambdaContext, serveHandler } from './api-gateway';
-import { LocalRetryQueue } from './local-retry-queue';
+import { serveHandler } from './api-gateway';
+import { composeLocal } from './compose-local';
+import type { LocalRetryQueue } from './local-retry-queue';
 import { PendingWork } from './pending-work';
 import { ensureAuditTable } from './audit-table';
 import { localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb';
 import { VerifikSandbox } from './verifik-sandbox';
 
 export const DEFAULT_TABLE = 'verifik-erasure-audit';
-/** The worker Lambda's timeout in the stack. */
-const WORKER_TIMEOUT_MS = 60_000;
 
 export interface LocalStack {
   url: string;
@@ -73,16 +67,14 @@ export async function startLocalStack(
     const dynamodb = localDynamoClient(dynamoEndpoint);
     closers.push(async () => dynamodb.destroy());
 
-    const config = readConfig({ ...env, DYNAMODB_ENDPOINT: dynamoEndpoint });
-    const tableCreated = (await ensureAuditTable(dynamodb, config.AUDIT_TABLE_NAME)) === 'created';
-    const retryQueue = new LocalRetryQueue({ invocationTimeoutMs: WORKER_TIMEOUT_MS });
+    env.DYNAMODB_ENDPOINT ??= dynamoEndpoint;
+    const tableCreated = (await ensureAuditTable(dynamodb, env.AUDIT_TABLE_NAME)) === 'created';
+    const local = composeLocal(env, { dynamodb, logger: options.logger });
+    const retryQueue = local.retryQueue;
     closers.push(() => retryQueue.close());
-    const deps = buildDependencies(config, secretsFromEnvironment(env), { dynamodb, retryQueue, logger: options.logger });
-    const worker = createRetryWorker(deps.worker);
-    retryQueue.consumer = (event) => worker(event, lambdaContext(WORKER_TIMEOUT_MS, 'verifik-erasure-worker-local'));
 
     const requests = new PendingWork();
-    const server = serveHandler(createHttpApp(deps.http), { pending: requests });
+    const server = serveHandler(local.http, { pending: requests });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(Number(env.PORT ?? 3000), '127.0.0.1', resolve);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pMap from 'p-map';
-import { IdempotencyConflictError } from '../errors';
+import { IdempotencyConflictError, StorageUnavailableError, errorName } from '../errors';
 import type { LogSink } from '../log';
 import { requestFingerprint } from './fingerprint';
 import { settlementFor } from './outcome';
@@ -16,8 +16,8 @@ export interface ErasureServiceDeps {
   retryQueue: RetryQueue;
   retryPolicy: RetryPolicy;
   metrics?: ErasureMetrics;
-  /** Keyed hash of a subjectRef (HMAC-SHA256 with the pepper). */
-  hashSubjectRef(subjectRef: string): Promise<string>;
+  /** Keyed hash of a subjectRef (HMAC-SHA256 with the pepper); absent where nothing is submitted (the worker). */
+  hashSubjectRef?(subjectRef: string): Promise<string>;
   retentionDays: number;
   /** How many persons of one request are erased at once. */
   concurrency: number;
@@ -365,13 +365,19 @@ export class ErasureService {
 
   private async load(erasureId: string) {
     const stored = await this.deps.store.getErasure(erasureId);
-    if (!stored) throw new Error(`erasure ${erasureId} is not recorded`);
+    // It was read or written moments ago: a missing record now is the store failing, not the caller.
+    if (!stored) throw new StorageUnavailableError(new Error('a recorded erasure could not be read back'));
     return stored;
+  }
+
+  private hashSubjectRef(subjectRef: string): Promise<string> {
+    if (!this.deps.hashSubjectRef) throw new TypeError('ErasureService: submit needs hashSubjectRef (the pepper)');
+    return this.deps.hashSubjectRef(subjectRef);
   }
 
   private async toStoredRequest(input: ErasureInput): Promise<StoredRequest> {
     const receivedAt = this.now();
-    const subjectRefHash = input.subjectRef === undefined ? undefined : await this.deps.hashSubjectRef(input.subjectRef);
+    const subjectRefHash = input.subjectRef === undefined ? undefined : await this.hashSubjectRef(input.subjectRef);
     return {
       erasureId: input.erasureId,
       personIds: input.personIds,
@@ -393,4 +399,3 @@ function openPersons(request: StoredRequest, persons: readonly PersonState[]): s
   return request.personIds.filter((id) => !isTerminal(outcomes.get(id) ?? 'pending'));
 }
 const retryAfterOf = (person: PersonState | undefined) => (person?.retryAfter ? Date.parse(person.retryAfter) : 0);
-const errorName = (error: unknown): string => (error instanceof Error ? error.name : typeof error);

@@ -124,6 +124,10 @@ export const METRIC_NAMES = [
   'VerifikUnexpectedNotFound',
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
+/** How long a still-pending erasure has waited (seconds), published by the retry worker. */
+export const PENDING_AGE_METRIC = 'PendingAge';
+/** Every metric the functions publish: the alarms and the dashboard name only these. */
+export type ServiceMetricName = MetricName | typeof PENDING_AGE_METRIC;
 
 export interface ErasureMetrics {
   count(name: MetricName, value?: number): void;

@@ -1,5 +1,4 @@
 import type { ErasureRecord, ErasureStatus, PersonState, StoredRequest } from './types';
-import { isTerminal } from './types';
 
 /** A person named by the request whose item does not exist yet has not been attempted. */
 export const notYetAttempted = (personId: string): PersonState => ({ personId, outcome: 'pending', attempts: 0 });
@@ -27,8 +26,6 @@ export function buildRecord(request: StoredRequest, persons: readonly PersonStat
     persons: ordered.map(({ uncertain: _uncertain, leaseUntil: _lease, ...p }) => omitUndefined(p)),
   });
 }
-
-export const allTerminal = (persons: readonly PersonState[]): boolean => persons.every((p) => isTerminal(p.outcome));
 
 function omitUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;

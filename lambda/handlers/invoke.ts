@@ -1,5 +1,5 @@
+import { composeInvoke } from '../compose';
 import { createInvokeHandler } from '../invoke/invoke-handler';
-import { dependenciesFromEnvironment } from '../wiring';
 
 /** Direct Lambda invocation entry for privacy portals inside AWS. */
-export const handler = createInvokeHandler(dependenciesFromEnvironment().http);
+export const handler = createInvokeHandler(composeInvoke(process.env));

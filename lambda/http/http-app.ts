@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import middy from '@middy/core';
 import { publishMetrics } from '../metrics-middleware';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
@@ -7,11 +6,11 @@ import httpRouterHandler from '@middy/http-router';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import type { ErasureService } from '../erasure/erasure-service';
-import type { ErasureRecord } from '../erasure/types';
-import { InvalidRequestError, NotFoundError } from '../errors';
+import { newErasureId, type ErasureAnswer, type ErasureApi } from '../api/erasure-api';
+import { parseErasureBody, parseErasureId, type ErasureBody } from '../api/erasure-body';
+import { MAX_BODY_BYTES } from '../erasure/rules';
+import { InvalidRequestError } from '../errors';
 import { bodyGuard, utf8Body } from './body-guard';
-import { parseErasureBody, parseErasureId, type ErasureBody } from './erasure-body';
 import { iamPrincipal, requireIamCaller } from './iam-caller';
 import { errorResponder } from './error-responder';
 import type { HttpEvent, HttpResult } from './http-types';
@@ -19,27 +18,16 @@ import { decodedPathParameter, jsonResponse } from './http-types';
 import { signatureCheck } from './signature-check';
 import type { WebhookVerifier } from './webhook-signature';
 
-export const MAX_BODY_BYTES = 64 * 1024;
-
 export interface HttpAppDeps {
-  service: ErasureService;
+  api: ErasureApi;
   verifier: WebhookVerifier;
   logger: Logger;
   metrics: Metrics;
-  /** Longest time spent calling Verifik inside one request, and what is kept back for recording. */
-  inlineBudgetMs: number;
-  reserveMs: number;
 }
 
-/** The deadline for Verifik calls in this invocation. */
-export const deadlineFor = (
-  context: Pick<Context, 'getRemainingTimeInMillis'>,
-  { inlineBudgetMs, reserveMs }: Pick<HttpAppDeps, 'inlineBudgetMs' | 'reserveMs'>,
-) => Date.now() + Math.max(0, Math.min(inlineBudgetMs, context.getRemainingTimeInMillis() - reserveMs));
-
 /** 200 when every person is terminal, else 202 with where to look. */
-export function recordResponse(record: ErasureRecord, basePath = '/erasures'): HttpResult {
-  if (record.status !== 'pending') return jsonResponse(200, record);
+export function recordResponse({ statusCode, record }: ErasureAnswer, basePath = '/erasures'): HttpResult {
+  if (statusCode === 200) return jsonResponse(200, record);
   return jsonResponse(202, record, { location: `${basePath}/${encodeURIComponent(record.erasureId)}` });
 }
 
@@ -51,22 +39,16 @@ export function recordResponse(record: ErasureRecord, basePath = '/erasures'): H
  * `Idempotency-Key` header giving the erasure id.
  */
 export function createHttpApp(deps: HttpAppDeps) {
-  const { service, verifier, logger } = deps;
+  const { api, verifier, logger } = deps;
   const route = () => middy<HttpEvent, HttpResult, Error, Context>();
 
-  const submit = async (event: HttpEvent, erasureId: string, body: ErasureBody, context: Context, basePath?: string) => {
-    const log = logger.createChild({ persistentKeys: { erasureId } });
-    // API Gateway's id of this call, so an auditor can match the record against the access log.
-    const apiRequestId = event.requestContext?.requestId;
-    const record = await service.submit({ erasureId, ...body, apiRequestId }, { deadline: deadlineFor(context, deps) }, log);
-    log.info('erasure answered', { status: record.status });
-    return recordResponse(record, basePath);
-  };
-  const read = async (event: HttpEvent) => {
-    const record = await service.get(erasureIdInPath(event));
-    if (!record) throw new NotFoundError();
-    return jsonResponse(200, record);
-  };
+  // API Gateway's id of the call is kept with the request, so an auditor can match it against the access log.
+  const submit = async (event: HttpEvent, erasureId: string, body: ErasureBody, context: Context, basePath?: string) =>
+    recordResponse(
+      await api.submit({ erasureId, body, apiRequestId: event.requestContext?.requestId }, context.getRemainingTimeInMillis()),
+      basePath,
+    );
+  const read = async (event: HttpEvent) => jsonResponse(200, await api.read(erasureIdInPath(event)));
 
   const webhookPost = route()
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
@@ -125,6 +107,3 @@ function erasureIdInPath(event: HttpEvent): string {
   if (decoded === null) throw new InvalidRequestError('The erasureId in the path is not valid percent-encoding.');
   return parseErasureId(decoded, 'the erasure id');
 }
-
-/** An erasure id for a caller that gave none. */
-export const newErasureId = () => `erasure_${randomUUID()}`;

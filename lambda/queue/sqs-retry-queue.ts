@@ -9,12 +9,12 @@ export const MAX_SQS_DELAY_S = 900;
 export const delaySecondsUntil = (notBefore: number, now: number) =>
   Math.min(MAX_SQS_DELAY_S, Math.max(0, Math.ceil((notBefore - now) / 1000)));
 
-/** The retry path on SQS, with the dead-letter queue the worker sends to when it gives up. */
+/** The retry path on SQS, with the dead-letter queue the worker sends to when it gives up (only it is given one). */
 export class SqsRetryQueue implements RetryQueue {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
-    private readonly deadLetterQueueUrl: string,
+    private readonly deadLetterQueueUrl?: string,
   ) {}
 
   schedule(message: RetryMessage): Promise<void> {
@@ -22,6 +22,7 @@ export class SqsRetryQueue implements RetryQueue {
   }
 
   deadLetter(message: RetryMessage): Promise<void> {
+    if (!this.deadLetterQueueUrl) throw new TypeError('SqsRetryQueue: this function was given no dead-letter queue');
     return this.send(this.deadLetterQueueUrl, message, 0);
   }
 

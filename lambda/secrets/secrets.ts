@@ -1,5 +1,6 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { AppError } from '../errors';
+import { SECRET_ARN_VARIABLE } from '../config';
+import { SecretUnavailableError } from '../errors';
 
 /**
  * The three secrets of the service, read when first needed and cached. Never logged, never in an
@@ -11,15 +12,6 @@ export interface Secrets {
   /** Every active webhook secret (`whsec_…`), for rotation. */
   webhookSecrets(): Promise<readonly string[]>;
   pepper(): Promise<string>;
-}
-
-/** A secret could not be read; the caller should retry. Says which, never its value. */
-export class SecretUnavailableError extends AppError {
-  constructor(name: string, cause?: unknown) {
-    super(503, 'service_unavailable', `The service is not configured or its secrets cannot be read (${name}); retry later.`, {
-      cause,
-    });
-  }
 }
 
 const KEY = /^(whsec_)?([A-Za-z0-9+/]+={0,2})$/;
@@ -72,9 +64,9 @@ export function secretsFromEnvironment(
     };
   };
   return new CheckedSecrets({
-    token: reader('VERIFIK_TOKEN', 'VERIFIK_TOKEN_SECRET_ARN'),
-    webhook: reader('WEBHOOK_SECRET', 'WEBHOOK_SECRET_ARN'),
-    pepper: reader('SUBJECT_REF_PEPPER', 'SUBJECT_REF_PEPPER_SECRET_ARN'),
+    token: reader('VERIFIK_TOKEN', SECRET_ARN_VARIABLE.VERIFIK_TOKEN),
+    webhook: reader('WEBHOOK_SECRET', SECRET_ARN_VARIABLE.WEBHOOK_SECRET),
+    pepper: reader('SUBJECT_REF_PEPPER', SECRET_ARN_VARIABLE.SUBJECT_REF_PEPPER),
   });
 }
 

@@ -1,5 +1,6 @@
 import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance, type RetryOptions } from 'ky';
 import type { DeleteOptions, VendorAnswer, VerifikPort } from '../erasure/ports';
+import { PERSON_ID_PATTERN } from '../erasure/rules';
 import { PERSON_NOT_FOUND, evidenceFrom, vendorCode, vendorMessage } from './delete-response';
 import { MAX_RETRY_AFTER_MS, retryAfterMs } from './retry-after';
 
@@ -15,9 +16,6 @@ export interface VerifikClientOptions {
   backoffLimitMs: number;
   fetch?: typeof globalThis.fetch;
 }
-
-/** The person id as Verifik accepts it; anything else never leaves the service. */
-export const PERSON_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 const TRANSIENT_STATUSES = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
 /** The token could not be read (secret missing or unreachable): no request left the service. */

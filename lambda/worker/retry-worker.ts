@@ -5,6 +5,8 @@ import middy from '@middy/core';
 import { publishMetrics } from '../metrics-middleware';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { ErasureService } from '../erasure/erasure-service';
+import { deadlineWithin } from '../erasure/rules';
+import { errorName } from '../errors';
 import { decodeRetryMessage } from '../queue/retry-message';
 
 export interface RetryWorkerDeps {
@@ -20,10 +22,12 @@ export interface RetryWorkerDeps {
  * fails is reported in batchItemFailures, so only it comes back; SQS's redrive policy is the backstop.
  */
 export function createRetryWorker({ service, logger, metrics, reserveMs }: RetryWorkerDeps) {
-  return middy<SQSEvent, SQSBatchResponse, Error, Context>()
+  // No early timeout: an invocation that runs out of time ends with its Lambda (the message comes back
+  // after the visibility timeout); an early answer would leave its work running on into the next one.
+  return middy<SQSEvent, SQSBatchResponse, Error, Context>({ timeoutEarlyInMillis: 0 })
     .use(publishMetrics(metrics))
     .handler((event, context) => {
-      const deadline = Date.now() + Math.max(0, context.getRemainingTimeInMillis() - reserveMs);
+      const deadline = deadlineWithin(context.getRemainingTimeInMillis(), { reserveMs });
       const handleRecord = async (record: SQSRecord) => {
         const message = decodeRetryMessage(record.body);
         const log = logger.createChild({ persistentKeys: { erasureId: message.erasureId } });
@@ -31,7 +35,7 @@ export function createRetryWorker({ service, logger, metrics, reserveMs }: Retry
           const result = await service.retry(message, { deadline }, log);
           log.info('retry handled', { result: result.kind, attempt: message.attempt });
         } catch (error) {
-          log.error('retry failed; the message will come back', { error: error instanceof Error ? error.name : typeof error });
+          log.error('retry failed; the message will come back', { error: errorName(error) });
           throw error;
         }
       };

@@ -1,6 +1,6 @@
-import { readConfig } from '../../lambda/config';
+import { SECRET_ARN_VARIABLE, readConfig } from '../../lambda/config';
 
-const valid = { AUDIT_TABLE_NAME: 'audit' };
+const valid = { AUDIT_TABLE_NAME: 'audit', VERIFIK_TOKEN: 'token' };
 
 describe('VERIFIK_BASE_URL', () => {
   it.each([
@@ -10,7 +10,7 @@ describe('VERIFIK_BASE_URL', () => {
     'http://localhost:4010',
     'http://[::1]:4010',
   ])('accepts the bare origin %s', (url) => {
-    expect(readConfig({ ...valid, VERIFIK_BASE_URL: url }).VERIFIK_BASE_URL).toBe(url);
+    expect(readConfig('worker', { ...valid, VERIFIK_BASE_URL: url }).VERIFIK_BASE_URL).toBe(url);
   });
 
   it.each([
@@ -22,6 +22,32 @@ describe('VERIFIK_BASE_URL', () => {
     ['another scheme', 'ftp://api.verifik.co'],
     ['credentials', 'https://user:pass@api.verifik.co'],
   ])('refuses %s at start-up', (_what, url) => {
-    expect(() => readConfig({ ...valid, VERIFIK_BASE_URL: url })).toThrow(/VERIFIK_BASE_URL: must be a bare origin/);
+    expect(() => readConfig('worker', { ...valid, VERIFIK_BASE_URL: url })).toThrow(/VERIFIK_BASE_URL: must be a bare origin/);
+  });
+});
+
+describe('one configuration per function', () => {
+  const base = { AUDIT_TABLE_NAME: 'audit', VERIFIK_BASE_URL: 'https://api.verifik.co' };
+
+  it.each([
+    ['http', ['VERIFIK_TOKEN', 'WEBHOOK_SECRET', 'SUBJECT_REF_PEPPER']],
+    ['invoke', ['VERIFIK_TOKEN', 'SUBJECT_REF_PEPPER']],
+    ['worker', ['VERIFIK_TOKEN']],
+  ] as const)('fails the %s function at cold start when a secret it reads is given neither way', (fn, secrets) => {
+    for (const missing of secrets) {
+      const env: Record<string, string> = { ...base };
+      for (const name of secrets) if (name !== missing) env[name] = 'value';
+      expect(() => readConfig(fn, env)).toThrow(
+        new RegExp(`${missing}: set ${SECRET_ARN_VARIABLE[missing]} \\(Secrets Manager\\) or ${missing}`),
+      );
+      expect(() =>
+        readConfig(fn, { ...env, [SECRET_ARN_VARIABLE[missing]]: 'arn:aws:secretsmanager:eu-west-1:1:secret:x' }),
+      ).not.toThrow();
+    }
+  });
+
+  it('asks each function only for the secrets it reads', () => {
+    expect(() => readConfig('worker', { ...base, VERIFIK_TOKEN: 't' })).not.toThrow();
+    expect(() => readConfig('invoke', { ...base, VERIFIK_TOKEN: 't', SUBJECT_REF_PEPPER: 'p' })).not.toThrow();
   });
 });

@@ -9,15 +9,10 @@
  * `FUZZ_SCALE=<factor>` multiplies every property's numRuns (e.g. 10 for a long soak).
  */
 import fc from 'fast-check';
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createHmac, randomBytes } from 'node:crypto';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { signedHeaders } from '../../infra/local/signed-client';
-import { readConfig } from '../../lambda/config';
-import { createHttpApp } from '../../lambda/http/http-app';
-import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
-import { SERVICE_NAME, buildDependencies } from '../../lambda/wiring';
 import type { TestDynamo } from '../support/dynamo';
 import type { Answer, Harness } from '../support/http-harness';
 
@@ -77,19 +72,12 @@ export async function fuzz<T>(
 export type RawSender = (event: APIGatewayProxyEventV2) => Promise<Answer>;
 
 /**
- * A second instance of the production HTTP app, wired by `buildDependencies` exactly like the
- * harness's, over the same table, Verifik sandbox, secrets and retry queue: lets a property hand it
- * API Gateway events the harness cannot build (isBase64Encoded either way, raw paths, header case).
+ * The harness's HTTP app (the production composition over its table, Verifik sandbox, secrets and
+ * retry queue), for API Gateway events the harness cannot build (isBase64Encoded either way, raw
+ * paths, header case).
  */
-export function rawApp(dynamo: TestDynamo, api: Harness): RawSender {
-  const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
-  const deps = buildDependencies(readConfig(api.env), secretsFromEnvironment(api.env), {
-    dynamodb: dynamo.client,
-    retryQueue: api.retryQueue,
-    logger,
-  });
-  const handler = createHttpApp(deps.http);
-  return async (event) => answerOf(await handler(event, lambdaContext(29_000)));
+export function rawApp(_dynamo: TestDynamo, api: Harness): RawSender {
+  return async (event) => answerOf(await api.http(event, lambdaContext(29_000)));
 }
 
 /** Like the harness: the answer's body must be JSON (a parse error fails the property). */

@@ -101,7 +101,6 @@ describe('production stack', () => {
             RETENTION_DAYS: { Ref: 'RetentionDays' },
             AUDIT_TABLE_NAME: { Ref: expect.stringMatching(/^AuditTable/) },
             RETRY_QUEUE_URL: { Ref: expect.stringMatching(/^RetriesRetryQueue/) },
-            DEAD_LETTER_QUEUE_URL: { Ref: expect.stringMatching(/^RetriesDeadLetterQueue/) },
             VERIFIK_TOKEN_SECRET_ARN: {
               'Fn::If': [expect.stringMatching(/^SecretsCreateVerifikToken/), expect.anything(), { Ref: 'VerifikTokenSecret' }],
             },
@@ -113,6 +112,14 @@ describe('production stack', () => {
     it.each(FUNCTIONS)('keeps %s free of --enable-source-maps (it costs cold start; logs carry no stack traces)', (name) => {
       const { resource } = resourceNamed(template, 'AWS::Lambda::Function', `${name}Function`);
       expect(resource.Properties.Environment.Variables.NODE_OPTIONS).toBeUndefined();
+    });
+
+    it('names the dead-letter queue to the worker alone, the one function that gives up', () => {
+      const variables = (name: string) =>
+        resourceNamed(template, 'AWS::Lambda::Function', `${name}Function`).resource.Properties.Environment.Variables;
+      expect(variables('Worker').DEAD_LETTER_QUEUE_URL).toEqual({ Ref: expect.stringMatching(/^RetriesDeadLetterQueue/) });
+      expect(variables('Http').DEAD_LETTER_QUEUE_URL).toBeUndefined();
+      expect(variables('Invoke').DEAD_LETTER_QUEUE_URL).toBeUndefined();
     });
 
     it('gives each function only the secret variables it reads', () => {

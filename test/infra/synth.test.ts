@@ -9,6 +9,10 @@ const COLD_START_ENV = {
   AUDIT_TABLE_NAME: 'audit',
   RETRY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/retry',
   DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dead-letters',
+  // Each function names where its secrets are at cold start (they are read only when a request needs them).
+  VERIFIK_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:verifik-token',
+  WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook',
+  SUBJECT_REF_PEPPER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pepper',
   AWS_REGION: 'eu-west-1',
   POWERTOOLS_METRICS_DISABLED: 'true',
 };

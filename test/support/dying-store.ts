@@ -7,6 +7,7 @@ import type { AuditStore } from '../../lambda/erasure/ports';
 export class DyingStore implements AuditStore {
   deaths = { afterRecording: 0, beforeOutcomeRecorded: 0 };
   private readonly graves: ((error: Error) => void)[] = [];
+  private buried = false;
 
   constructor(
     private readonly inner: AuditStore,
@@ -41,10 +42,12 @@ export class DyingStore implements AuditStore {
    * queue and the stack are closed by then, so nothing new is started).
    */
   bury(): void {
+    this.buried = true;
     for (const reject of this.graves.splice(0)) reject(new Error('the invocation died'));
   }
 
   private die<T>(): Promise<T> {
+    if (this.buried) return Promise.reject(new Error('the invocation died'));
     return new Promise<T>((_resolve, reject) => this.graves.push(reject));
   }
 

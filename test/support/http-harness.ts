@@ -2,16 +2,15 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { randomBytes } from 'node:crypto';
 import type { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
-import { readConfig } from '../../lambda/config';
-import { createHttpApp } from '../../lambda/http/http-app';
-import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
-import { SERVICE_NAME, buildDependencies } from '../../lambda/wiring';
+import { SERVICE_NAME } from '../../lambda/names';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
+import { composeLocal } from '../../infra/local/compose-local';
 import { newMessageId, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
 import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
 import { LocalRetryQueue } from '../../infra/local/local-retry-queue';
-import { createRetryWorker } from '../../lambda/worker/retry-worker';
-import { createInvokeHandler, type InvokeResult } from '../../lambda/invoke/invoke-handler';
+import type { createRetryWorker } from '../../lambda/worker/retry-worker';
+import type { createHttpApp } from '../../lambda/http/http-app';
+import type { InvokeResult } from '../../lambda/invoke/invoke-handler';
 import { startTestDynamo, type TestDynamo } from './dynamo';
 
 const WORKER_TIMEOUT_MS = 10_000;
@@ -51,6 +50,8 @@ export interface Harness {
   retryQueue: LocalRetryQueue;
   /** The retry worker's SQS handler, as the queue calls it. */
   worker: ReturnType<typeof createRetryWorker>;
+  /** The HTTP API's handler, for events built by hand. */
+  http: ReturnType<typeof createHttpApp>;
   /** The metrics every handler publishes to. */
   metrics: Metrics;
   secrets: string[];
@@ -100,15 +101,8 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
   });
   // A failed message comes back after 200 ms; a worker still running is never taken for dead before its timeout.
   const retryQueue = new LocalRetryQueue({ visibilityTimeoutMs: 200, invocationTimeoutMs: WORKER_TIMEOUT_MS });
-  const deps = buildDependencies(readConfig(fullEnv), secretsFromEnvironment(fullEnv), {
-    dynamodb: dynamo.client,
-    retryQueue,
-    logger,
-  });
-  const handler = createHttpApp(deps.http);
-  const worker = createRetryWorker(deps.worker);
-  const invokeHandler = createInvokeHandler(deps.http);
-  retryQueue.consumer = (event) => worker(event, lambdaContext(WORKER_TIMEOUT_MS));
+  const local = composeLocal(fullEnv, { dynamodb: dynamo.client, retryQueue, logger, workerTimeoutMs: WORKER_TIMEOUT_MS });
+  const { http: handler, worker, invoke: invokeHandler } = local;
 
   const send: Harness['send'] = async (method, path, rawBody, options = {}) => {
     const signature = options.unsigned
@@ -154,8 +148,9 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     sandbox,
     retryQueue,
     worker,
-    metrics: deps.metrics,
-    store: deps.store as DynamoAuditStore,
+    http: handler,
+    metrics: local.metrics,
+    store: local.store,
     secrets,
     env: fullEnv,
     send,

@@ -2,25 +2,21 @@
 import * as z from 'zod';
 import { InvalidRequestError } from '../errors';
 import type { ErasureInput } from '../erasure/types';
-import { PERSON_ID_PATTERN } from '../verifik/verifik-client';
-
-/** What an erasure id (the webhook-id, Idempotency-Key or erasureId field) may look like. */
-export const ERASURE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
-export const MAX_PERSONS = 100;
+import { ERASURE_ID_PATTERN, MAX_PERSONS, MAX_TEXT_LENGTH, PERSON_ID_PATTERN } from '../erasure/rules';
 
 const personId = z.string().regex(PERSON_ID_PATTERN, 'must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -');
 // Well-formed Unicode only: a lone surrogate would reach the HMAC as U+FFFD and make two different
 // subjectRefs one.
 const optionalText = z
   .string()
-  .max(256)
+  .max(MAX_TEXT_LENGTH)
   .refine((text) => text.isWellFormed(), 'must be well-formed Unicode')
   .optional();
 
 const erasureBody = z
   .object(
     {
-      // No cap on the raw array: repeats collapse to one id (design.md), the 64 KiB body bounds it.
+      // No cap on the raw array: repeats collapse to one id, the 64 KiB body bounds it.
       personIds: z.array(personId).optional(),
       personId: personId.optional(),
       subjectRef: optionalText,

@@ -1,0 +1,49 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
+import { composeHttp, composeInvoke, composeWorker } from '../../lambda/compose';
+import { readConfig } from '../../lambda/config';
+import type { AuditStore } from '../../lambda/erasure/ports';
+import { createHttpApp } from '../../lambda/http/http-app';
+import { createInvokeHandler } from '../../lambda/invoke/invoke-handler';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/names';
+import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
+import { createRetryWorker } from '../../lambda/worker/retry-worker';
+import { lambdaContext } from './api-gateway';
+import { LocalRetryQueue } from './local-retry-queue';
+
+/** The worker Lambda's timeout in the stack. */
+export const WORKER_TIMEOUT_MS = 60_000;
+
+export interface LocalOverrides {
+  /** The DynamoDB-compatible engine (dynalite locally). */
+  dynamodb: DynamoDBClient;
+  /** Wraps or replaces the audit store (the fault run's dying and slow stores). */
+  store?: (store: DynamoAuditStore) => AuditStore;
+  retryQueue?: LocalRetryQueue;
+  logger?: Logger;
+  metrics?: Metrics;
+  workerTimeoutMs?: number;
+}
+
+/**
+ * The three functions as one process runs them: the same compositions the Lambda entries use, each
+ * from the same environment, sharing one audit store, one logger and one in-process retry queue
+ * whose consumer is the retry worker. Used by `npm start`, the tests and the benchmarks.
+ */
+export function composeLocal(env: NodeJS.ProcessEnv, overrides: LocalOverrides) {
+  const workerTimeoutMs = overrides.workerTimeoutMs ?? WORKER_TIMEOUT_MS;
+  const logger = overrides.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const metrics = overrides.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const dynamoStore = new DynamoAuditStore(overrides.dynamodb, readConfig('worker', env).AUDIT_TABLE_NAME);
+  const store = overrides.store ? overrides.store(dynamoStore) : dynamoStore;
+  const retryQueue = overrides.retryQueue ?? new LocalRetryQueue({ invocationTimeoutMs: workerTimeoutMs });
+  const shared = { dynamodb: overrides.dynamodb, store, retryQueue, logger, metrics, secrets: secretsFromEnvironment(env) };
+
+  const http = createHttpApp(composeHttp(env, shared));
+  const invoke = createInvokeHandler(composeInvoke(env, shared));
+  const worker = createRetryWorker(composeWorker(env, shared));
+  retryQueue.consumer = (event) => worker(event, lambdaContext(workerTimeoutMs, 'verifik-erasure-worker-local'));
+  return { http, invoke, worker, retryQueue, store: dynamoStore, logger, metrics };
+}

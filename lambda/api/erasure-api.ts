@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import type { ErasureService } from '../erasure/erasure-service';
+import { deadlineWithin } from '../erasure/rules';
+import type { ErasureRecord } from '../erasure/types';
+import { NotFoundError } from '../errors';
+import type { RootLogger } from '../log';
+import type { ErasureBody } from './erasure-body';
+
+export interface ErasureApiDeps {
+  service: ErasureService;
+  logger: RootLogger;
+  /** Longest time spent calling Verifik inside one request, and what is kept back for recording. */
+  inlineBudgetMs: number;
+  reserveMs: number;
+}
+
+/** An accepted erasure: 200 when every person is terminal, 202 while some are still being retried. */
+export interface ErasureAnswer {
+  statusCode: 200 | 202;
+  record: ErasureRecord;
+}
+
+export interface SubmitRequest {
+  erasureId: string;
+  body: ErasureBody;
+  /** API Gateway's request id, for matching the access log (HTTP callers only). */
+  apiRequestId?: string;
+}
+
+/**
+ * What every caller of the service does, whatever the transport (HTTP API, direct invocation):
+ * submit within the invocation's time, log the answer under the erasure id, read a record.
+ */
+export function createErasureApi({ service, logger, inlineBudgetMs, reserveMs }: ErasureApiDeps) {
+  return {
+    async submit({ erasureId, body, apiRequestId }: SubmitRequest, remainingMs: number): Promise<ErasureAnswer> {
+      const log = logger.createChild({ persistentKeys: { erasureId } });
+      const deadline = deadlineWithin(remainingMs, { inlineBudgetMs, reserveMs });
+      const record = await service.submit({ erasureId, ...body, apiRequestId }, { deadline }, log);
+      log.info('erasure answered', { status: record.status });
+      return { statusCode: record.status === 'pending' ? 202 : 200, record };
+    },
+
+    async read(erasureId: string): Promise<ErasureRecord> {
+      const record = await service.get(erasureId);
+      if (!record) throw new NotFoundError();
+      return record;
+    },
+  };
+}
+
+export type ErasureApi = ReturnType<typeof createErasureApi>;
+
+/** An erasure id for a caller that gave none. */
+export const newErasureId = () => `erasure_${randomUUID()}`;

@@ -1,0 +1,121 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createErasureApi } from './api/erasure-api';
+import { DynamoAuditStore } from './audit/dynamo-audit-store';
+import { readConfig, type ServiceConfig } from './config';
+import { ErasureService } from './erasure/erasure-service';
+import { hashSubjectRef } from './erasure/fingerprint';
+import { PENDING_AGE_METRIC, type AuditStore, type ErasureMetrics, type RetryQueue, type VerifikPort } from './erasure/ports';
+import { RetryPolicy } from './erasure/retry-policy';
+import { ConfigurationError } from './errors';
+import type { HttpAppDeps } from './http/http-app';
+import { WebhookVerifier } from './http/webhook-signature';
+import type { InvokeDeps } from './invoke/invoke-handler';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './names';
+import { SqsRetryQueue } from './queue/sqs-retry-queue';
+import { secretsFromEnvironment, type Secrets } from './secrets/secrets';
+import { VerifikClient } from './verifik/verifik-client';
+import type { RetryWorkerDeps } from './worker/retry-worker';
+
+/**
+ * The composition of each function: its own configuration (lambda/config.ts), the secrets it reads
+ * and the objects its handler uses. The Lambda entries call these with `process.env`; the local stack,
+ * the tests and the benchmarks call the same ones with overrides for what runs in-process.
+ */
+export interface Overrides {
+  dynamodb?: DynamoDBClient;
+  store?: AuditStore;
+  verifik?: VerifikPort;
+  /** The in-process queue of the local stack (SQS in the cloud). */
+  retryQueue?: RetryQueue;
+  logger?: Logger;
+  metrics?: Metrics;
+  secrets?: Secrets;
+  now?: () => Date;
+}
+
+export function composeHttp(env: NodeJS.ProcessEnv, overrides: Overrides = {}): HttpAppDeps {
+  const config = readConfig('http', env);
+  const secrets = overrides.secrets ?? secretsFromEnvironment(env);
+  const parts = serviceParts(config, secrets, { ...overrides, retryQueue: overrides.retryQueue ?? sqsRetryQueue(config) }, true);
+  return {
+    api: createErasureApi({ ...parts, inlineBudgetMs: config.INLINE_BUDGET_MS, reserveMs: config.RESERVE_MS }),
+    verifier: new WebhookVerifier(() => secrets.webhookSecrets()),
+    logger: parts.logger,
+    metrics: parts.metrics,
+  };
+}
+
+export function composeInvoke(env: NodeJS.ProcessEnv, overrides: Overrides = {}): InvokeDeps {
+  const config = readConfig('invoke', env);
+  const secrets = overrides.secrets ?? secretsFromEnvironment(env);
+  const parts = serviceParts(config, secrets, { ...overrides, retryQueue: overrides.retryQueue ?? sqsRetryQueue(config) }, true);
+  return {
+    api: createErasureApi({ ...parts, inlineBudgetMs: config.INLINE_BUDGET_MS, reserveMs: config.RESERVE_MS }),
+    logger: parts.logger,
+    metrics: parts.metrics,
+  };
+}
+
+export function composeWorker(env: NodeJS.ProcessEnv, overrides: Overrides = {}): RetryWorkerDeps {
+  const config = readConfig('worker', env);
+  const secrets = overrides.secrets ?? secretsFromEnvironment(env);
+  const retryQueue = overrides.retryQueue ?? sqsRetryQueue(config, config.DEAD_LETTER_QUEUE_URL);
+  const parts = serviceParts(config, secrets, { ...overrides, retryQueue }, false);
+  return { service: parts.service, logger: parts.logger, metrics: parts.metrics, reserveMs: config.RESERVE_MS };
+}
+
+/** The erasure service and what it stands on. `submits`: the function records requests (and so hashes subjectRef). */
+function serviceParts(
+  config: ServiceConfig,
+  secrets: Secrets,
+  overrides: Overrides & { retryQueue: RetryQueue },
+  submits: boolean,
+) {
+  const logger = overrides.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const metrics = overrides.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const dynamodb =
+    overrides.dynamodb ?? new DynamoDBClient(config.DYNAMODB_ENDPOINT ? { endpoint: config.DYNAMODB_ENDPOINT } : {});
+  const store = overrides.store ?? new DynamoAuditStore(dynamodb, config.AUDIT_TABLE_NAME);
+  const verifik =
+    overrides.verifik ??
+    new VerifikClient({
+      baseUrl: config.VERIFIK_BASE_URL,
+      token: (options) => secrets.verifikToken(options),
+      timeoutMs: config.VERIFIK_TIMEOUT_MS,
+      retryLimit: config.VERIFIK_RETRY_LIMIT,
+      backoffBaseMs: config.VERIFIK_BACKOFF_BASE_MS,
+      backoffLimitMs: config.VERIFIK_BACKOFF_LIMIT_MS,
+    });
+  const service = new ErasureService({
+    store,
+    verifik,
+    retryQueue: overrides.retryQueue,
+    retryPolicy: new RetryPolicy(config.RETRY_SCHEDULE),
+    metrics: countIn(metrics),
+    hashSubjectRef: submits ? async (subjectRef) => hashSubjectRef(await secrets.pepper(), subjectRef) : undefined,
+    retentionDays: config.RETENTION_DAYS,
+    concurrency: config.PERSON_CONCURRENCY,
+    leaseMarginMs: config.LEASE_MARGIN_MS,
+    // Twice what one call may make: a redelivery can finish an interrupted first delivery, no more.
+    redeliveryAttemptCap: 2 * (config.VERIFIK_RETRY_LIMIT + 1),
+    now: overrides.now,
+  });
+  return { logger, metrics, store, service };
+}
+
+/** The retry path on SQS; only the worker is given the dead-letter queue (it is the one that gives up). */
+function sqsRetryQueue(config: ServiceConfig, deadLetterQueueUrl?: string): RetryQueue {
+  if (!config.RETRY_QUEUE_URL) throw new ConfigurationError('verifik-erasure: RETRY_QUEUE_URL must be set');
+  return new SqsRetryQueue(new SQSClient({}), config.RETRY_QUEUE_URL, deadLetterQueueUrl);
+}
+
+/** Our counters as CloudWatch embedded-metric-format metrics, published once per invocation. */
+const countIn = (metrics: Metrics): ErasureMetrics => ({
+  count: (name, value = 1) => {
+    if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+  },
+  pendingAge: (seconds) => metrics.addMetric(PENDING_AGE_METRIC, MetricUnit.Seconds, seconds),
+});
