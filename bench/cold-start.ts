@@ -5,7 +5,7 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import { DynamoAuditStore } from '../lambda/audit/dynamo-audit-store';
 import { requestFingerprint } from '../lambda/erasure/fingerprint';
-import { LAMBDA_ENTRIES, PROPOSED_CHANGES, buildBundle, newBundleDir, removeBundleDir, type Bundle } from './bundle';
+import { LAMBDA_ENTRIES, buildBundle, newBundleDir, removeBundleDir, type Bundle } from './bundle';
 import { DONE_MARKER } from './cold-marker';
 import { formatSummary, profilesIn, scaleSummary, summariseProfiles, type ProfileSummary } from './profile';
 import { bytes, median, ms, quantile, ratio, table, type Section } from './report';
@@ -24,7 +24,7 @@ interface Subject {
   event: EventKind;
   /** What the row is. */
   label: string;
-  kind: 'baseline' | 'reference' | 'function' | 'what-if';
+  kind: 'baseline' | 'reference' | 'function';
 }
 
 export interface ColdRun {
@@ -127,7 +127,7 @@ interface ColdBench {
   close(): Promise<void>;
 }
 
-async function prepareColdBench(withProposed = true): Promise<ColdBench> {
+async function prepareColdBench(): Promise<ColdBench> {
   const dir = await newBundleDir();
   const services = await startServices();
   try {
@@ -136,13 +136,12 @@ async function prepareColdBench(withProposed = true): Promise<ColdBench> {
       buildBundle('baseline', BASELINE_ENTRY, dir),
       buildBundle('floor', FLOOR_ENTRY, dir),
       ...functions.map(([name, entry]) => buildBundle(name, entry, dir)),
-      ...(withProposed ? [buildBundle('http-proposed', LAMBDA_ENTRIES.http, dir, PROPOSED_CHANGES)] : []),
     ]);
     const runner = await buildRunner(dir);
     const eventFor = (name: string): EventKind => (name === 'worker' ? 'sqs' : name === 'invoke' ? 'invoke' : 'http');
     const subjects: Subject[] = [
       { bundle: baseline!, event: 'http', label: 'baseline: fetch + PutItem (bench/baseline-handler.ts)', kind: 'baseline' },
-      ...built.slice(0, functions.length).map((bundle): Subject => ({
+      ...built.map((bundle): Subject => ({
         bundle,
         event: eventFor(bundle.name),
         label: `${bundle.name} (${bundle.entry})`,
@@ -154,15 +153,6 @@ async function prepareColdBench(withProposed = true): Promise<ColdBench> {
         label: 'same calls as http, raw SDK (bench/floor-handler.ts)',
         kind: 'reference',
       },
-      ...built
-        .slice(functions.length)
-        .filter((bundle) => bundle.applied.length > 0)
-        .map((bundle): Subject => ({
-          bundle,
-          event: 'http',
-          label: `what-if, not deployed: http with ${bundle.applied.join(' + ')}`,
-          kind: 'what-if',
-        })),
     ];
     return {
       dir,
@@ -307,7 +297,6 @@ function report(subjects: Subject[], runs: Map<string, ColdRun[]>, problems: str
     .filter((s) => s.kind === 'function')
     .map((s) => [s.bundle.name, median(totals(s.bundle.name)) / baseP50] as const);
   const worst = Math.max(...functionRatios.map(([, r]) => r));
-  const whatIf = subjects.filter((s) => s.kind === 'what-if');
   return {
     title: 'Cold start',
     command: 'npm run bench -- cold',
@@ -337,12 +326,6 @@ function report(subjects: Subject[], runs: Map<string, ColdRun[]>, problems: str
       'cold = from spawning a fresh `process.execPath` to the line the runner prints once the handler has answered its first request, timed in the parent; node boot (process start to the runner’s first statement), import and first request are timed in the child with performance.now() and add up to a little less.',
       'Every bundle is built with LAMBDA_BUNDLE_OPTIONS (bench/bundle.ts), the AWS SDK inside; size is the .mjs alone (the .map is separate). Each run erases a fresh sandbox person against dynalite, the sandbox and a fake SQS in the bench process, on loopback.',
       'First requests: http, baseline and same-calls = a signed POST /erasures (API Gateway v2 event); invoke = a direct invocation; worker = an SQS retry message for an erasure recorded beforehand with its person pending.',
-      ...whatIf.map(
-        (s) =>
-          `${s.label}: ${PROPOSED_CHANGES.filter((c) => s.bundle.applied.includes(c.name))
-            .map((c) => c.description)
-            .join('; ')}. Built from lambda/ as it is, rewritten in the temp dir only.`,
-      ),
       ...(problems.length ? [`failed runs (left out): ${problems.length}: ${problems.slice(0, 3).join('; ')}`] : []),
     ],
   };
