@@ -19,11 +19,6 @@ export interface BulkOptions {
   burst?: number;
   /** Erasure requests in flight at once. */
   inFlight: number;
-  /**
-   * What-if of a proposed change: space the handlers' Verifik calls at `rate` per second in this
-   * process (the bench wraps fetch for the sandbox's URL, standing in for a limiter in VerifikClient).
-   */
-  pace?: boolean;
   /** The handlers' configuration (environment) for the run. */
   config: Record<string, string>;
   verbose?: boolean;
@@ -48,21 +43,6 @@ export const BULK_CONFIG: Record<string, { value: string; why: string }> = {
     why: 'compressed from hours to seconds: each request arms its first retry 4–6 s ahead (longer than a request takes, so it never races the request for the same persons), and a person left pending would finish within the run',
   },
 };
-
-/** Spaces calls `1000 / rate` ms apart: each waits for its slot instead of being turned away. */
-export function pacedFetch(inner: typeof fetch, prefix: string, rate: number): typeof fetch {
-  let next = 0;
-  return (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (url.startsWith(prefix)) {
-      const now = performance.now();
-      const slot = Math.max(now, next);
-      next = slot + 1000 / rate;
-      if (slot > now) await new Promise((resolve) => setTimeout(resolve, slot - now));
-    }
-    return inner(input, init);
-  }) as typeof fetch;
-}
 
 /** A token bucket: R tokens per second, holding at most `burst` (default one second's worth); 429 + Retry-After beyond. */
 export class RateLimiter {
@@ -111,10 +91,8 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
     { logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' }), sandboxPersons: 0 },
   );
   const reader = localDynamoClient(dynamo.direct);
-  const originalFetch = globalThis.fetch;
   try {
     const sandbox = stack.sandbox!;
-    if (options.pace) globalThis.fetch = pacedFetch(originalFetch, sandbox.url, options.rate);
     const burst = options.burst ?? options.rate;
     const limiter = new RateLimiter(options.rate, burst);
     sandbox.responder = (): SandboxAnswer | undefined => {
@@ -188,7 +166,7 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
     const section: Section = {
       title: 'Bulk throughput',
       command: 'npm run bench -- bulk',
-      samples: `${options.persons.toLocaleString('en-US')} persons in ${requests.length} requests of ${options.batch}, ${options.inFlight} requests in flight, one run${options.pace ? '; what-if: Verifik calls paced at R per second in the process (proposed, not in lambda/)' : ''}`,
+      samples: `${options.persons.toLocaleString('en-US')} persons in ${requests.length} requests of ${options.batch}, ${options.inFlight} requests in flight, one run`,
       table: table(
         ['measure', 'value'],
         [
@@ -236,7 +214,6 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
     };
     return { section, storage: { counts, persons: options.persons } };
   } finally {
-    globalThis.fetch = originalFetch;
     reader.destroy();
     await stack.close();
     await dynamo.close();

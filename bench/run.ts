@@ -22,7 +22,6 @@ const USAGE = `usage: npm run bench [-- <benchmark>...] [options]
   --rate R        bulk: Verifik's limit, requests per second (default 200)
   --in-flight N   bulk: erasure requests in flight (default 2)
   --burst N       bulk: calls Verifik's token bucket holds (default R, one second's worth)
-  --pace          bulk what-if: pace the handlers' Verifik calls at R/s in-process (a proposed change)
   --quiet         no progress lines on stderr
 storage reports the DynamoDB use counted during warm and bulk, so it runs them.`;
 
@@ -38,7 +37,6 @@ async function main(argv: string[]): Promise<number> {
       rate: { type: 'string', default: '200' },
       'in-flight': { type: 'string', default: '2' },
       burst: { type: 'string' },
-      pace: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -94,7 +92,6 @@ async function main(argv: string[]): Promise<number> {
       rate: number('rate'),
       inFlight: number('in-flight'),
       burst: values.burst === undefined ? undefined : number('burst'),
-      pace: values.pace,
       config: Object.fromEntries(Object.entries(BULK_CONFIG).map(([name, { value }]) => [name, value])),
       verbose,
     });
