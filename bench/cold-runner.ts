@@ -5,7 +5,6 @@
  *
  * Environment: BENCH_BUNDLE (the .mjs), BENCH_EVENT (http | invoke | sqs), BENCH_PERSON,
  * BENCH_ERASURE_ID, WEBHOOK_SECRET (to sign the http event); the handler reads the rest.
- * BENCH_PROFILE_REQUEST: a file to write a CPU profile of the first request alone (import excluded).
  * BENCH_PERSONS_FILE: then serve one more http request per person in that file (one id a line),
  * one after the other, and report the process's memory after them (warm.ts: a handler's RSS alone).
  */
@@ -97,14 +96,6 @@ async function main() {
     handler: (event: unknown, context: unknown) => Promise<unknown>;
   };
   const imported = performance.now();
-  // Loaded only when asked for, so the timed runs carry none of it.
-  const profiler = env.BENCH_PROFILE_REQUEST ? new (await import('node:inspector/promises')).Session() : undefined;
-  if (profiler) {
-    profiler.connect();
-    await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
-  }
   const event =
     kind === 'http'
       ? signedHttpEvent(person, erasureId)
@@ -113,10 +104,6 @@ async function main() {
         : sqsEvent();
   const result = (await module.handler(event, context())) as { statusCode?: number; batchItemFailures?: unknown[] } | undefined;
   const answered = performance.now();
-  if (profiler) {
-    const { profile } = await profiler.post('Profiler.stop');
-    (await import('node:fs')).writeFileSync(env.BENCH_PROFILE_REQUEST!, JSON.stringify(profile));
-  }
   let status = result?.statusCode ?? (result?.batchItemFailures?.length === 0 ? 200 : 500);
   let served = 1;
   if (env.BENCH_PERSONS_FILE) {

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { build } from 'esbuild';
@@ -7,7 +6,6 @@ import { DynamoAuditStore } from '../lambda/audit/dynamo-audit-store';
 import { requestFingerprint } from '../lambda/erasure/fingerprint';
 import { LAMBDA_ENTRIES, buildBundle, newBundleDir, removeBundleDir, type Bundle } from './bundle';
 import { DONE_MARKER } from './cold-marker';
-import { formatSummary, profilesIn, scaleSummary, summariseProfiles, type ProfileSummary } from './profile';
 import { bytes, median, ms, quantile, ratio, table, type Section } from './report';
 import { fromRoot } from './paths';
 import { startServices, type BenchServices } from './services';
@@ -39,7 +37,7 @@ export interface ColdRun {
 export interface ColdOptions {
   /** Fresh processes per bundle (at least 20). */
   samples: number;
-  /** Extra node flags for the children, e.g. `--enable-source-maps` or `--cpu-prof`. */
+  /** Extra node flags for the children, e.g. `--enable-source-maps`. */
   nodeFlags?: string[];
   /** Print a line per round. */
   verbose?: boolean;
@@ -75,52 +73,7 @@ export async function coldStart(options: ColdOptions): Promise<Section> {
   }
 }
 
-/**
- * `node --cpu-prof` of `runs` cold starts per bundle (not timed), each summarised by original
- * source through the bundle's source map: where a cold start's CPU time goes.
- */
-export async function profileColdStarts(runs: number, { interval = 100 } = {}): Promise<string[]> {
-  const bench = await prepareColdBench();
-  const lines: string[] = [];
-  try {
-    for (const subject of bench.subjects) {
-      const dir = path.join(bench.dir, `profiles-${subject.bundle.name}`);
-      const requestDir = path.join(bench.dir, `request-profiles-${subject.bundle.name}`);
-      await mkdir(requestDir, { recursive: true });
-      const problems: string[] = [];
-      for (let i = 0; i < runs; i++) {
-        await runOnce(
-          bench,
-          subject,
-          { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${interval}`] },
-          problems,
-        );
-        await runOnce(bench, subject, { env: { BENCH_PROFILE_REQUEST: path.join(requestDir, `${i}.cpuprofile`) } }, problems);
-      }
-      const perRun = (summary: ProfileSummary) => scaleSummary(summary, runs);
-      const whole = perRun(await summariseProfiles(await profilesIn(dir), subject.bundle.file));
-      const request = perRun(await summariseProfiles(await profilesIn(requestDir), subject.bundle.file));
-      lines.push(
-        `#### ${subject.bundle.name}: ${runs} cold starts under --cpu-prof, self time per start`,
-        '',
-        '```',
-        '-- whole process (boot, import, first request):',
-        ...formatSummary(whole),
-        '-- first request only (inspector profiler started after the import):',
-        ...formatSummary(request),
-        '```',
-        ...(problems.length ? [`failed: ${problems.join('; ')}`] : []),
-        '',
-      );
-    }
-    return lines;
-  } finally {
-    await bench.close();
-  }
-}
-
 interface ColdBench {
-  dir: string;
   runner: string;
   services: BenchServices;
   subjects: Subject[];
@@ -155,7 +108,6 @@ async function prepareColdBench(): Promise<ColdBench> {
       },
     ];
     return {
-      dir,
       runner,
       services,
       subjects,
@@ -191,7 +143,7 @@ const newErasureId = () => `cold_${randomBytes(12).toString('base64url')}`;
 async function runOnce(
   { runner, services }: ColdBench,
   subject: Subject,
-  { nodeFlags = [], env: extraEnv = {} }: { nodeFlags?: string[]; env?: Record<string, string> },
+  { nodeFlags = [] }: { nodeFlags?: string[] },
   problems: string[],
 ): Promise<ColdRun | undefined> {
   const person = services.sandbox.createPerson();
@@ -203,7 +155,6 @@ async function runOnce(
     BENCH_EVENT: subject.event,
     BENCH_PERSON: person,
     BENCH_ERASURE_ID: erasureId,
-    ...extraEnv,
   };
   const started = performance.now();
   const child = spawn(process.execPath, [...nodeFlags, runner], {

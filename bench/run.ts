@@ -1,20 +1,20 @@
 /**
- * `npm run bench [-- cold|warm|bulk|storage|profile ...] [options]`: the benchmarks, each printed as
+ * `npm run bench [-- cold|warm|bulk|storage ...] [options]`: the benchmarks, each printed as
  * a markdown table with its command, the machine's Node version and its number of samples. Every
  * time is a ratio against a baseline measured in the same run; nothing asserts a time.
  */
 import { parseArgs } from 'node:util';
 import { BULK_CONFIG, bulk, type BulkOutcome } from './bulk';
-import { coldStart, profileColdStarts } from './cold-start';
+import { coldStart } from './cold-start';
 import { machine, render } from './report';
 import { storageSection, type StorageRun } from './storage';
-import { profileWarm, warm, type WarmOutcome } from './warm';
+import { warm, type WarmOutcome } from './warm';
 
 const BENCHMARKS = ['cold', 'warm', 'bulk', 'storage'] as const;
-type Benchmark = (typeof BENCHMARKS)[number] | 'profile';
+type Benchmark = (typeof BENCHMARKS)[number];
 
 const USAGE = `usage: npm run bench [-- <benchmark>...] [options]
-  benchmarks: cold warm bulk storage (default: all four), profile (CPU profiles, not in the default)
+  benchmarks: cold warm bulk storage (default: all four)
   --samples N     cold: fresh processes per bundle (default 20, at least 20 for the README)
   --requests N    warm: measured requests per handler (default 5000)
   --no-memory     warm: skip the fresh process per handler that measures its RSS alone
@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const unknown = positionals.filter((p) => p !== 'all' && p !== 'profile' && !(BENCHMARKS as readonly string[]).includes(p));
+  const unknown = positionals.filter((p) => p !== 'all' && !(BENCHMARKS as readonly string[]).includes(p));
   if (values.help || unknown.length) {
     process.stderr.write(`${unknown.length ? `unknown benchmark: ${unknown.join(' ')}\n` : ''}${USAGE}\n`);
     return values.help ? 0 : 2;
@@ -122,12 +122,6 @@ async function main(argv: string[]): Promise<number> {
       },
     ];
     out(render(storageSection(runs)));
-  }
-  if (selected.has('profile')) {
-    out('### CPU profiles (`node --cpu-prof`, self time attributed through source maps)\n');
-    out((await profileColdStarts(5)).join('\n'));
-    out((await profileWarm('http', 3000)).join('\n'));
-    out((await profileWarm('floor', 3000)).join('\n'));
   }
   out(`Total: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   return 0;

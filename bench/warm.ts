@@ -1,11 +1,9 @@
 import { fork, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LAMBDA_ENTRIES, buildBundle, newBundleDir, removeBundleDir } from './bundle';
 import { BASELINE_ENTRY, FLOOR_ENTRY, buildRunner } from './cold-start';
 import { DONE_MARKER } from './cold-marker';
-import { formatSummary, profilesIn, scaleSummary, summariseProfiles } from './profile';
 import { fromRoot } from './paths';
 import { mib, ms, quantile, ratio, table, type Section } from './report';
 import { startServices, type BenchServices } from './services';
@@ -130,47 +128,6 @@ export async function warm(options: WarmOptions): Promise<WarmOutcome> {
     };
   } finally {
     await services.close();
-  }
-}
-
-/**
- * `node --cpu-prof` of a handler process serving `requests` requests with one handler (after the
- * warm-up), summarised by where the self time went.
- */
-export async function profileWarm(side: Side, requests: number, { interval = 100 } = {}): Promise<string[]> {
-  const services = await startServices();
-  const dir = await mkdtemp(path.join(tmpdir(), 'verifik-erasure-warm-profile-'));
-  try {
-    const count = 200 + requests;
-    const run = await runChild(
-      services,
-      {
-        sides: [side],
-        warmup: 200,
-        blockSize: requests,
-        blocksPerSide: 1,
-        persons: {
-          http: [],
-          floor: [],
-          baseline: [],
-          [side]: Array.from({ length: count }, () => services.sandbox.createPerson()),
-        },
-      },
-      ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${interval}`],
-    );
-    const summary = await summariseProfiles(await profilesIn(dir));
-    const result = run.result.sides[side]!;
-    return [
-      `#### ${side}: ${count} warm requests in one process under --cpu-prof (p50 ${ms(quantile(result.latenciesMs, 0.5), 2)} while profiled); self time per request`,
-      '',
-      '```',
-      ...formatSummary(scaleSummary(summary, count), 16, 3),
-      '```',
-      '',
-    ];
-  } finally {
-    await services.close();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
