@@ -10,10 +10,9 @@ import { bytes, median, ms, quantile, ratio, table, type Section } from './repor
 import { fromRoot } from './paths';
 import { startServices, type BenchServices } from './services';
 
-/** The baseline bundle's entry: raw fetch + one PutItem (bench/baseline-handler.ts). */
+/** The reference handlers' entries (bench/references.ts). */
 export const BASELINE_ENTRY = 'bench/baseline-entry.ts';
-/** The same calls as the http handler, made raw (bench/floor-handler.ts). */
-export const FLOOR_ENTRY = 'bench/floor-entry.ts';
+export const SAME_CALLS_ENTRY = 'bench/same-calls-entry.ts';
 
 type EventKind = 'http' | 'invoke' | 'sqs';
 
@@ -85,15 +84,15 @@ async function prepareColdBench(): Promise<ColdBench> {
   const services = await startServices();
   try {
     const functions = Object.entries(LAMBDA_ENTRIES);
-    const [baseline, floor, ...built] = await Promise.all([
+    const [baseline, sameCalls, ...built] = await Promise.all([
       buildBundle('baseline', BASELINE_ENTRY, dir),
-      buildBundle('floor', FLOOR_ENTRY, dir),
+      buildBundle('same-calls', SAME_CALLS_ENTRY, dir),
       ...functions.map(([name, entry]) => buildBundle(name, entry, dir)),
     ]);
     const runner = await buildRunner(dir);
     const eventFor = (name: string): EventKind => (name === 'worker' ? 'sqs' : name === 'invoke' ? 'invoke' : 'http');
     const subjects: Subject[] = [
-      { bundle: baseline!, event: 'http', label: 'baseline: fetch + PutItem (bench/baseline-handler.ts)', kind: 'baseline' },
+      { bundle: baseline!, event: 'http', label: 'baseline: fetch + PutItem (bench/references.ts)', kind: 'baseline' },
       ...built.map((bundle): Subject => ({
         bundle,
         event: eventFor(bundle.name),
@@ -101,9 +100,9 @@ async function prepareColdBench(): Promise<ColdBench> {
         kind: 'function',
       })),
       {
-        bundle: floor!,
+        bundle: sameCalls!,
         event: 'http',
-        label: 'same calls as http, raw SDK (bench/floor-handler.ts)',
+        label: 'same calls as http, raw SDK (bench/references.ts)',
         kind: 'reference',
       },
     ];

@@ -1,7 +1,7 @@
 /**
  * The handler process of the warm benchmark (forked by warm.ts, configured by its environment like
  * a Lambda): the real HTTP handler as lambda/wiring.ts builds it for production (SQS retry queue
- * against the fake SQS, DynamoDB client to dynalite), the same-calls floor and the baseline, called in-process with
+ * against the fake SQS, DynamoDB client to dynalite), the same-calls reference and the baseline, called in-process with
  * signed API Gateway events. dynalite, the sandbox and the fake SQS live in the parent, so the
  * CPU time and memory measured here are the handlers' own (and the event building's).
  */
@@ -13,8 +13,7 @@ import { readConfig } from '../lambda/config';
 import { createHttpApp } from '../lambda/http/http-app';
 import { secretsFromEnvironment } from '../lambda/secrets/secrets';
 import { buildDependencies } from '../lambda/wiring';
-import { baselineConfigFromEnvironment, createBaselineHandler } from './baseline-handler';
-import { createFloorHandler, floorConfigFromEnvironment } from './floor-handler';
+import { createBaselineHandler, createSameCallsHandler, referenceConfig } from './references';
 import { StorageCounter } from './storage';
 import type { Side, SideResult, WarmPlan, WarmResult } from './warm-plan';
 
@@ -25,7 +24,7 @@ async function run(plan: WarmPlan): Promise<WarmResult> {
   const secret = (env.WEBHOOK_SECRET ?? '').split(' ')[0]!;
   const counters: Record<Side, StorageCounter> = {
     http: new StorageCounter(),
-    floor: new StorageCounter(),
+    sameCalls: new StorageCounter(),
     baseline: new StorageCounter(),
   };
   const handlers: Partial<Record<Side, Handler>> = {};
@@ -37,17 +36,17 @@ async function run(plan: WarmPlan): Promise<WarmResult> {
     const app = createHttpApp(buildDependencies(config, secretsFromEnvironment(env), { dynamodb }).http);
     handlers.http = (event) => app(event, lambdaContext(29_000));
   }
-  if (plan.sides.includes('floor')) {
-    const config = floorConfigFromEnvironment(env);
-    counters.floor.attach(config.dynamodb);
-    handlers.floor = createFloorHandler(config);
+  if (plan.sides.includes('sameCalls')) {
+    const config = referenceConfig(env);
+    counters.sameCalls.attach(config.dynamodb);
+    handlers.sameCalls = createSameCallsHandler(config);
   }
   if (plan.sides.includes('baseline')) {
-    const config = baselineConfigFromEnvironment(env);
+    const config = referenceConfig(env);
     counters.baseline.attach(config.dynamodb);
     handlers.baseline = createBaselineHandler(config);
   }
-  const next: Record<Side, number> = { http: 0, floor: 0, baseline: 0 };
+  const next: Record<Side, number> = { http: 0, sameCalls: 0, baseline: 0 };
   const events = (side: Side, count: number) =>
     Array.from({ length: count }, () => {
       const personId = plan.persons[side][next[side]++]!;

@@ -1,7 +1,7 @@
 import type { StorageCounts } from './storage';
 
 /** What the warm benchmark's parent and its handler process say to each other. */
-export const SIDES = ['http', 'floor', 'baseline'] as const;
+export const SIDES = ['http', 'sameCalls', 'baseline'] as const;
 export type Side = (typeof SIDES)[number];
 
 export interface WarmPlan {

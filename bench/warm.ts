@@ -2,7 +2,7 @@ import { fork, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LAMBDA_ENTRIES, buildBundle, newBundleDir, removeBundleDir } from './bundle';
-import { BASELINE_ENTRY, FLOOR_ENTRY, buildRunner } from './cold-start';
+import { BASELINE_ENTRY, SAME_CALLS_ENTRY, buildRunner } from './cold-start';
 import { DONE_MARKER } from './cold-marker';
 import { fromRoot } from './paths';
 import { mib, ms, quantile, ratio, table, type Section } from './report';
@@ -34,7 +34,7 @@ interface MemoryAlone {
   status: number;
 }
 
-const ENTRIES: Record<Side, string> = { http: LAMBDA_ENTRIES.http, floor: FLOOR_ENTRY, baseline: BASELINE_ENTRY };
+const ENTRIES: Record<Side, string> = { http: LAMBDA_ENTRIES.http, sameCalls: SAME_CALLS_ENTRY, baseline: BASELINE_ENTRY };
 
 /**
  * The memory of each handler alone, as deployed: its bundle in a fresh Node process (the cold
@@ -161,7 +161,7 @@ async function runChild(services: BenchServices, plan: WarmPlan, nodeFlags: stri
 
 const NAMES: Record<Side, string> = {
   http: 'http (createHttpApp, production wiring)',
-  floor: 'same calls, raw SDK (bench/floor-handler.ts)',
+  sameCalls: 'same calls, raw SDK (bench/references.ts)',
   baseline: 'baseline (fetch + PutItem)',
 };
 
@@ -216,7 +216,7 @@ function report(
     ),
     targets: [[`warm p50 within 1.2× of the baseline (${p50Ratio.toFixed(2)}×)`, p50Ratio <= 1.2]],
     notes: [
-      `http against the same calls made raw: p50 ${ratio(p('http', 0.5), p('floor', 0.5))}, p99 ${ratio(p('http', 0.99), p('floor', 0.99))}, CPU ${ratio(cpu('http'), cpu('floor'))}. The baseline makes 2 calls (DELETE, PutItem); the design makes 5 in sequence (SendMessage, PutItem, UpdateItem, DELETE, UpdateItem), which is what the same-calls row costs.`,
+      `http against the same calls made raw: p50 ${ratio(p('http', 0.5), p('sameCalls', 0.5))}, p99 ${ratio(p('http', 0.99), p('sameCalls', 0.99))}, CPU ${ratio(cpu('http'), cpu('sameCalls'))}. The baseline makes 2 calls (DELETE, PutItem); the design makes 5 in sequence (SendMessage, PutItem, UpdateItem, DELETE, UpdateItem), which is what the same-calls row costs.`,
       'Latency: handler call to answer, in-process, API Gateway v2 events signed beforehand. The real handler is built as lambda/wiring.ts builds it in production (SqsRetryQueue to a fake SQS, Powertools logger and metrics writing to stdout, a pipe the parent drains).',
       'dynalite, the Verifik sandbox (answers at once) and the fake SQS run in the parent bench process on loopback, so CPU time and RSS are the handler process’s own: handlers, AWS SDK clients, logging and the building of events; dynalite’s CPU is not in these figures.',
       `CPU / request: process.cpuUsage() (user + system) over each handler’s measured blocks. RSS after: process.memoryUsage().rss of a fresh Node process running that handler’s bundle alone (as cold start runs it: no tsx, nothing else loaded) after serving ${options.warmup + sides.http.requests} such requests one after the other${options.memoryAlone ? ` (${SIDES.map((side) => `${side} heap ${mib(alone[side]!.heapUsed)}`).join(', ')})` : ' (not measured this run)'}; the tsx process that ran all three ended at ${mib(all.result.rss)}.`,
