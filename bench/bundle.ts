@@ -31,7 +31,9 @@ export const LAMBDA_ENTRIES = {
   invoke: 'lambda/handlers/invoke.ts',
 } as const;
 
-export type FunctionName = keyof typeof LAMBDA_ENTRIES;
+/** The reference handlers' entries (bench/references.ts), bundled the same way. */
+export const BASELINE_ENTRY = 'bench/baseline-entry.ts';
+export const SAME_CALLS_ENTRY = 'bench/same-calls-entry.ts';
 
 export interface Bundle {
   name: string;

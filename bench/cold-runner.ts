@@ -1,7 +1,7 @@
 /**
  * Runs in a fresh Node process, as the Lambda runtime would: imports one bundle, builds one event,
- * calls the handler once, prints one line and exits. Node built-ins only, so that it adds next to
- * nothing to what is measured. Bundled on its own into the temp dir by cold-start.ts.
+ * calls the handler once, reports on file descriptor 3 (stdout is the handler's) and exits. Node
+ * built-ins only, so that it adds next to nothing to what is measured; started by fresh-process.ts.
  *
  * Environment: BENCH_BUNDLE (the .mjs), BENCH_EVENT (http | invoke | sqs), BENCH_PERSON,
  * BENCH_ERASURE_ID, WEBHOOK_SECRET (to sign the http event); the handler reads the rest.
@@ -9,8 +9,9 @@
  * one after the other, and report the process's memory after them (warm.ts: a handler's RSS alone).
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { DONE_MARKER } from './cold-marker';
+import type { RunnerReport } from './fresh-process';
 
 const started = performance.now();
 const env = process.env;
@@ -107,29 +108,22 @@ async function main() {
   let status = result?.statusCode ?? (result?.batchItemFailures?.length === 0 ? 200 : 500);
   let served = 1;
   if (env.BENCH_PERSONS_FILE) {
-    const persons = (await import('node:fs')).readFileSync(env.BENCH_PERSONS_FILE, 'utf8').split('\n').filter(Boolean);
+    const persons = readFileSync(env.BENCH_PERSONS_FILE, 'utf8').split('\n').filter(Boolean);
     for (const [i, more] of persons.entries()) {
       const answer = (await module.handler(signedHttpEvent(more, `${erasureId}_${i}`), context())) as { statusCode?: number };
       if (answer.statusCode !== 200) status = answer.statusCode ?? 0;
       served += 1;
     }
   }
-  const memory = process.memoryUsage();
-  const line = JSON.stringify({
-    status,
-    served,
-    rss: memory.rss,
-    heapUsed: memory.heapUsed,
-    external: memory.external,
-    heapTotal: memory.heapTotal,
-    // Milliseconds since the process started (performance.timeOrigin).
-    runnerStartMs: started,
-    importMs: imported - started,
-    handlerMs: answered - imported,
-  });
-  process.stdout.write(`${DONE_MARKER}${line}\n`, () => process.exit(0));
+  const { rss, heapUsed } = process.memoryUsage();
+  // performance.now() counts from the process's start (performance.timeOrigin).
+  report({ status, served, rss, heapUsed, bootMs: started, importMs: imported - started, handlerMs: answered - imported });
+  process.exit(0);
 }
 
+const report = (line: RunnerReport) => writeSync(3, `${JSON.stringify(line)}\n`);
+
 main().catch((error: unknown) => {
-  process.stdout.write(`${DONE_MARKER}${JSON.stringify({ status: 0, error: String(error) })}\n`, () => process.exit(1));
+  report({ status: 0, error: String(error), served: 0, rss: 0, heapUsed: 0, bootMs: 0, importMs: 0, handlerMs: 0 });
+  process.exit(1);
 });

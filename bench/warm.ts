@@ -1,9 +1,8 @@
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LAMBDA_ENTRIES, buildBundle, newBundleDir, removeBundleDir } from './bundle';
-import { BASELINE_ENTRY, SAME_CALLS_ENTRY, buildRunner } from './cold-start';
-import { DONE_MARKER } from './cold-marker';
+import { BASELINE_ENTRY, LAMBDA_ENTRIES, SAME_CALLS_ENTRY, buildBundle, newBundleDir, removeBundleDir } from './bundle';
+import { buildRunner, runFresh, type RunnerReport } from './fresh-process';
 import { fromRoot } from './paths';
 import { mib, ms, quantile, ratio, table, type Section } from './report';
 import { startServices, type BenchServices } from './services';
@@ -26,57 +25,30 @@ export interface WarmOutcome {
   storage: Record<Side, { counts: StorageCounts; persons: number }>;
 }
 
-/** A bundled handler alone in a fresh process after serving the warm run's requests. */
-interface MemoryAlone {
-  rss: number;
-  heapUsed: number;
-  served: number;
-  status: number;
-}
-
 const ENTRIES: Record<Side, string> = { http: LAMBDA_ENTRIES.http, sameCalls: SAME_CALLS_ENTRY, baseline: BASELINE_ENTRY };
 
 /**
  * The memory of each handler alone, as deployed: its bundle in a fresh Node process (the cold
- * runner, no tsx, nothing else loaded) serving `requests` signed requests one after the other.
+ * start's runner, no tsx, nothing else loaded) serving `requests` signed requests one after the other.
  */
-async function memoryAlone(services: BenchServices, requests: number): Promise<Record<Side, MemoryAlone>> {
+async function memoryAlone(services: BenchServices, requests: number): Promise<Record<Side, RunnerReport>> {
   const dir = await newBundleDir();
   try {
     const runner = await buildRunner(dir);
-    const result = {} as Record<Side, MemoryAlone>;
+    const result = {} as Record<Side, RunnerReport>;
     for (const side of SIDES) {
       const bundle = await buildBundle(side, ENTRIES[side], dir);
       const personsFile = path.join(dir, `${side}-persons.txt`);
       await writeFile(personsFile, Array.from({ length: requests - 1 }, () => services.sandbox.createPerson()).join('\n'));
-      const child = spawn(process.execPath, [runner], {
-        env: {
-          ...services.env,
-          BENCH_BUNDLE: bundle.file,
-          BENCH_EVENT: 'http',
-          BENCH_PERSON: services.sandbox.createPerson(),
-          BENCH_ERASURE_ID: `alone_${side}_${process.pid}`,
-          BENCH_PERSONS_FILE: personsFile,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const { report } = await runFresh(runner, {
+        ...services.env,
+        BENCH_BUNDLE: bundle.file,
+        BENCH_EVENT: 'http',
+        BENCH_PERSON: services.sandbox.createPerson(),
+        BENCH_ERASURE_ID: `alone_${side}_${process.pid}`,
+        BENCH_PERSONS_FILE: personsFile,
       });
-      let tail = '';
-      let line: string | undefined;
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (chunk: string) => {
-        tail = (tail + chunk).slice(-100_000);
-        const at = tail.indexOf(DONE_MARKER);
-        if (at !== -1 && line === undefined) {
-          const end = tail.indexOf('\n', at);
-          if (end !== -1) line = tail.slice(at + DONE_MARKER.length, end);
-        }
-      });
-      let stderr = '';
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
-      await new Promise<void>((resolve) => child.once('close', () => resolve()));
-      if (line === undefined) throw new Error(`${side} alone: no answer (${stderr})`);
-      result[side] = JSON.parse(line) as MemoryAlone;
+      result[side] = report;
     }
     return result;
   } finally {
@@ -114,7 +86,7 @@ export async function warm(options: WarmOptions): Promise<WarmOutcome> {
 
     if (options.verbose) process.stderr.write(`warm: ${perSide} requests per handler, interleaved\n`);
     const all = await runChild(services, plan(SIDES));
-    const alone: Partial<Record<Side, MemoryAlone>> = {};
+    const alone: Partial<Record<Side, RunnerReport>> = {};
     if (options.memoryAlone) {
       if (options.verbose) process.stderr.write('warm: each handler alone, bundled, for its memory\n');
       Object.assign(alone, await memoryAlone(services, perSide));
@@ -168,7 +140,7 @@ const NAMES: Record<Side, string> = {
 function report(
   options: WarmOptions,
   all: ChildRun,
-  alone: Partial<Record<Side, MemoryAlone>>,
+  alone: Partial<Record<Side, RunnerReport>>,
   sides: Record<Side, SideResult>,
 ): Section {
   const p = (side: Side, q: number) => quantile(sides[side].latenciesMs, q);
