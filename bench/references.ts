@@ -15,7 +15,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
  * What ours costs above "same calls" is our code; what "same calls" costs above the baseline is the
  * design's calls.
  */
-export type ReferenceHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+/** A handler of a POST /erasures event; the references need no Lambda context. */
+export type ErasureHandler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /** What both read from the environment at cold start, as lambda/handlers/http.ts does. */
 export function referenceConfig(env: NodeJS.ProcessEnv = process.env) {
@@ -51,7 +52,7 @@ const answer = (body: unknown): APIGatewayProxyStructuredResultV2 => ({
   body: JSON.stringify(body),
 });
 
-export function createBaselineHandler(config: ReferenceConfig): ReferenceHandler {
+export function createBaselineHandler(config: ReferenceConfig): ErasureHandler {
   return async (event) => {
     const { personIds, erasureId } = parseRequest(event);
     const persons: { personId: string; vendorStatus: number }[] = [];
@@ -72,7 +73,7 @@ export function createBaselineHandler(config: ReferenceConfig): ReferenceHandler
   };
 }
 
-export function createSameCallsHandler(config: ReferenceConfig, sqs = new SQSClient({})): ReferenceHandler {
+export function createSameCallsHandler(config: ReferenceConfig, sqs = new SQSClient({})): ErasureHandler {
   const { dynamodb, tableName } = config;
   return async (event) => {
     const { personIds, erasureId } = parseRequest(event);

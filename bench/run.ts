@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
   if (selected.has('warm')) {
     warmOutcome = await warm({
       requests: number('requests'),
-      blockSize: 500,
+      blockSize: Math.min(500, number('requests')),
       warmup: 300,
       memoryAlone: !values['no-memory'],
       verbose,

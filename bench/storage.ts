@@ -68,8 +68,14 @@ export class StorageCounter {
     return structuredClone(this.counts);
   }
 
-  /** Counts every request `client` sends (a middleware on its stack, shared by DocumentClients made from it). */
-  attach(client: DynamoDBClient): void {
+  /** A counter of every request `client` sends (a middleware on its stack, shared by DocumentClients made from it). */
+  static attachedTo(client: DynamoDBClient): StorageCounter {
+    const counter = new StorageCounter();
+    counter.attach(client);
+    return counter;
+  }
+
+  private attach(client: DynamoDBClient): void {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const operation = String(context.commandName ?? '').replace(/Command$/, '');

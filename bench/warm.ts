@@ -7,7 +7,7 @@ import { fromRoot } from './paths';
 import { mib, ms, quantile, ratio, table, type Section } from './report';
 import { startServices, type BenchServices } from './services';
 import type { StorageCounts } from './storage';
-import { SIDES, type Side, type SideResult, type WarmPlan, type WarmResult } from './warm-plan';
+import { SIDES, type Side, type WarmPlan, type WarmResult } from './warm-plan';
 
 export interface WarmOptions {
   /** Measured requests per side (at least 5,000). */
@@ -56,56 +56,54 @@ async function memoryAlone(services: BenchServices, requests: number): Promise<R
   }
 }
 
-interface ChildRun {
-  result: WarmResult;
-  stdoutBytes: number;
-  stdoutLines: number;
-  stderr: string;
-}
-
 /**
  * Warm overhead: signed requests of one person each through the real HTTP handler, one after the
- * other in one process, beside the baseline in the same process (alternating blocks).
+ * other in one process, beside the two references in the same process (alternating blocks).
  */
 export async function warm(options: WarmOptions): Promise<WarmOutcome> {
   const services = await startServices();
   try {
     const blocksPerSide = Math.ceil(options.requests / options.blockSize);
     const perSide = options.warmup + blocksPerSide * options.blockSize;
-    const persons = (count: number) => Array.from({ length: count }, () => services.sandbox.createPerson());
-    const plan = (sides: readonly Side[]): WarmPlan => ({
-      sides: [...sides],
+    const persons = () => Array.from({ length: perSide }, () => services.sandbox.createPerson());
+    const plan: WarmPlan = {
       warmup: options.warmup,
       blockSize: options.blockSize,
       blocksPerSide,
-      persons: Object.fromEntries(SIDES.map((side) => [side, sides.includes(side) ? persons(perSide) : []])) as Record<
-        Side,
-        string[]
-      >,
-    });
+      persons: { http: persons(), sameCalls: persons(), baseline: persons() },
+    };
 
     if (options.verbose) process.stderr.write(`warm: ${perSide} requests per handler, interleaved\n`);
-    const all = await runChild(services, plan(SIDES));
-    const alone: Partial<Record<Side, RunnerReport>> = {};
+    const all = await runChild(services, plan);
+    let alone: Record<Side, RunnerReport> | undefined;
     if (options.memoryAlone) {
       if (options.verbose) process.stderr.write('warm: each handler alone, bundled, for its memory\n');
-      Object.assign(alone, await memoryAlone(services, perSide));
+      alone = await memoryAlone(services, perSide);
     }
-    const sides = all.result.sides as Record<Side, SideResult>;
+    const { sides } = all.result;
     return {
-      section: report(options, all, alone, sides),
-      storage: Object.fromEntries(
-        SIDES.map((side) => [side, { counts: sides[side].storage, persons: sides[side].requests }]),
-      ) as WarmOutcome['storage'],
+      section: report(options, all, alone),
+      storage: {
+        http: { counts: sides.http.storage, persons: sides.http.requests },
+        sameCalls: { counts: sides.sameCalls.storage, persons: sides.sameCalls.requests },
+        baseline: { counts: sides.baseline.storage, persons: sides.baseline.requests },
+      },
     };
   } finally {
     await services.close();
   }
 }
 
-async function runChild(services: BenchServices, plan: WarmPlan, nodeFlags: string[] = []): Promise<ChildRun> {
+interface ChildRun {
+  result: WarmResult;
+  /** What the handlers wrote to stdout (the real one's logs and metrics). */
+  stdoutBytes: number;
+  stdoutLines: number;
+}
+
+/** The handlers' process (bench/warm-child.ts), configured by the services' environment like a Lambda. */
+async function runChild(services: BenchServices, plan: WarmPlan): Promise<ChildRun> {
   const child = fork(fromRoot('bench/warm-child.ts'), [], {
-    execArgv: [...process.execArgv, ...nodeFlags],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...services.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -116,19 +114,16 @@ async function runChild(services: BenchServices, plan: WarmPlan, nodeFlags: stri
     stdoutBytes += chunk.length;
     for (const byte of chunk) if (byte === 10) stdoutLines += 1;
   });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    if (stderr.length < 20_000) stderr += chunk;
-  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
   const answer = new Promise<{ ok: true; result: WarmResult } | { ok: false; error: string }>((resolve, reject) => {
     child.once('message', (message) => resolve(message as never));
-    child.once('exit', (code) => reject(new Error(`warm child exited ${code} without a result: ${stderr.slice(-2000)}`)));
+    child.once('exit', (code) => reject(new Error(`warm child exited ${code} without a result: ${stderr}`)));
   });
   child.send(plan);
   const message = await answer;
   await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
   if (!message.ok) throw new Error(`warm child failed: ${message.error}`);
-  return { result: message.result, stdoutBytes, stdoutLines, stderr };
+  return { result: message.result, stdoutBytes, stdoutLines };
 }
 
 const NAMES: Record<Side, string> = {
@@ -137,15 +132,11 @@ const NAMES: Record<Side, string> = {
   baseline: 'baseline (fetch + PutItem)',
 };
 
-function report(
-  options: WarmOptions,
-  all: ChildRun,
-  alone: Partial<Record<Side, RunnerReport>>,
-  sides: Record<Side, SideResult>,
-): Section {
+function report(options: WarmOptions, all: ChildRun, alone: Record<Side, RunnerReport> | undefined): Section {
+  const { sides } = all.result;
   const p = (side: Side, q: number) => quantile(sides[side].latenciesMs, q);
   const cpu = (side: Side) => (sides[side].cpuUserUs + sides[side].cpuSystemUs) / 1000 / sides[side].requests;
-  const rss = (side: Side) => alone[side]?.rss;
+  const rss = (side: Side) => alone?.[side].rss;
   const httpServed = options.warmup + sides.http.requests;
   const row = (side: Side) => {
     const own = rss(side);
@@ -191,9 +182,9 @@ function report(
       `http against the same calls made raw: p50 ${ratio(p('http', 0.5), p('sameCalls', 0.5))}, p99 ${ratio(p('http', 0.99), p('sameCalls', 0.99))}, CPU ${ratio(cpu('http'), cpu('sameCalls'))}. The baseline makes 2 calls (DELETE, PutItem); the design makes 5 in sequence (SendMessage, PutItem, UpdateItem, DELETE, UpdateItem), which is what the same-calls row costs.`,
       'Latency: handler call to answer, in-process, API Gateway v2 events signed beforehand. The real handler is built as lambda/wiring.ts builds it in production (SqsRetryQueue to a fake SQS, Powertools logger and metrics writing to stdout, a pipe the parent drains).',
       'dynalite, the Verifik sandbox (answers at once) and the fake SQS run in the parent bench process on loopback, so CPU time and RSS are the handler process’s own: handlers, AWS SDK clients, logging and the building of events; dynalite’s CPU is not in these figures.',
-      `CPU / request: process.cpuUsage() (user + system) over each handler’s measured blocks. RSS after: process.memoryUsage().rss of a fresh Node process running that handler’s bundle alone (as cold start runs it: no tsx, nothing else loaded) after serving ${options.warmup + sides.http.requests} such requests one after the other${options.memoryAlone ? ` (${SIDES.map((side) => `${side} heap ${mib(alone[side]!.heapUsed)}`).join(', ')})` : ' (not measured this run)'}; the tsx process that ran all three ended at ${mib(all.result.rss)}.`,
-      ...SIDES.filter((side) => alone[side] && alone[side]!.status !== 200).map(
-        (side) => `${side} alone: a request answered ${alone[side]!.status}`,
+      `CPU / request: process.cpuUsage() (user + system) over each handler’s measured blocks. RSS after: process.memoryUsage().rss of a fresh Node process running that handler’s bundle alone (as cold start runs it: no tsx, nothing else loaded) after serving ${options.warmup + sides.http.requests} such requests one after the other${alone ? ` (${SIDES.map((side) => `${side} heap ${mib(alone[side].heapUsed)}`).join(', ')})` : ' (not measured this run)'}; the tsx process that ran all three ended at ${mib(all.result.rss)}.`,
+      ...SIDES.filter((side) => alone && alone[side].status !== 200).map(
+        (side) => `${side} alone: a request answered ${alone![side].status}`,
       ),
       `The real handler writes ${(all.stdoutLines / httpServed).toFixed(1)} lines, ${Math.round(all.stdoutBytes / httpServed)} bytes per request to stdout (Powertools JSON logs and one EMF metrics line); the references write none.`,
       ...failures.slice(0, 3).map((f) => `failure: ${f}`),
