@@ -21,8 +21,6 @@ export interface BenchServices {
   close(): Promise<void>;
 }
 
-export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
-
 export async function startServices(): Promise<BenchServices> {
   const token = `bench-${randomBytes(16).toString('hex')}`;
   const [dynamo, sandbox, sqs] = await Promise.all([startEmbeddedDynamo(), VerifikSandbox.start({ token }), FakeSqs.start()]);
@@ -32,7 +30,7 @@ export async function startServices(): Promise<BenchServices> {
   const env: Record<string, string> = {
     VERIFIK_BASE_URL: sandbox.url,
     VERIFIK_TOKEN: token,
-    WEBHOOK_SECRET: newWebhookSecret(),
+    WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
     SUBJECT_REF_PEPPER: randomBytes(32).toString('base64'),
     AUDIT_TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: dynamo.endpoint,
