@@ -4,10 +4,10 @@
  * time is a ratio against a baseline measured in the same run; nothing asserts a time.
  */
 import { parseArgs } from 'node:util';
-import { BULK_CONFIG, bulk, type BulkOutcome } from './bulk';
+import { bulk, type BulkOutcome } from './bulk';
 import { coldStart } from './cold-start';
 import { machine, render } from './report';
-import { storageSection, type StorageRun } from './storage';
+import { storageSection } from './storage';
 import { warm, type WarmOutcome } from './warm';
 
 const BENCHMARKS = ['cold', 'warm', 'bulk', 'storage'] as const;
@@ -92,36 +92,12 @@ async function main(argv: string[]): Promise<number> {
       rate: number('rate'),
       inFlight: number('in-flight'),
       burst: values.burst === undefined ? undefined : number('burst'),
-      config: Object.fromEntries(Object.entries(BULK_CONFIG).map(([name, { value }]) => [name, value])),
       verbose,
     });
     out(render(bulkOutcome.section));
   }
   if (selected.has('storage') && warmOutcome && bulkOutcome) {
-    const runs: StorageRun[] = [
-      {
-        name: 'warm: http handler, 1 person per request',
-        counts: warmOutcome.storage.http.counts,
-        persons: warmOutcome.storage.http.persons,
-        how: 'middleware on the DynamoDBClient',
-        target: true,
-      },
-      {
-        name: 'bulk: local stack, 100 per request, rate-limited',
-        counts: bulkOutcome.storage.counts,
-        persons: bulkOutcome.storage.persons,
-        how: 'proxy in front of dynalite (the stack builds its own client)',
-        target: true,
-      },
-      {
-        name: 'reference: baseline (one PutItem, no index)',
-        counts: warmOutcome.storage.baseline.counts,
-        persons: warmOutcome.storage.baseline.persons,
-        how: 'middleware on the DynamoDBClient',
-        target: false,
-      },
-    ];
-    out(render(storageSection(runs)));
+    out(render(storageSection(warmOutcome.storage, bulkOutcome.storage)));
   }
   out(`Total: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   return 0;

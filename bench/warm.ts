@@ -6,7 +6,7 @@ import { buildRunner, runFresh, type RunnerReport } from './fresh-process';
 import { fromRoot } from './paths';
 import { mib, ms, quantile, ratio, table, type Section } from './report';
 import { startServices, type BenchServices } from './services';
-import type { StorageCounts } from './storage';
+import type { CountedRun } from './storage';
 import { SIDES, type Side, type WarmPlan, type WarmResult } from './warm-plan';
 
 export interface WarmOptions {
@@ -22,7 +22,7 @@ export interface WarmOptions {
 export interface WarmOutcome {
   section: Section;
   /** DynamoDB use of the measured requests, per side (one person per request). */
-  storage: Record<Side, { counts: StorageCounts; persons: number }>;
+  storage: Record<Side, CountedRun>;
 }
 
 const ENTRIES: Record<Side, string> = { http: LAMBDA_ENTRIES.http, sameCalls: SAME_CALLS_ENTRY, baseline: BASELINE_ENTRY };
