@@ -1,7 +1,8 @@
 /**
  * Runs in a fresh Node process, as the Lambda runtime would: imports one bundle, builds one event,
  * calls the handler once, reports on file descriptor 3 (stdout is the handler's) and exits. Node
- * built-ins only, so that it adds next to nothing to what is measured; started by fresh-process.ts.
+ * built-ins and the local API Gateway's event builders only, so that it adds next to nothing to
+ * what is measured; started by fresh-process.ts.
  *
  * Environment: BENCH_BUNDLE (the .mjs), BENCH_EVENT (http | invoke | sqs), BENCH_PERSON,
  * BENCH_ERASURE_ID, WEBHOOK_SECRET (to sign the http event); the handler reads the rest.
@@ -11,6 +12,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { httpEvent, lambdaContext } from '../infra/local/api-gateway';
 import type { RunnerReport } from './fresh-process';
 
 const started = performance.now();
@@ -18,40 +20,22 @@ const env = process.env;
 const person = env.BENCH_PERSON ?? '';
 const erasureId = env.BENCH_ERASURE_ID ?? '';
 
+/** A POST /erasures signed as Standard Webhooks does (HMAC-SHA256 of `id.timestamp.body`). */
 function signedHttpEvent(person: string, erasureId: string) {
   const body = JSON.stringify({ personIds: [person], reason: 'gdpr-art-17', requestedBy: 'bench' });
   const timestamp = String(Math.floor(Date.now() / 1000));
   const key = Buffer.from((env.WEBHOOK_SECRET ?? '').split(' ')[0]!.slice('whsec_'.length), 'base64');
   const signature = createHmac('sha256', key).update(`${erasureId}.${timestamp}.${body}`).digest('base64');
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/erasures',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': erasureId,
-      'webhook-timestamp': timestamp,
-      'webhook-signature': `v1,${signature}`,
-    },
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: 'bench',
-      apiId: 'bench',
-      domainName: 'localhost',
-      domainPrefix: 'localhost',
-      http: { method: 'POST', path: '/erasures', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
-      requestId: randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: now.toISOString(),
-      timeEpoch: now.getTime(),
-    },
+  const headers = {
+    'content-type': 'application/json',
+    'webhook-id': erasureId,
+    'webhook-timestamp': timestamp,
+    'webhook-signature': `v1,${signature}`,
   };
+  return httpEvent({ method: 'POST', url: '/erasures', headers, body });
 }
 
+/** The worker's retry message for the erasure, as SQS delivers it. */
 function sqsEvent() {
   const now = String(Date.now());
   return {
@@ -76,20 +60,7 @@ function sqsEvent() {
   };
 }
 
-function context() {
-  const end = Date.now() + 29_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'bench',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench',
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/bench',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
-  };
-}
+const report = (line: RunnerReport) => writeSync(3, `${JSON.stringify(line)}\n`);
 
 async function main() {
   const kind = env.BENCH_EVENT;
@@ -103,14 +74,17 @@ async function main() {
       : kind === 'invoke'
         ? { personIds: [person], reason: 'gdpr-art-17', requestedBy: 'bench', erasureId }
         : sqsEvent();
-  const result = (await module.handler(event, context())) as { statusCode?: number; batchItemFailures?: unknown[] } | undefined;
+  const result = (await module.handler(event, lambdaContext(29_000))) as
+    { statusCode?: number; batchItemFailures?: unknown[] } | undefined;
   const answered = performance.now();
   let status = result?.statusCode ?? (result?.batchItemFailures?.length === 0 ? 200 : 500);
   let served = 1;
   if (env.BENCH_PERSONS_FILE) {
     const persons = readFileSync(env.BENCH_PERSONS_FILE, 'utf8').split('\n').filter(Boolean);
     for (const [i, more] of persons.entries()) {
-      const answer = (await module.handler(signedHttpEvent(more, `${erasureId}_${i}`), context())) as { statusCode?: number };
+      const answer = (await module.handler(signedHttpEvent(more, `${erasureId}_${i}`), lambdaContext(29_000))) as {
+        statusCode?: number;
+      };
       if (answer.statusCode !== 200) status = answer.statusCode ?? 0;
       served += 1;
     }
@@ -120,8 +94,6 @@ async function main() {
   report({ status, served, rss, heapUsed, bootMs: started, importMs: imported - started, handlerMs: answered - imported });
   process.exit(0);
 }
-
-const report = (line: RunnerReport) => writeSync(3, `${JSON.stringify(line)}\n`);
 
 main().catch((error: unknown) => {
   report({ status: 0, error: String(error), served: 0, rss: 0, heapUsed: 0, bootMs: 0, importMs: 0, handlerMs: 0 });

@@ -20,7 +20,7 @@ export interface RunnerReport {
   handlerMs: number;
 }
 
-/** The runner, bundled on its own into `dir`: Node built-ins only, so it adds next to nothing. */
+/** The runner, bundled on its own into `dir`. */
 export async function buildRunner(dir: string): Promise<string> {
   const outfile = path.join(dir, 'runner.mjs');
   await build({
