@@ -95,18 +95,18 @@ async function runOnce(
   const erasureId = `cold_${randomBytes(12).toString('base64url')}`;
   if (subject.event === 'sqs') await recordForWorker(services, erasureId, person);
   try {
-    const { report, totalMs } = await runFresh(runner, {
+    const { report: reported, totalMs } = await runFresh(runner, {
       ...services.env,
       BENCH_BUNDLE: subject.bundle.file,
       BENCH_EVENT: subject.event,
       BENCH_PERSON: person,
       BENCH_ERASURE_ID: erasureId,
     });
-    if (report.status !== 200 || services.sandbox.has(person)) {
-      const error = report.error ? ` (${report.error})` : '';
-      throw new Error(`status ${report.status}${error}, person still at Verifik: ${services.sandbox.has(person)}`);
+    if (reported.status !== 200 || services.sandbox.has(person)) {
+      const error = reported.error ? ` (${reported.error})` : '';
+      throw new Error(`status ${reported.status}${error}, person still at Verifik: ${services.sandbox.has(person)}`);
     }
-    return { totalMs, bootMs: report.bootMs, importMs: report.importMs, handlerMs: report.handlerMs };
+    return { totalMs, bootMs: reported.bootMs, importMs: reported.importMs, handlerMs: reported.handlerMs };
   } catch (error) {
     problems.push(`${subject.bundle.name}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;

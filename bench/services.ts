@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureAuditTable } from '../infra/local/audit-table';
-import { localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from '../infra/local/embedded-dynamodb';
+import { localDynamoClient, startEmbeddedDynamo } from '../infra/local/embedded-dynamodb';
 import { VerifikSandbox } from '../infra/local/verifik-sandbox';
 import { FakeSqs } from './fake-sqs';
 
@@ -11,12 +11,10 @@ import { FakeSqs } from './fake-sqs';
  * configured from, as lambda/wiring.ts `dependenciesFromEnvironment` reads it.
  */
 export interface BenchServices {
-  dynamo: EmbeddedDynamo;
   /** A client for the bench itself (setup and checks), not the handlers'. */
   client: DynamoDBClient;
   tableName: string;
   sandbox: VerifikSandbox;
-  sqs: FakeSqs;
   env: Record<string, string>;
   close(): Promise<void>;
 }
@@ -46,11 +44,9 @@ export async function startServices(): Promise<BenchServices> {
     POWERTOOLS_METRICS_NAMESPACE: 'VerifikErasure',
   };
   return {
-    dynamo,
     client,
     tableName,
     sandbox,
-    sqs,
     env,
     close: async () => {
       client.destroy();
