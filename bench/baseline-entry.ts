@@ -1,4 +1,4 @@
-import { baselineConfigFromEnvironment, createBaselineHandler } from './baseline-handler';
+import { createBaselineHandler, referenceConfig } from './references';
 
 /** The baseline as a Lambda entry, configured at cold start like lambda/handlers/http.ts. */
-export const handler = createBaselineHandler(baselineConfigFromEnvironment());
+export const handler = createBaselineHandler(referenceConfig());

@@ -8,7 +8,7 @@ import { DynamoAuditStore } from '../lambda/audit/dynamo-audit-store';
 import { SERVICE_NAME } from '../lambda/names';
 import { DynamoServer } from './dynamo-server';
 import { table, type Section } from './report';
-import type { StorageCounts } from './storage';
+import type { CountedRun } from './storage';
 
 export interface BulkOptions {
   persons: number;
@@ -19,18 +19,11 @@ export interface BulkOptions {
   burst?: number;
   /** Erasure requests in flight at once. */
   inFlight: number;
-  /**
-   * What-if of a proposed change: space the handlers' Verifik calls at `rate` per second in this
-   * process (the bench wraps fetch for the sandbox's URL, standing in for a limiter in VerifikClient).
-   */
-  pace?: boolean;
-  /** The handlers' configuration (environment) for the run. */
-  config: Record<string, string>;
   verbose?: boolean;
 }
 
-/** How the bulk run is configured, and why (printed beside the table). */
-export const BULK_CONFIG: Record<string, { value: string; why: string }> = {
+/** How the bulk run configures the handlers (environment), and why (printed beside the table). */
+const BULK_CONFIG: Record<string, { value: string; why: string }> = {
   PERSON_CONCURRENCY: {
     value: '8',
     why: 'the default: 2 requests × 8 = 16 persons in flight; at ~5 ms per person that offers several times R, so the limit, not our concurrency, sets the pace, while few enough calls are turned away at each refill',
@@ -49,23 +42,10 @@ export const BULK_CONFIG: Record<string, { value: string; why: string }> = {
   },
 };
 
-/** Spaces calls `1000 / rate` ms apart: each waits for its slot instead of being turned away. */
-export function pacedFetch(inner: typeof fetch, prefix: string, rate: number): typeof fetch {
-  let next = 0;
-  return (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
-    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (url.startsWith(prefix)) {
-      const now = performance.now();
-      const slot = Math.max(now, next);
-      next = slot + 1000 / rate;
-      if (slot > now) await new Promise((resolve) => setTimeout(resolve, slot - now));
-    }
-    return inner(input, init);
-  }) as typeof fetch;
-}
+const BULK_ENV = Object.fromEntries(Object.entries(BULK_CONFIG).map(([name, { value }]) => [name, value]));
 
 /** A token bucket: R tokens per second, holding at most `burst` (default one second's worth); 429 + Retry-After beyond. */
-export class RateLimiter {
+class RateLimiter {
   private tokens: number;
   private last = performance.now();
   accepted = 0;
@@ -95,7 +75,7 @@ export class RateLimiter {
 
 export interface BulkOutcome {
   section: Section;
-  storage: { counts: StorageCounts; persons: number };
+  storage: CountedRun;
 }
 
 /**
@@ -107,14 +87,12 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const dynamo = await DynamoServer.start();
   const stack = await startLocalStack(
-    { PORT: '0', DYNAMODB_ENDPOINT: dynamo.endpoint, ...options.config },
+    { PORT: '0', DYNAMODB_ENDPOINT: dynamo.endpoint, ...BULK_ENV },
     { logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' }), sandboxPersons: 0 },
   );
   const reader = localDynamoClient(dynamo.direct);
-  const originalFetch = globalThis.fetch;
   try {
     const sandbox = stack.sandbox!;
-    if (options.pace) globalThis.fetch = pacedFetch(originalFetch, sandbox.url, options.rate);
     const burst = options.burst ?? options.rate;
     const limiter = new RateLimiter(options.rate, burst);
     sandbox.responder = (): SandboxAnswer | undefined => {
@@ -188,7 +166,7 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
     const section: Section = {
       title: 'Bulk throughput',
       command: 'npm run bench -- bulk',
-      samples: `${options.persons.toLocaleString('en-US')} persons in ${requests.length} requests of ${options.batch}, ${options.inFlight} requests in flight, one run${options.pace ? '; what-if: Verifik calls paced at R per second in the process (proposed, not in lambda/)' : ''}`,
+      samples: `${options.persons.toLocaleString('en-US')} persons in ${requests.length} requests of ${options.batch}, ${options.inFlight} requests in flight, one run`,
       table: table(
         ['measure', 'value'],
         [
@@ -196,7 +174,7 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
             'Verifik rate limit R',
             `${options.rate}/s (token bucket holding ${burst === options.rate ? '1 s' : `${burst} calls`}, 429 + Retry-After: 1 beyond)`,
           ],
-          ['bound 10,000 / R', `${boundS.toFixed(1)} s`],
+          [`bound ${options.persons.toLocaleString('en-US')} / R`, `${boundS.toFixed(1)} s`],
           ['all persons terminal (last completedAt)', `${terminalS.toFixed(1)} s`],
           ['× bound', `${ratio.toFixed(2)}×`],
           ['all requests answered', `${answeredS.toFixed(1)} s`],
@@ -224,7 +202,7 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
         [`nothing lost: ${wrong.length} persons not terminal and correct`, wrong.length === 0],
       ],
       notes: [
-        `Configuration: ${Object.entries(options.config)
+        `Configuration: ${Object.entries(BULK_ENV)
           .map(([k, v]) => `${k}=${v}`)
           .join(', ')}; ${options.inFlight} requests in flight.`,
         ...Object.entries(BULK_CONFIG).map(([k, { why }]) => `${k}: ${why}.`),
@@ -236,7 +214,6 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
     };
     return { section, storage: { counts, persons: options.persons } };
   } finally {
-    globalThis.fetch = originalFetch;
     reader.destroy();
     await stack.close();
     await dynamo.close();

@@ -1,57 +1,41 @@
 /**
  * Runs in a fresh Node process, as the Lambda runtime would: imports one bundle, builds one event,
- * calls the handler once, prints one line and exits. Node built-ins only, so that it adds next to
- * nothing to what is measured. Bundled on its own into the temp dir by cold-start.ts.
+ * calls the handler once, reports on file descriptor 3 (stdout is the handler's) and exits. Node
+ * built-ins and the local API Gateway's event builders only, so that it adds next to nothing to
+ * what is measured; started by fresh-process.ts.
  *
  * Environment: BENCH_BUNDLE (the .mjs), BENCH_EVENT (http | invoke | sqs), BENCH_PERSON,
  * BENCH_ERASURE_ID, WEBHOOK_SECRET (to sign the http event); the handler reads the rest.
- * BENCH_PROFILE_REQUEST: a file to write a CPU profile of the first request alone (import excluded).
  * BENCH_PERSONS_FILE: then serve one more http request per person in that file (one id a line),
  * one after the other, and report the process's memory after them (warm.ts: a handler's RSS alone).
  */
 import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync, writeSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { DONE_MARKER } from './cold-marker';
+import { httpEvent, lambdaContext } from '../infra/local/api-gateway';
+import type { RunnerReport } from './fresh-process';
 
 const started = performance.now();
 const env = process.env;
 const person = env.BENCH_PERSON ?? '';
 const erasureId = env.BENCH_ERASURE_ID ?? '';
 
+/** A POST /erasures signed as Standard Webhooks does (HMAC-SHA256 of `id.timestamp.body`). */
 function signedHttpEvent(person: string, erasureId: string) {
   const body = JSON.stringify({ personIds: [person], reason: 'gdpr-art-17', requestedBy: 'bench' });
   const timestamp = String(Math.floor(Date.now() / 1000));
   const key = Buffer.from((env.WEBHOOK_SECRET ?? '').split(' ')[0]!.slice('whsec_'.length), 'base64');
   const signature = createHmac('sha256', key).update(`${erasureId}.${timestamp}.${body}`).digest('base64');
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/erasures',
-    rawQueryString: '',
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': erasureId,
-      'webhook-timestamp': timestamp,
-      'webhook-signature': `v1,${signature}`,
-    },
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: 'bench',
-      apiId: 'bench',
-      domainName: 'localhost',
-      domainPrefix: 'localhost',
-      http: { method: 'POST', path: '/erasures', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'bench' },
-      requestId: randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: now.toISOString(),
-      timeEpoch: now.getTime(),
-    },
+  const headers = {
+    'content-type': 'application/json',
+    'webhook-id': erasureId,
+    'webhook-timestamp': timestamp,
+    'webhook-signature': `v1,${signature}`,
   };
+  return httpEvent({ method: 'POST', url: '/erasures', headers, body });
 }
 
+/** The worker's retry message for the erasure, as SQS delivers it. */
 function sqsEvent() {
   const now = String(Date.now());
   return {
@@ -76,20 +60,7 @@ function sqsEvent() {
   };
 }
 
-function context() {
-  const end = Date.now() + 29_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'bench',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:bench',
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: '/aws/lambda/bench',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => Math.max(0, end - Date.now()),
-  };
-}
+const report = (line: RunnerReport) => writeSync(3, `${JSON.stringify(line)}\n`);
 
 async function main() {
   const kind = env.BENCH_EVENT;
@@ -97,52 +68,34 @@ async function main() {
     handler: (event: unknown, context: unknown) => Promise<unknown>;
   };
   const imported = performance.now();
-  // Loaded only when asked for, so the timed runs carry none of it.
-  const profiler = env.BENCH_PROFILE_REQUEST ? new (await import('node:inspector/promises')).Session() : undefined;
-  if (profiler) {
-    profiler.connect();
-    await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
-    await profiler.post('Profiler.enable');
-    await profiler.post('Profiler.start');
-  }
   const event =
     kind === 'http'
       ? signedHttpEvent(person, erasureId)
       : kind === 'invoke'
         ? { personIds: [person], reason: 'gdpr-art-17', requestedBy: 'bench', erasureId }
         : sqsEvent();
-  const result = (await module.handler(event, context())) as { statusCode?: number; batchItemFailures?: unknown[] } | undefined;
+  const result = (await module.handler(event, lambdaContext(29_000))) as
+    { statusCode?: number; batchItemFailures?: unknown[] } | undefined;
   const answered = performance.now();
-  if (profiler) {
-    const { profile } = await profiler.post('Profiler.stop');
-    (await import('node:fs')).writeFileSync(env.BENCH_PROFILE_REQUEST!, JSON.stringify(profile));
-  }
   let status = result?.statusCode ?? (result?.batchItemFailures?.length === 0 ? 200 : 500);
   let served = 1;
   if (env.BENCH_PERSONS_FILE) {
-    const persons = (await import('node:fs')).readFileSync(env.BENCH_PERSONS_FILE, 'utf8').split('\n').filter(Boolean);
+    const persons = readFileSync(env.BENCH_PERSONS_FILE, 'utf8').split('\n').filter(Boolean);
     for (const [i, more] of persons.entries()) {
-      const answer = (await module.handler(signedHttpEvent(more, `${erasureId}_${i}`), context())) as { statusCode?: number };
+      const answer = (await module.handler(signedHttpEvent(more, `${erasureId}_${i}`), lambdaContext(29_000))) as {
+        statusCode?: number;
+      };
       if (answer.statusCode !== 200) status = answer.statusCode ?? 0;
       served += 1;
     }
   }
-  const memory = process.memoryUsage();
-  const line = JSON.stringify({
-    status,
-    served,
-    rss: memory.rss,
-    heapUsed: memory.heapUsed,
-    external: memory.external,
-    heapTotal: memory.heapTotal,
-    // Milliseconds since the process started (performance.timeOrigin).
-    runnerStartMs: started,
-    importMs: imported - started,
-    handlerMs: answered - imported,
-  });
-  process.stdout.write(`${DONE_MARKER}${line}\n`, () => process.exit(0));
+  const { rss, heapUsed } = process.memoryUsage();
+  // performance.now() counts from the process's start (performance.timeOrigin).
+  report({ status, served, rss, heapUsed, bootMs: started, importMs: imported - started, handlerMs: answered - imported });
+  process.exit(0);
 }
 
 main().catch((error: unknown) => {
-  process.stdout.write(`${DONE_MARKER}${JSON.stringify({ status: 0, error: String(error) })}\n`, () => process.exit(1));
+  report({ status: 0, error: String(error), served: 0, rss: 0, heapUsed: 0, bootMs: 0, importMs: 0, handlerMs: 0 });
+  process.exit(1);
 });

@@ -1,36 +1,31 @@
-import { spawn } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { build } from 'esbuild';
 import { DynamoAuditStore } from '../lambda/audit/dynamo-audit-store';
 import { requestFingerprint } from '../lambda/erasure/fingerprint';
-import { LAMBDA_ENTRIES, PROPOSED_CHANGES, buildBundle, newBundleDir, removeBundleDir, type Bundle } from './bundle';
-import { DONE_MARKER } from './cold-marker';
-import { formatSummary, profilesIn, scaleSummary, summariseProfiles, type ProfileSummary } from './profile';
+import {
+  BASELINE_ENTRY,
+  LAMBDA_ENTRIES,
+  SAME_CALLS_ENTRY,
+  buildBundle,
+  newBundleDir,
+  removeBundleDir,
+  type Bundle,
+} from './bundle';
+import { buildRunner, runFresh } from './fresh-process';
 import { bytes, median, ms, quantile, ratio, table, type Section } from './report';
-import { fromRoot } from './paths';
 import { startServices, type BenchServices } from './services';
-
-/** The baseline bundle's entry: raw fetch + one PutItem (bench/baseline-handler.ts). */
-export const BASELINE_ENTRY = 'bench/baseline-entry.ts';
-/** The same calls as the http handler, made raw (bench/floor-handler.ts). */
-export const FLOOR_ENTRY = 'bench/floor-entry.ts';
-
-type EventKind = 'http' | 'invoke' | 'sqs';
 
 interface Subject {
   bundle: Bundle;
-  event: EventKind;
+  /** The first request: a signed POST /erasures, a direct invocation or an SQS retry message. */
+  event: 'http' | 'invoke' | 'sqs';
   /** What the row is. */
   label: string;
-  kind: 'baseline' | 'reference' | 'function' | 'what-if';
+  kind: 'baseline' | 'reference' | 'function';
 }
 
-export interface ColdRun {
-  /** Spawn to the runner's line, measured in the parent. */
+interface ColdRun {
+  /** Spawn to the runner's report, measured in the parent. */
   totalMs: number;
-  /** Process start to the runner's first statement (Node's own boot). */
   bootMs: number;
   importMs: number;
   handlerMs: number;
@@ -39,232 +34,83 @@ export interface ColdRun {
 export interface ColdOptions {
   /** Fresh processes per bundle (at least 20). */
   samples: number;
-  /** Extra node flags for the children, e.g. `--enable-source-maps` or `--cpu-prof`. */
-  nodeFlags?: string[];
   /** Print a line per round. */
   verbose?: boolean;
 }
 
 /**
- * Cold start: each function bundle as the stack builds it, and the baseline bundled the same way,
- * started in fresh Node processes (round-robin, so drift on a noisy machine hits all alike) until
- * the handler has answered one real request against loopback services in this process.
+ * Cold start: each function bundle as the stack builds it, and the two references bundled the same
+ * way, started in fresh Node processes (round-robin, so drift on a noisy machine hits all alike)
+ * until the handler has answered one real request against loopback services in this process.
  */
 export async function coldStart(options: ColdOptions): Promise<Section> {
-  const bench = await prepareColdBench();
+  const dir = await newBundleDir();
+  const services = await startServices();
   try {
-    const { subjects } = bench;
+    const [baseline, sameCalls, ...functions] = await Promise.all([
+      buildBundle('baseline', BASELINE_ENTRY, dir),
+      buildBundle('same-calls', SAME_CALLS_ENTRY, dir),
+      ...Object.entries(LAMBDA_ENTRIES).map(([name, entry]) => buildBundle(name, entry, dir)),
+    ]);
+    const runner = await buildRunner(dir);
+    const subjects: Subject[] = [
+      { bundle: baseline!, event: 'http', label: 'baseline: fetch + PutItem (bench/references.ts)', kind: 'baseline' },
+      ...functions.map((bundle): Subject => ({
+        bundle,
+        event: bundle.name === 'worker' ? 'sqs' : bundle.name === 'invoke' ? 'invoke' : 'http',
+        label: `${bundle.name} (${bundle.entry})`,
+        kind: 'function',
+      })),
+      { bundle: sameCalls!, event: 'http', label: 'same calls as http, raw SDK (bench/references.ts)', kind: 'reference' },
+    ];
     const runs = new Map<string, ColdRun[]>(subjects.map((s) => [s.bundle.name, []]));
     const problems: string[] = [];
-    const flags = options.nodeFlags ?? [];
 
     // One unmeasured round: the bundles into the page cache, as on a warm Lambda host.
-    for (const subject of subjects) await runOnce(bench, subject, { nodeFlags: flags }, []);
+    for (const subject of subjects) await runOnce(services, runner, subject, []);
     for (let round = 0; round < options.samples; round++) {
       // Rotate the order every round so that no bundle always runs right after another.
       const order = subjects.map((_, i) => subjects[(i + round) % subjects.length]!);
       for (const subject of order) {
-        const run = await runOnce(bench, subject, { nodeFlags: flags }, problems);
+        const run = await runOnce(services, runner, subject, problems);
         if (run) runs.get(subject.bundle.name)!.push(run);
       }
       if (options.verbose) process.stderr.write(`cold: round ${round + 1}/${options.samples}\n`);
     }
     return report(subjects, runs, problems, options);
   } finally {
-    await bench.close();
-  }
-}
-
-/**
- * `node --cpu-prof` of `runs` cold starts per bundle (not timed), each summarised by original
- * source through the bundle's source map: where a cold start's CPU time goes.
- */
-export async function profileColdStarts(runs: number, { interval = 100 } = {}): Promise<string[]> {
-  const bench = await prepareColdBench();
-  const lines: string[] = [];
-  try {
-    for (const subject of bench.subjects) {
-      const dir = path.join(bench.dir, `profiles-${subject.bundle.name}`);
-      const requestDir = path.join(bench.dir, `request-profiles-${subject.bundle.name}`);
-      await mkdir(requestDir, { recursive: true });
-      const problems: string[] = [];
-      for (let i = 0; i < runs; i++) {
-        await runOnce(
-          bench,
-          subject,
-          { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${interval}`] },
-          problems,
-        );
-        await runOnce(bench, subject, { env: { BENCH_PROFILE_REQUEST: path.join(requestDir, `${i}.cpuprofile`) } }, problems);
-      }
-      const perRun = (summary: ProfileSummary) => scaleSummary(summary, runs);
-      const whole = perRun(await summariseProfiles(await profilesIn(dir), subject.bundle.file));
-      const request = perRun(await summariseProfiles(await profilesIn(requestDir), subject.bundle.file));
-      lines.push(
-        `#### ${subject.bundle.name}: ${runs} cold starts under --cpu-prof, self time per start`,
-        '',
-        '```',
-        '-- whole process (boot, import, first request):',
-        ...formatSummary(whole),
-        '-- first request only (inspector profiler started after the import):',
-        ...formatSummary(request),
-        '```',
-        ...(problems.length ? [`failed: ${problems.join('; ')}`] : []),
-        '',
-      );
-    }
-    return lines;
-  } finally {
-    await bench.close();
-  }
-}
-
-interface ColdBench {
-  dir: string;
-  runner: string;
-  services: BenchServices;
-  subjects: Subject[];
-  close(): Promise<void>;
-}
-
-async function prepareColdBench(withProposed = true): Promise<ColdBench> {
-  const dir = await newBundleDir();
-  const services = await startServices();
-  try {
-    const functions = Object.entries(LAMBDA_ENTRIES);
-    const [baseline, floor, ...built] = await Promise.all([
-      buildBundle('baseline', BASELINE_ENTRY, dir),
-      buildBundle('floor', FLOOR_ENTRY, dir),
-      ...functions.map(([name, entry]) => buildBundle(name, entry, dir)),
-      ...(withProposed ? [buildBundle('http-proposed', LAMBDA_ENTRIES.http, dir, PROPOSED_CHANGES)] : []),
-    ]);
-    const runner = await buildRunner(dir);
-    const eventFor = (name: string): EventKind => (name === 'worker' ? 'sqs' : name === 'invoke' ? 'invoke' : 'http');
-    const subjects: Subject[] = [
-      { bundle: baseline!, event: 'http', label: 'baseline: fetch + PutItem (bench/baseline-handler.ts)', kind: 'baseline' },
-      ...built.slice(0, functions.length).map((bundle): Subject => ({
-        bundle,
-        event: eventFor(bundle.name),
-        label: `${bundle.name} (${bundle.entry})`,
-        kind: 'function',
-      })),
-      {
-        bundle: floor!,
-        event: 'http',
-        label: 'same calls as http, raw SDK (bench/floor-handler.ts)',
-        kind: 'reference',
-      },
-      ...built
-        .slice(functions.length)
-        .filter((bundle) => bundle.applied.length > 0)
-        .map((bundle): Subject => ({
-          bundle,
-          event: 'http',
-          label: `what-if, not deployed: http with ${bundle.applied.join(' + ')}`,
-          kind: 'what-if',
-        })),
-    ];
-    return {
-      dir,
-      runner,
-      services,
-      subjects,
-      close: async () => {
-        await services.close();
-        await removeBundleDir(dir);
-      },
-    };
-  } catch (error) {
     await services.close();
     await removeBundleDir(dir);
-    throw error;
   }
 }
 
-/** The runner (bench/cold-runner.ts), bundled on its own into `dir`. */
-export async function buildRunner(dir: string): Promise<string> {
-  const outfile = path.join(dir, 'runner.mjs');
-  await build({
-    entryPoints: [fromRoot('bench/cold-runner.ts')],
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    outfile,
-    logLevel: 'error',
-  });
-  return outfile;
-}
-
-const newErasureId = () => `cold_${randomBytes(12).toString('base64url')}`;
-
+/** One cold start that erases a fresh sandbox person; a failed run goes to `problems` instead. */
 async function runOnce(
-  { runner, services }: ColdBench,
+  services: BenchServices,
+  runner: string,
   subject: Subject,
-  { nodeFlags = [], env: extraEnv = {} }: { nodeFlags?: string[]; env?: Record<string, string> },
   problems: string[],
 ): Promise<ColdRun | undefined> {
   const person = services.sandbox.createPerson();
-  const erasureId = newErasureId();
+  const erasureId = `cold_${randomBytes(12).toString('base64url')}`;
   if (subject.event === 'sqs') await recordForWorker(services, erasureId, person);
-  const env = {
-    ...services.env,
-    BENCH_BUNDLE: subject.bundle.file,
-    BENCH_EVENT: subject.event,
-    BENCH_PERSON: person,
-    BENCH_ERASURE_ID: erasureId,
-    ...extraEnv,
-  };
-  const started = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, runner], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const result = await new Promise<{ at: number; line: string } | { error: string }>((resolve) => {
-    let buffered = '';
-    let stderr = '';
-    let done = false;
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      if (done) return;
-      buffered += chunk;
-      const at = buffered.indexOf(DONE_MARKER);
-      if (at === -1) return;
-      const end = buffered.indexOf('\n', at);
-      if (end === -1) return;
-      done = true;
-      resolve({ at: performance.now(), line: buffered.slice(at + DONE_MARKER.length, end) });
+  try {
+    const { report: reported, totalMs } = await runFresh(runner, {
+      ...services.env,
+      BENCH_BUNDLE: subject.bundle.file,
+      BENCH_EVENT: subject.event,
+      BENCH_PERSON: person,
+      BENCH_ERASURE_ID: erasureId,
     });
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => (stderr += chunk));
-    child.on('close', (code) => {
-      if (!done) resolve({ error: `exited ${code} without answering: ${stderr.slice(0, 500)}` });
-    });
-  });
-  await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('close', () => resolve())));
-  if ('error' in result) {
-    problems.push(`${subject.bundle.name}: ${result.error}`);
+    if (reported.status !== 200 || services.sandbox.has(person)) {
+      const error = reported.error ? ` (${reported.error})` : '';
+      throw new Error(`status ${reported.status}${error}, person still at Verifik: ${services.sandbox.has(person)}`);
+    }
+    return { totalMs, bootMs: reported.bootMs, importMs: reported.importMs, handlerMs: reported.handlerMs };
+  } catch (error) {
+    problems.push(`${subject.bundle.name}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
-  const reported = JSON.parse(result.line) as {
-    status: number;
-    runnerStartMs: number;
-    importMs: number;
-    handlerMs: number;
-    error?: string;
-  };
-  if (reported.status !== 200 || services.sandbox.has(person)) {
-    problems.push(
-      `${subject.bundle.name}: status ${reported.status}${reported.error ? ` (${reported.error})` : ''}, person still at Verifik: ${services.sandbox.has(person)}`,
-    );
-    return undefined;
-  }
-  return {
-    totalMs: result.at - started,
-    bootMs: reported.runnerStartMs,
-    importMs: reported.importMs,
-    handlerMs: reported.handlerMs,
-  };
 }
 
 /** The worker's first request is a retry message for an erasure whose person is still pending. */
@@ -307,11 +153,10 @@ function report(subjects: Subject[], runs: Map<string, ColdRun[]>, problems: str
     .filter((s) => s.kind === 'function')
     .map((s) => [s.bundle.name, median(totals(s.bundle.name)) / baseP50] as const);
   const worst = Math.max(...functionRatios.map(([, r]) => r));
-  const whatIf = subjects.filter((s) => s.kind === 'what-if');
   return {
     title: 'Cold start',
     command: 'npm run bench -- cold',
-    samples: `${options.samples} fresh processes per bundle, round-robin (+1 unmeasured round)${options.nodeFlags?.length ? `, node ${options.nodeFlags.join(' ')}` : ''}`,
+    samples: `${options.samples} fresh processes per bundle, round-robin (+1 unmeasured round)`,
     table: table(
       [
         'bundle',
@@ -334,15 +179,9 @@ function report(subjects: Subject[], runs: Map<string, ColdRun[]>, problems: str
       ],
     ],
     notes: [
-      'cold = from spawning a fresh `process.execPath` to the line the runner prints once the handler has answered its first request, timed in the parent; node boot (process start to the runner’s first statement), import and first request are timed in the child with performance.now() and add up to a little less.',
+      'cold = from spawning a fresh `process.execPath` to the report the runner writes once the handler has answered its first request, timed in the parent; node boot (process start to the runner’s first statement), import and first request are timed in the child with performance.now() and add up to a little less.',
       'Every bundle is built with LAMBDA_BUNDLE_OPTIONS (bench/bundle.ts), the AWS SDK inside; size is the .mjs alone (the .map is separate). Each run erases a fresh sandbox person against dynalite, the sandbox and a fake SQS in the bench process, on loopback.',
       'First requests: http, baseline and same-calls = a signed POST /erasures (API Gateway v2 event); invoke = a direct invocation; worker = an SQS retry message for an erasure recorded beforehand with its person pending.',
-      ...whatIf.map(
-        (s) =>
-          `${s.label}: ${PROPOSED_CHANGES.filter((c) => s.bundle.applied.includes(c.name))
-            .map((c) => c.description)
-            .join('; ')}. Built from lambda/ as it is, rewritten in the temp dir only.`,
-      ),
       ...(problems.length ? [`failed runs (left out): ${problems.length}: ${problems.slice(0, 3).join('; ')}`] : []),
     ],
   };

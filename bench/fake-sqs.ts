@@ -5,25 +5,19 @@ import type { AddressInfo } from 'node:net';
 /**
  * The smallest SQS the retry queue needs, on loopback: `SendMessage` over the JSON protocol that
  * AWS SDK v3 speaks (`x-amz-target: AmazonSQS.SendMessage`), answered with a message id and the MD5
- * of the body, which the SDK checks. Messages are counted, not kept: nothing consumes them.
+ * of the body, which the SDK checks. Messages are not kept: nothing consumes them.
  */
 export class FakeSqs {
-  /** Messages accepted, by queue URL. */
-  readonly sent = new Map<string, number>();
-  requests = 0;
-
   private constructor(
     private readonly server: Server,
     readonly url: string,
   ) {}
 
   static async start(): Promise<FakeSqs> {
-    let fake: FakeSqs | undefined;
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        fake!.requests += 1;
         const target = String(req.headers['x-amz-target'] ?? '');
         let input: { QueueUrl?: string; MessageBody?: string } = {};
         try {
@@ -36,7 +30,6 @@ export class FakeSqs {
           res.end(JSON.stringify({ __type: 'com.amazonaws.sqs#InvalidAction', message: `not supported: ${target}` }));
           return;
         }
-        fake!.sent.set(input.QueueUrl, (fake!.sent.get(input.QueueUrl) ?? 0) + 1);
         res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
         res.end(
           JSON.stringify({
@@ -48,19 +41,12 @@ export class FakeSqs {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    fake = new FakeSqs(server, `http://127.0.0.1:${port}`);
-    return fake;
+    return new FakeSqs(server, `http://127.0.0.1:${port}`);
   }
 
   /** A queue URL on this endpoint. */
   queueUrl(name: string): string {
     return `${this.url}/000000000000/${name}`;
-  }
-
-  get messages(): number {
-    let total = 0;
-    for (const count of this.sent.values()) total += count;
-    return total;
   }
 
   close(): Promise<void> {

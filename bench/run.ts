@@ -1,20 +1,20 @@
 /**
- * `npm run bench [-- cold|warm|bulk|storage|profile ...] [options]`: the benchmarks, each printed as
+ * `npm run bench [-- cold|warm|bulk|storage ...] [options]`: the benchmarks, each printed as
  * a markdown table with its command, the machine's Node version and its number of samples. Every
  * time is a ratio against a baseline measured in the same run; nothing asserts a time.
  */
 import { parseArgs } from 'node:util';
-import { BULK_CONFIG, bulk, type BulkOutcome } from './bulk';
-import { coldStart, profileColdStarts } from './cold-start';
+import { bulk, type BulkOutcome } from './bulk';
+import { coldStart } from './cold-start';
 import { machine, render } from './report';
-import { storageSection, type StorageRun } from './storage';
-import { profileWarm, warm, type WarmOutcome } from './warm';
+import { storageSection } from './storage';
+import { warm, type WarmOutcome } from './warm';
 
 const BENCHMARKS = ['cold', 'warm', 'bulk', 'storage'] as const;
-type Benchmark = (typeof BENCHMARKS)[number] | 'profile';
+type Benchmark = (typeof BENCHMARKS)[number];
 
 const USAGE = `usage: npm run bench [-- <benchmark>...] [options]
-  benchmarks: cold warm bulk storage (default: all four), profile (CPU profiles, not in the default)
+  benchmarks: cold warm bulk storage (default: all four)
   --samples N     cold: fresh processes per bundle (default 20, at least 20 for the README)
   --requests N    warm: measured requests per handler (default 5000)
   --no-memory     warm: skip the fresh process per handler that measures its RSS alone
@@ -22,7 +22,6 @@ const USAGE = `usage: npm run bench [-- <benchmark>...] [options]
   --rate R        bulk: Verifik's limit, requests per second (default 200)
   --in-flight N   bulk: erasure requests in flight (default 2)
   --burst N       bulk: calls Verifik's token bucket holds (default R, one second's worth)
-  --pace          bulk what-if: pace the handlers' Verifik calls at R/s in-process (a proposed change)
   --quiet         no progress lines on stderr
 storage reports the DynamoDB use counted during warm and bulk, so it runs them.`;
 
@@ -38,12 +37,11 @@ async function main(argv: string[]): Promise<number> {
       rate: { type: 'string', default: '200' },
       'in-flight': { type: 'string', default: '2' },
       burst: { type: 'string' },
-      pace: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  const unknown = positionals.filter((p) => p !== 'all' && p !== 'profile' && !(BENCHMARKS as readonly string[]).includes(p));
+  const unknown = positionals.filter((p) => p !== 'all' && !(BENCHMARKS as readonly string[]).includes(p));
   if (values.help || unknown.length) {
     process.stderr.write(`${unknown.length ? `unknown benchmark: ${unknown.join(' ')}\n` : ''}${USAGE}\n`);
     return values.help ? 0 : 2;
@@ -79,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
   if (selected.has('warm')) {
     warmOutcome = await warm({
       requests: number('requests'),
-      blockSize: 500,
+      blockSize: Math.min(500, number('requests')),
       warmup: 300,
       memoryAlone: !values['no-memory'],
       verbose,
@@ -94,43 +92,12 @@ async function main(argv: string[]): Promise<number> {
       rate: number('rate'),
       inFlight: number('in-flight'),
       burst: values.burst === undefined ? undefined : number('burst'),
-      pace: values.pace,
-      config: Object.fromEntries(Object.entries(BULK_CONFIG).map(([name, { value }]) => [name, value])),
       verbose,
     });
     out(render(bulkOutcome.section));
   }
   if (selected.has('storage') && warmOutcome && bulkOutcome) {
-    const runs: StorageRun[] = [
-      {
-        name: 'warm: http handler, 1 person per request',
-        counts: warmOutcome.storage.http.counts,
-        persons: warmOutcome.storage.http.persons,
-        how: 'middleware on the DynamoDBClient',
-        target: true,
-      },
-      {
-        name: 'bulk: local stack, 100 per request, rate-limited',
-        counts: bulkOutcome.storage.counts,
-        persons: bulkOutcome.storage.persons,
-        how: 'proxy in front of dynalite (the stack builds its own client)',
-        target: true,
-      },
-      {
-        name: 'reference: baseline (one PutItem, no index)',
-        counts: warmOutcome.storage.baseline.counts,
-        persons: warmOutcome.storage.baseline.persons,
-        how: 'middleware on the DynamoDBClient',
-        target: false,
-      },
-    ];
-    out(render(storageSection(runs)));
-  }
-  if (selected.has('profile')) {
-    out('### CPU profiles (`node --cpu-prof`, self time attributed through source maps)\n');
-    out((await profileColdStarts(5)).join('\n'));
-    out((await profileWarm('http', 3000)).join('\n'));
-    out((await profileWarm('floor', 3000)).join('\n'));
+    out(render(storageSection(warmOutcome.storage, bulkOutcome.storage)));
   }
   out(`Total: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
   return 0;

@@ -1,27 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureAuditTable } from '../infra/local/audit-table';
-import { localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from '../infra/local/embedded-dynamodb';
+import { localDynamoClient, startEmbeddedDynamo } from '../infra/local/embedded-dynamodb';
 import { VerifikSandbox } from '../infra/local/verifik-sandbox';
 import { FakeSqs } from './fake-sqs';
 
 /**
  * What a Lambda talks to, on loopback in the bench process: dynalite (with the audit table), the
  * Verifik sandbox (answers at once) and a fake SQS. `env` is the environment a handler process is
- * configured from, as lambda/wiring.ts `dependenciesFromEnvironment` reads it.
+ * configured from, as lambda/compose.ts `composeHttp` reads it.
  */
 export interface BenchServices {
-  dynamo: EmbeddedDynamo;
   /** A client for the bench itself (setup and checks), not the handlers'. */
   client: DynamoDBClient;
   tableName: string;
   sandbox: VerifikSandbox;
-  sqs: FakeSqs;
   env: Record<string, string>;
   close(): Promise<void>;
 }
-
-export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 export async function startServices(): Promise<BenchServices> {
   const token = `bench-${randomBytes(16).toString('hex')}`;
@@ -32,7 +28,7 @@ export async function startServices(): Promise<BenchServices> {
   const env: Record<string, string> = {
     VERIFIK_BASE_URL: sandbox.url,
     VERIFIK_TOKEN: token,
-    WEBHOOK_SECRET: newWebhookSecret(),
+    WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
     SUBJECT_REF_PEPPER: randomBytes(32).toString('base64'),
     AUDIT_TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: dynamo.endpoint,
@@ -48,11 +44,9 @@ export async function startServices(): Promise<BenchServices> {
     POWERTOOLS_METRICS_NAMESPACE: 'VerifikErasure',
   };
   return {
-    dynamo,
     client,
     tableName,
     sandbox,
-    sqs,
     env,
     close: async () => {
       client.destroy();

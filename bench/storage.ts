@@ -1,12 +1,10 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { table, type Section } from './report';
 
 /** DynamoDB operations that write, by their API name. */
 const WRITES = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
 /** Operations whose consumed capacity we ask for (the rest are table management). */
-const DATA = new Set([...WRITES, 'GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
+export const DATA = new Set([...WRITES, 'GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
 
 export interface StorageCounts {
   /** Requests by API name (PutItem, UpdateItem, Query, ...). */
@@ -64,111 +62,30 @@ export class StorageCounter {
     return taken;
   }
 
-  peek(): StorageCounts {
-    return structuredClone(this.counts);
-  }
-
-  /** Counts every request `client` sends (a middleware on its stack, shared by DocumentClients made from it). */
-  attach(client: DynamoDBClient): void {
+  /** A counter of every request `client` sends (a middleware on its stack, shared by DocumentClients made from it). */
+  static attachedTo(client: DynamoDBClient): StorageCounter {
+    const counter = new StorageCounter();
     client.middlewareStack.add(
       (next, context) => async (args) => {
         const operation = String(context.commandName ?? '').replace(/Command$/, '');
-        this.prepare(operation, args.input as Record<string, unknown>);
+        counter.prepare(operation, args.input as Record<string, unknown>);
         try {
           const result = await next(args);
-          this.record(operation, result.output as { ConsumedCapacity?: unknown });
+          counter.record(operation, result.output as { ConsumedCapacity?: unknown });
           return result;
         } catch (error) {
           const conditionFailed = (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
-          this.record(operation, undefined, conditionFailed);
+          counter.record(operation, undefined, conditionFailed);
           throw error;
         }
       },
       { step: 'initialize', name: 'benchStorageCounter' },
     );
+    return counter;
   }
 }
 
-export const addCounts = (a: StorageCounts, b: StorageCounts): StorageCounts => {
-  const requests = { ...a.requests };
-  for (const [name, n] of Object.entries(b.requests)) requests[name] = (requests[name] ?? 0) + n;
-  return {
-    requests,
-    writes: a.writes + b.writes,
-    reads: a.reads + b.reads,
-    writeUnits: a.writeUnits + b.writeUnits,
-    readUnits: a.readUnits + b.readUnits,
-    conditionFailures: a.conditionFailures + b.conditionFailures,
-  };
-};
-
-/**
- * The same counting for a client we cannot reach (the local stack builds its own): an HTTP proxy
- * in front of the engine that sees every request the client sends, asks for the consumed capacity
- * and reads it from the answer. Point DYNAMODB_ENDPOINT at `url`.
- */
-export class CountingDynamoProxy {
-  readonly counter = new StorageCounter();
-
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
-
-  static async start(target: string): Promise<CountingDynamoProxy> {
-    const upstream = new URL(target);
-    let proxy: CountingDynamoProxy | undefined;
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
-        let body = Buffer.concat(chunks);
-        if (DATA.has(operation)) {
-          const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-          proxy!.counter.prepare(operation, input);
-          body = Buffer.from(JSON.stringify(input), 'utf8');
-        }
-        const headers = { ...req.headers, 'content-length': String(body.length), host: upstream.host };
-        const forward = httpRequest(
-          { hostname: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
-          (answer) => {
-            const parts: Buffer[] = [];
-            answer.on('data', (chunk: Buffer) => parts.push(chunk));
-            answer.on('end', () => {
-              const text = Buffer.concat(parts);
-              let parsed: { ConsumedCapacity?: unknown; __type?: string } | undefined;
-              try {
-                parsed = JSON.parse(text.toString('utf8'));
-              } catch {
-                parsed = undefined;
-              }
-              const conditionFailed = (answer.statusCode ?? 0) >= 400 && /ConditionalCheckFailed/.test(parsed?.__type ?? '');
-              proxy!.counter.record(operation, (answer.statusCode ?? 0) < 300 ? parsed : undefined, conditionFailed);
-              res.writeHead(answer.statusCode ?? 502, answer.headers);
-              res.end(text);
-            });
-          },
-        );
-        forward.on('error', () => {
-          res.writeHead(502).end();
-        });
-        forward.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    proxy = new CountingDynamoProxy(server, `http://127.0.0.1:${port}`);
-    return proxy;
-  }
-
-  close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-export interface StorageRun {
+interface StorageRun {
   name: string;
   counts: StorageCounts;
   /** Persons erased in the run. */
@@ -179,8 +96,29 @@ export interface StorageRun {
   target: boolean;
 }
 
-/** The storage cost table: DynamoDB requests and units per erased person. */
-export function storageSection(runs: StorageRun[]): Section {
+/** What warm and bulk counted: DynamoDB use of their measured requests, and the persons they erased. */
+export interface CountedRun {
+  counts: StorageCounts;
+  persons: number;
+}
+
+/** The storage cost table: DynamoDB requests and units per erased person, in warm and bulk. */
+export function storageSection(warm: { http: CountedRun; baseline: CountedRun }, bulk: CountedRun): Section {
+  const runs: StorageRun[] = [
+    { name: 'warm: http handler, 1 person per request', ...warm.http, how: 'middleware on the DynamoDBClient', target: true },
+    {
+      name: 'bulk: local stack, 100 per request, rate-limited',
+      ...bulk,
+      how: 'proxy in front of dynalite (the stack builds its own client)',
+      target: true,
+    },
+    {
+      name: 'reference: baseline (one PutItem, no index)',
+      ...warm.baseline,
+      how: 'middleware on the DynamoDBClient',
+      target: false,
+    },
+  ];
   const per = (value: number, run: StorageRun) => (value / run.persons).toFixed(2);
   const rows = runs.map((run) => [
     run.name,

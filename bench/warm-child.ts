@@ -1,52 +1,41 @@
 /**
  * The handler process of the warm benchmark (forked by warm.ts, configured by its environment like
  * a Lambda): the real HTTP handler as lambda/compose.ts builds it for production (SQS retry queue
- * against the fake SQS, DynamoDB client to dynalite), the same-calls floor and the baseline, called in-process with
- * signed API Gateway events. dynalite, the sandbox and the fake SQS live in the parent, so the
+ * against the fake SQS, DynamoDB client to dynalite), the same-calls reference and the baseline,
+ * called in-process with signed API Gateway events. dynalite, the sandbox and the fake SQS live in the parent, so the
  * CPU time and memory measured here are the handlers' own (and the event building's).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { httpEvent, lambdaContext } from '../infra/local/api-gateway';
 import { signedHeaders } from '../infra/local/signed-client';
 import { composeHttp } from '../lambda/compose';
 import { readConfig } from '../lambda/config';
 import { createHttpApp } from '../lambda/http/http-app';
-import { baselineConfigFromEnvironment, createBaselineHandler } from './baseline-handler';
-import { createFloorHandler, floorConfigFromEnvironment } from './floor-handler';
+import { createBaselineHandler, createSameCallsHandler, referenceConfig, type ErasureHandler } from './references';
 import { StorageCounter } from './storage';
-import type { Side, SideResult, WarmPlan, WarmResult } from './warm-plan';
-
-type Handler = (event: APIGatewayProxyEventV2) => Promise<APIGatewayProxyStructuredResultV2>;
+import { SIDES, type Side, type SideResult, type WarmPlan, type WarmResult } from './warm-plan';
 
 async function run(plan: WarmPlan): Promise<WarmResult> {
   const env = process.env;
   const secret = (env.WEBHOOK_SECRET ?? '').split(' ')[0]!;
-  const counters: Record<Side, StorageCounter> = {
-    http: new StorageCounter(),
-    floor: new StorageCounter(),
-    baseline: new StorageCounter(),
+  const config = readConfig('http', env);
+  // As production builds it (compose.ts), with the DynamoDB client passed in to count its calls.
+  const dynamodb = new DynamoDBClient({ endpoint: config.DYNAMODB_ENDPOINT });
+  const app = createHttpApp(composeHttp(env, { dynamodb }));
+  const sameCalls = referenceConfig(env);
+  const baseline = referenceConfig(env);
+  const handlers: Record<Side, ErasureHandler> = {
+    http: (event) => app(event, lambdaContext(29_000)),
+    sameCalls: createSameCallsHandler(sameCalls),
+    baseline: createBaselineHandler(baseline),
   };
-  const handlers: Partial<Record<Side, Handler>> = {};
-  if (plan.sides.includes('http')) {
-    const config = readConfig('http', env);
-    // As production builds it (compose.ts), with a counter on the DynamoDB client.
-    const dynamodb = new DynamoDBClient({ endpoint: config.DYNAMODB_ENDPOINT });
-    counters.http.attach(dynamodb);
-    const app = createHttpApp(composeHttp(env, { dynamodb }));
-    handlers.http = (event) => app(event, lambdaContext(29_000));
-  }
-  if (plan.sides.includes('floor')) {
-    const config = floorConfigFromEnvironment(env);
-    counters.floor.attach(config.dynamodb);
-    handlers.floor = createFloorHandler(config);
-  }
-  if (plan.sides.includes('baseline')) {
-    const config = baselineConfigFromEnvironment(env);
-    counters.baseline.attach(config.dynamodb);
-    handlers.baseline = createBaselineHandler(config);
-  }
-  const next: Record<Side, number> = { http: 0, floor: 0, baseline: 0 };
+  const counters: Record<Side, StorageCounter> = {
+    http: StorageCounter.attachedTo(dynamodb),
+    sameCalls: StorageCounter.attachedTo(sameCalls.dynamodb),
+    baseline: StorageCounter.attachedTo(baseline.dynamodb),
+  };
+  const next: Record<Side, number> = { http: 0, sameCalls: 0, baseline: 0 };
   const events = (side: Side, count: number) =>
     Array.from({ length: count }, () => {
       const personId = plan.persons[side][next[side]++]!;
@@ -59,10 +48,12 @@ async function run(plan: WarmPlan): Promise<WarmResult> {
         body,
       });
     });
-  const results: Partial<Record<Side, SideResult>> = {};
-  for (const side of plan.sides) {
-    results[side] = { latenciesMs: [], cpuUserUs: 0, cpuSystemUs: 0, requests: 0, failures: [], storage: StorageCounter.empty() };
-  }
+  const results = Object.fromEntries(
+    SIDES.map((side): [Side, SideResult] => [
+      side,
+      { latenciesMs: [], cpuUserUs: 0, cpuSystemUs: 0, requests: 0, failures: [], storage: StorageCounter.empty() },
+    ]),
+  ) as Record<Side, SideResult>;
   const check = (side: Side, answer: APIGatewayProxyStructuredResultV2, into: string[]) => {
     if (answer.statusCode !== 200) {
       into.push(`${side}: ${answer.statusCode} ${String(answer.body).slice(0, 200)}`);
@@ -77,18 +68,17 @@ async function run(plan: WarmPlan): Promise<WarmResult> {
   };
 
   // Warm-up, not measured: JIT, connection pools, first-call paths.
-  for (const side of plan.sides) {
-    for (const event of events(side, plan.warmup)) check(side, await handlers[side]!(event), results[side]!.failures);
+  for (const side of SIDES) {
+    for (const event of events(side, plan.warmup)) check(side, await handlers[side](event), results[side].failures);
     counters[side].take();
   }
-  const rssBefore = process.memoryUsage().rss;
 
   // Alternating blocks, the first side rotating, so drift on a noisy machine hits all alike.
   for (let block = 0; block < plan.blocksPerSide; block++) {
-    const order = plan.sides.map((_, i) => plan.sides[(i + block) % plan.sides.length]!);
+    const order = SIDES.map((_, i) => SIDES[(i + block) % SIDES.length]!);
     for (const side of order) {
-      const handler = handlers[side]!;
-      const result = results[side]!;
+      const handler = handlers[side];
+      const result = results[side];
       const batch = events(side, plan.blockSize);
       const cpu = process.cpuUsage();
       for (const event of batch) {
@@ -103,9 +93,8 @@ async function run(plan: WarmPlan): Promise<WarmResult> {
       result.requests += batch.length;
     }
   }
-  for (const side of plan.sides) results[side]!.storage = counters[side].take();
-  const memory = process.memoryUsage();
-  return { sides: results, rss: memory.rss, heapUsed: memory.heapUsed, rssBefore };
+  for (const side of SIDES) results[side].storage = counters[side].take();
+  return { sides: results, rss: process.memoryUsage().rss };
 }
 
 process.once('message', (plan: WarmPlan) => {

@@ -1,12 +1,10 @@
 import type { StorageCounts } from './storage';
 
-/** What the warm benchmark's parent and its handler process say to each other. */
-export const SIDES = ['http', 'floor', 'baseline'] as const;
+/** What the warm benchmark's parent and its handler process (warm-child.ts) say to each other. */
+export const SIDES = ['http', 'sameCalls', 'baseline'] as const;
 export type Side = (typeof SIDES)[number];
 
 export interface WarmPlan {
-  /** Which sides run: both interleaved in blocks, or one alone (for its memory). */
-  sides: Side[];
   warmup: number;
   blockSize: number;
   blocksPerSide: number;
@@ -24,8 +22,7 @@ export interface SideResult {
 }
 
 export interface WarmResult {
-  sides: Partial<Record<Side, SideResult>>;
+  sides: Record<Side, SideResult>;
+  /** The handler process's RSS at the end (tsx and all three handlers). */
   rss: number;
-  heapUsed: number;
-  rssBefore: number;
 }

@@ -1,16 +1,13 @@
-import { fork, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { fork } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { LAMBDA_ENTRIES, buildBundle, newBundleDir, removeBundleDir } from './bundle';
-import { BASELINE_ENTRY, FLOOR_ENTRY, buildRunner } from './cold-start';
-import { DONE_MARKER } from './cold-marker';
-import { formatSummary, profilesIn, scaleSummary, summariseProfiles } from './profile';
+import { BASELINE_ENTRY, LAMBDA_ENTRIES, SAME_CALLS_ENTRY, buildBundle, newBundleDir, removeBundleDir } from './bundle';
+import { buildRunner, runFresh, type RunnerReport } from './fresh-process';
 import { fromRoot } from './paths';
 import { mib, ms, quantile, ratio, table, type Section } from './report';
 import { startServices, type BenchServices } from './services';
-import type { StorageCounts } from './storage';
-import { SIDES, type Side, type SideResult, type WarmPlan, type WarmResult } from './warm-plan';
+import type { CountedRun } from './storage';
+import { SIDES, type Side, type WarmPlan, type WarmResult } from './warm-plan';
 
 export interface WarmOptions {
   /** Measured requests per side (at least 5,000). */
@@ -25,60 +22,33 @@ export interface WarmOptions {
 export interface WarmOutcome {
   section: Section;
   /** DynamoDB use of the measured requests, per side (one person per request). */
-  storage: Record<Side, { counts: StorageCounts; persons: number }>;
+  storage: Record<Side, CountedRun>;
 }
 
-/** A bundled handler alone in a fresh process after serving the warm run's requests. */
-interface MemoryAlone {
-  rss: number;
-  heapUsed: number;
-  served: number;
-  status: number;
-}
-
-const ENTRIES: Record<Side, string> = { http: LAMBDA_ENTRIES.http, floor: FLOOR_ENTRY, baseline: BASELINE_ENTRY };
+const ENTRIES: Record<Side, string> = { http: LAMBDA_ENTRIES.http, sameCalls: SAME_CALLS_ENTRY, baseline: BASELINE_ENTRY };
 
 /**
  * The memory of each handler alone, as deployed: its bundle in a fresh Node process (the cold
- * runner, no tsx, nothing else loaded) serving `requests` signed requests one after the other.
+ * start's runner, no tsx, nothing else loaded) serving `requests` signed requests one after the other.
  */
-async function memoryAlone(services: BenchServices, requests: number): Promise<Record<Side, MemoryAlone>> {
+async function memoryAlone(services: BenchServices, requests: number): Promise<Record<Side, RunnerReport>> {
   const dir = await newBundleDir();
   try {
     const runner = await buildRunner(dir);
-    const result = {} as Record<Side, MemoryAlone>;
+    const result = {} as Record<Side, RunnerReport>;
     for (const side of SIDES) {
       const bundle = await buildBundle(side, ENTRIES[side], dir);
       const personsFile = path.join(dir, `${side}-persons.txt`);
       await writeFile(personsFile, Array.from({ length: requests - 1 }, () => services.sandbox.createPerson()).join('\n'));
-      const child = spawn(process.execPath, [runner], {
-        env: {
-          ...services.env,
-          BENCH_BUNDLE: bundle.file,
-          BENCH_EVENT: 'http',
-          BENCH_PERSON: services.sandbox.createPerson(),
-          BENCH_ERASURE_ID: `alone_${side}_${process.pid}`,
-          BENCH_PERSONS_FILE: personsFile,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const { report } = await runFresh(runner, {
+        ...services.env,
+        BENCH_BUNDLE: bundle.file,
+        BENCH_EVENT: 'http',
+        BENCH_PERSON: services.sandbox.createPerson(),
+        BENCH_ERASURE_ID: `alone_${side}_${process.pid}`,
+        BENCH_PERSONS_FILE: personsFile,
       });
-      let tail = '';
-      let line: string | undefined;
-      child.stdout.setEncoding('utf8');
-      child.stdout.on('data', (chunk: string) => {
-        tail = (tail + chunk).slice(-100_000);
-        const at = tail.indexOf(DONE_MARKER);
-        if (at !== -1 && line === undefined) {
-          const end = tail.indexOf('\n', at);
-          if (end !== -1) line = tail.slice(at + DONE_MARKER.length, end);
-        }
-      });
-      let stderr = '';
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
-      await new Promise<void>((resolve) => child.once('close', () => resolve()));
-      if (line === undefined) throw new Error(`${side} alone: no answer (${stderr})`);
-      result[side] = JSON.parse(line) as MemoryAlone;
+      result[side] = report;
     }
     return result;
   } finally {
@@ -86,97 +56,54 @@ async function memoryAlone(services: BenchServices, requests: number): Promise<R
   }
 }
 
-interface ChildRun {
-  result: WarmResult;
-  stdoutBytes: number;
-  stdoutLines: number;
-  stderr: string;
-}
-
 /**
  * Warm overhead: signed requests of one person each through the real HTTP handler, one after the
- * other in one process, beside the baseline in the same process (alternating blocks).
+ * other in one process, beside the two references in the same process (alternating blocks).
  */
 export async function warm(options: WarmOptions): Promise<WarmOutcome> {
   const services = await startServices();
   try {
     const blocksPerSide = Math.ceil(options.requests / options.blockSize);
     const perSide = options.warmup + blocksPerSide * options.blockSize;
-    const persons = (count: number) => Array.from({ length: count }, () => services.sandbox.createPerson());
-    const plan = (sides: readonly Side[]): WarmPlan => ({
-      sides: [...sides],
+    const persons = () => Array.from({ length: perSide }, () => services.sandbox.createPerson());
+    const plan: WarmPlan = {
       warmup: options.warmup,
       blockSize: options.blockSize,
       blocksPerSide,
-      persons: Object.fromEntries(SIDES.map((side) => [side, sides.includes(side) ? persons(perSide) : []])) as Record<
-        Side,
-        string[]
-      >,
-    });
+      persons: { http: persons(), sameCalls: persons(), baseline: persons() },
+    };
 
     if (options.verbose) process.stderr.write(`warm: ${perSide} requests per handler, interleaved\n`);
-    const all = await runChild(services, plan(SIDES));
-    const alone: Partial<Record<Side, MemoryAlone>> = {};
+    const all = await runChild(services, plan);
+    let alone: Record<Side, RunnerReport> | undefined;
     if (options.memoryAlone) {
       if (options.verbose) process.stderr.write('warm: each handler alone, bundled, for its memory\n');
-      Object.assign(alone, await memoryAlone(services, perSide));
+      alone = await memoryAlone(services, perSide);
     }
-    const sides = all.result.sides as Record<Side, SideResult>;
+    const { sides } = all.result;
     return {
-      section: report(options, all, alone, sides),
-      storage: Object.fromEntries(
-        SIDES.map((side) => [side, { counts: sides[side].storage, persons: sides[side].requests }]),
-      ) as WarmOutcome['storage'],
+      section: report(options, all, alone),
+      storage: {
+        http: { counts: sides.http.storage, persons: sides.http.requests },
+        sameCalls: { counts: sides.sameCalls.storage, persons: sides.sameCalls.requests },
+        baseline: { counts: sides.baseline.storage, persons: sides.baseline.requests },
+      },
     };
   } finally {
     await services.close();
   }
 }
 
-/**
- * `node --cpu-prof` of a handler process serving `requests` requests with one handler (after the
- * warm-up), summarised by where the self time went.
- */
-export async function profileWarm(side: Side, requests: number, { interval = 100 } = {}): Promise<string[]> {
-  const services = await startServices();
-  const dir = await mkdtemp(path.join(tmpdir(), 'verifik-erasure-warm-profile-'));
-  try {
-    const count = 200 + requests;
-    const run = await runChild(
-      services,
-      {
-        sides: [side],
-        warmup: 200,
-        blockSize: requests,
-        blocksPerSide: 1,
-        persons: {
-          http: [],
-          floor: [],
-          baseline: [],
-          [side]: Array.from({ length: count }, () => services.sandbox.createPerson()),
-        },
-      },
-      ['--cpu-prof', `--cpu-prof-dir=${dir}`, `--cpu-prof-interval=${interval}`],
-    );
-    const summary = await summariseProfiles(await profilesIn(dir));
-    const result = run.result.sides[side]!;
-    return [
-      `#### ${side}: ${count} warm requests in one process under --cpu-prof (p50 ${ms(quantile(result.latenciesMs, 0.5), 2)} while profiled); self time per request`,
-      '',
-      '```',
-      ...formatSummary(scaleSummary(summary, count), 16, 3),
-      '```',
-      '',
-    ];
-  } finally {
-    await services.close();
-    await rm(dir, { recursive: true, force: true });
-  }
+interface ChildRun {
+  result: WarmResult;
+  /** What the handlers wrote to stdout (the real one's logs and metrics). */
+  stdoutBytes: number;
+  stdoutLines: number;
 }
 
-async function runChild(services: BenchServices, plan: WarmPlan, nodeFlags: string[] = []): Promise<ChildRun> {
+/** The handlers' process (bench/warm-child.ts), configured by the services' environment like a Lambda. */
+async function runChild(services: BenchServices, plan: WarmPlan): Promise<ChildRun> {
   const child = fork(fromRoot('bench/warm-child.ts'), [], {
-    execArgv: [...process.execArgv, ...nodeFlags],
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...services.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
@@ -187,36 +114,29 @@ async function runChild(services: BenchServices, plan: WarmPlan, nodeFlags: stri
     stdoutBytes += chunk.length;
     for (const byte of chunk) if (byte === 10) stdoutLines += 1;
   });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    if (stderr.length < 20_000) stderr += chunk;
-  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-2000)));
   const answer = new Promise<{ ok: true; result: WarmResult } | { ok: false; error: string }>((resolve, reject) => {
     child.once('message', (message) => resolve(message as never));
-    child.once('exit', (code) => reject(new Error(`warm child exited ${code} without a result: ${stderr.slice(-2000)}`)));
+    child.once('exit', (code) => reject(new Error(`warm child exited ${code} without a result: ${stderr}`)));
   });
   child.send(plan);
   const message = await answer;
   await new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
   if (!message.ok) throw new Error(`warm child failed: ${message.error}`);
-  return { result: message.result, stdoutBytes, stdoutLines, stderr };
+  return { result: message.result, stdoutBytes, stdoutLines };
 }
 
 const NAMES: Record<Side, string> = {
   http: 'http (createHttpApp, production wiring)',
-  floor: 'same calls, raw SDK (bench/floor-handler.ts)',
+  sameCalls: 'same calls, raw SDK (bench/references.ts)',
   baseline: 'baseline (fetch + PutItem)',
 };
 
-function report(
-  options: WarmOptions,
-  all: ChildRun,
-  alone: Partial<Record<Side, MemoryAlone>>,
-  sides: Record<Side, SideResult>,
-): Section {
+function report(options: WarmOptions, all: ChildRun, alone: Record<Side, RunnerReport> | undefined): Section {
+  const { sides } = all.result;
   const p = (side: Side, q: number) => quantile(sides[side].latenciesMs, q);
   const cpu = (side: Side) => (sides[side].cpuUserUs + sides[side].cpuSystemUs) / 1000 / sides[side].requests;
-  const rss = (side: Side) => alone[side]?.rss;
+  const rss = (side: Side) => alone?.[side].rss;
   const httpServed = options.warmup + sides.http.requests;
   const row = (side: Side) => {
     const own = rss(side);
@@ -259,12 +179,12 @@ function report(
     ),
     targets: [[`warm p50 within 1.2× of the baseline (${p50Ratio.toFixed(2)}×)`, p50Ratio <= 1.2]],
     notes: [
-      `http against the same calls made raw: p50 ${ratio(p('http', 0.5), p('floor', 0.5))}, p99 ${ratio(p('http', 0.99), p('floor', 0.99))}, CPU ${ratio(cpu('http'), cpu('floor'))}. The baseline makes 2 calls (DELETE, PutItem); the design makes 5 in sequence (SendMessage, PutItem, UpdateItem, DELETE, UpdateItem), which is what the same-calls row costs.`,
-      'Latency: handler call to answer, in-process, API Gateway v2 events signed beforehand. The real handler is built as lambda/wiring.ts builds it in production (SqsRetryQueue to a fake SQS, Powertools logger and metrics writing to stdout, a pipe the parent drains).',
+      `http against the same calls made raw: p50 ${ratio(p('http', 0.5), p('sameCalls', 0.5))}, p99 ${ratio(p('http', 0.99), p('sameCalls', 0.99))}, CPU ${ratio(cpu('http'), cpu('sameCalls'))}. The baseline makes 2 calls (DELETE, PutItem); the design makes 5 in sequence (SendMessage, PutItem, UpdateItem, DELETE, UpdateItem), which is what the same-calls row costs.`,
+      'Latency: handler call to answer, in-process, API Gateway v2 events signed beforehand. The real handler is built as lambda/compose.ts builds it in production (SqsRetryQueue to a fake SQS, Powertools logger and metrics writing to stdout, a pipe the parent drains).',
       'dynalite, the Verifik sandbox (answers at once) and the fake SQS run in the parent bench process on loopback, so CPU time and RSS are the handler process’s own: handlers, AWS SDK clients, logging and the building of events; dynalite’s CPU is not in these figures.',
-      `CPU / request: process.cpuUsage() (user + system) over each handler’s measured blocks. RSS after: process.memoryUsage().rss of a fresh Node process running that handler’s bundle alone (as cold start runs it: no tsx, nothing else loaded) after serving ${options.warmup + sides.http.requests} such requests one after the other${options.memoryAlone ? ` (${SIDES.map((side) => `${side} heap ${mib(alone[side]!.heapUsed)}`).join(', ')})` : ' (not measured this run)'}; the tsx process that ran all three ended at ${mib(all.result.rss)}.`,
-      ...SIDES.filter((side) => alone[side] && alone[side]!.status !== 200).map(
-        (side) => `${side} alone: a request answered ${alone[side]!.status}`,
+      `CPU / request: process.cpuUsage() (user + system) over each handler’s measured blocks. RSS after: process.memoryUsage().rss of a fresh Node process running that handler’s bundle alone (as cold start runs it: no tsx, nothing else loaded) after serving ${options.warmup + sides.http.requests} such requests one after the other${alone ? ` (${SIDES.map((side) => `${side} heap ${mib(alone[side].heapUsed)}`).join(', ')})` : ' (not measured this run)'}; the tsx process that ran all three ended at ${mib(all.result.rss)}.`,
+      ...SIDES.filter((side) => alone && alone[side].status !== 200).map(
+        (side) => `${side} alone: a request answered ${alone![side].status}`,
       ),
       `The real handler writes ${(all.stdoutLines / httpServed).toFixed(1)} lines, ${Math.round(all.stdoutBytes / httpServed)} bytes per request to stdout (Powertools JSON logs and one EMF metrics line); the references write none.`,
       ...failures.slice(0, 3).map((f) => `failure: ${f}`),

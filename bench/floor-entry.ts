@@ -1,4 +1,0 @@
-import { createFloorHandler, floorConfigFromEnvironment } from './floor-handler';
-
-/** The same-calls reference as a Lambda entry, configured at cold start like lambda/handlers/http.ts. */
-export const handler = createFloorHandler(floorConfigFromEnvironment());
