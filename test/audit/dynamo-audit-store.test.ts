@@ -1,10 +1,11 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { hashSubjectRef } from '../../lambda/erasure/fingerprint';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 import { startHarness } from '../support/http-harness';
 
 // What every AuditStore does is in audit-store-contract.test.ts; this file holds what only the
-// DynamoDB table shows.
+// DynamoDB table shows: its items, their keys and TTL attribute.
 
 let dynamo: TestDynamo;
 
@@ -32,5 +33,36 @@ describe('what the audit table holds', () => {
     } finally {
       await api.close();
     }
+  });
+
+  it('writes the request and each person under the keys of the table and its two indexes, each with the TTL attribute', async () => {
+    const { tableName, store } = await dynamo.newTable();
+    const receivedAt = '2026-11-28T10:00:00.000Z';
+    const now = Date.now();
+    await store.createRequest({ erasureId: 'e1', personIds: ['p1'], fingerprint: 'fp', receivedAt, expiresAt: 2_000_000_000 });
+    await store.claimPerson('e1', 'p1', { owner: 'a', now, leaseUntil: now + 10_000, receivedAt, expiresAt: 2_000_000_001 });
+    const item = async (pk: string, sk: string) =>
+      (await dynamo.client.send(new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true }))).Item;
+
+    expect(await item('ERASURE#e1', 'REQUEST')).toMatchObject({
+      gsi1pk: 'RECEIVED#2026-11',
+      gsi1sk: `${receivedAt}#e1`,
+      expiresAt: 2_000_000_000,
+    });
+    const person = await item('ERASURE#e1', 'PERSON#p1');
+    expect(person).toMatchObject({
+      gsi2pk: 'PERSON#p1',
+      gsi2sk: `${receivedAt}#e1`,
+      expiresAt: 2_000_000_001,
+      leaseOwner: 'a',
+      leaseUntil: now + 10_000,
+    });
+    expect(person).not.toHaveProperty('gsi1pk');
+
+    await store.settlePerson('e1', 'p1', 'a', { outcome: 'erased', attempts: 1, vendorStatus: 200, updatedAt: receivedAt });
+    const settled = await item('ERASURE#e1', 'PERSON#p1');
+    expect(settled).toMatchObject({ outcome: 'erased', gsi2pk: 'PERSON#p1', expiresAt: 2_000_000_001, updatedAt: receivedAt });
+    expect(settled).not.toHaveProperty('leaseOwner');
+    expect(settled).not.toHaveProperty('leaseUntil');
   });
 });
