@@ -1,5 +1,4 @@
 import { buildRecord, statusOf } from '../../lambda/erasure/record';
-import { requestFingerprint } from '../../lambda/erasure/fingerprint';
 import type { PersonState } from '../../lambda/erasure/types';
 
 const person = (outcome: PersonState['outcome']): PersonState => ({ personId: outcome, outcome, attempts: 1 });
@@ -20,15 +19,5 @@ describe('the request status', () => {
     ]);
     expect(record.status).toBe('pending');
     expect(record.persons[1]).toEqual({ personId: 'b', outcome: 'pending', attempts: 0 });
-  });
-});
-
-describe('requestFingerprint', () => {
-  it('ignores the order of ids and distinguishes every optional field', () => {
-    const base = requestFingerprint({ personIds: ['a', 'b'], reason: 'r' });
-    expect(requestFingerprint({ personIds: ['b', 'a'], reason: 'r' })).toBe(base);
-    expect(requestFingerprint({ personIds: ['a', 'b'] })).not.toBe(base);
-    expect(requestFingerprint({ personIds: ['a', 'b'], reason: 'r', requestedBy: 'x' })).not.toBe(base);
-    expect(requestFingerprint({ personIds: ['a', 'b'], reason: 'r', subjectRefHash: 'h' })).not.toBe(base);
   });
 });
