@@ -69,7 +69,10 @@ describe('fuzz: portal routes', () => {
         if (method === 'GET') {
           const known = model.ids();
           const id = known.length > 0 && pick % 3 === 0 ? known[pick % known.length]! : getId;
-          const answer = await t.api.portal('GET', `/portal/erasures/${encodeURIComponent(id)}`, undefined, { principal: who, headers });
+          const answer = await t.api.portal('GET', `/portal/erasures/${encodeURIComponent(id)}`, undefined, {
+            principal: who,
+            headers,
+          });
           const context = { who, id };
           checkAnswer(answer, t.api, context);
           assertNoSideEffects(t.api, before, context);
@@ -77,9 +80,11 @@ describe('fuzz: portal routes', () => {
           // The route is matched on the path exactly as sent (API Gateway's rawPath: nothing resolved or normalised) before any check.
           const param = /^\/portal\/erasures\/([^/]+)\/?$/.exec(`/portal/erasures/${encodeURIComponent(id)}`)?.[1];
           // An id that needs URL-encoding (':' included) is decoded by the handler.
-          const allowed =
-            param === undefined ? [404] : !authorized(who) ? [403] : isErasureId(id) ? [found] : [400];
-          assertThat(allowed.includes(answer.status), `portal GET answered ${answer.status}, allowed ${allowed}`, { answer, context });
+          const allowed = param === undefined ? [404] : !authorized(who) ? [403] : isErasureId(id) ? [found] : [400];
+          assertThat(allowed.includes(answer.status), `portal GET answered ${answer.status}, allowed ${allowed}`, {
+            answer,
+            context,
+          });
           return `GET-${answer.status}`;
         }
         headers['content-type'] = type ?? '';
@@ -99,8 +104,14 @@ describe('fuzz: portal routes', () => {
           });
         }
         const status = assertOutcome(answer, expected, t.api, before, model, context);
-        if (status === 202) assertThat(answer.headers.location === `/portal/erasures/${encodeURIComponent(answer.body.erasureId)}`, 'portal Location', answer);
-        if (status < 300 && key === undefined) assertThat(/^erasure_[0-9a-f-]{36}$/.test(answer.body.erasureId), 'a generated erasure id', answer);
+        if (status === 202)
+          assertThat(
+            answer.headers.location === `/portal/erasures/${encodeURIComponent(answer.body.erasureId)}`,
+            'portal Location',
+            answer,
+          );
+        if (status < 300 && key === undefined)
+          assertThat(/^erasure_[0-9a-f-]{36}$/.test(answer.body.erasureId), 'a generated erasure id', answer);
         assertPrototypeClean();
         return `POST-${status}`;
       },
@@ -121,7 +132,10 @@ function asAnswer(result: unknown): Answer {
 const action = fc.oneof(
   { weight: 6, arbitrary: fc.constant<unknown>(undefined) },
   { weight: 3, arbitrary: fc.constant<unknown>('erase') },
-  { weight: 1, arbitrary: fc.constantFrom<unknown>('get', 'ERASE', 'Get', 'delete', '', ' erase', null, 1, ['erase'], { erase: true }) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom<unknown>('get', 'ERASE', 'Get', 'delete', '', ' erase', null, 1, ['erase'], { erase: true }),
+  },
 );
 
 describe('fuzz: direct invoke', () => {
@@ -135,7 +149,10 @@ describe('fuzz: direct invoke', () => {
           .record({
             body: nearValidBody,
             action,
-            erasureId: fc.option(fc.oneof({ weight: 4, arbitrary: anyErasureId }, { weight: 1, arbitrary: wrongType }), { freq: 2, nil: undefined }),
+            erasureId: fc.option(fc.oneof({ weight: 4, arbitrary: anyErasureId }, { weight: 1, arbitrary: wrongType }), {
+              freq: 2,
+              nil: undefined,
+            }),
           })
           .map(({ body, action: a, erasureId }) => {
             const value = JSON.parse(body) as Record<string, unknown>;
@@ -146,7 +163,9 @@ describe('fuzz: direct invoke', () => {
       },
       {
         weight: 2,
-        arbitrary: fc.record({ pick: fc.nat(), id: fc.oneof(anyErasureId, wrongType) }).map(({ pick, id }) => ({ kind: 'get' as const, pick, id })),
+        arbitrary: fc
+          .record({ pick: fc.nat(), id: fc.oneof(anyErasureId, wrongType) })
+          .map(({ pick, id }) => ({ kind: 'get' as const, pick, id })),
       },
       {
         weight: 1,
@@ -173,7 +192,10 @@ describe('fuzz: direct invoke', () => {
         const context = { input: JSON.stringify(input)?.slice(0, 400) };
         const status = assertOutcome(answer, expected, t.api, before, model, context);
         if (status === 200 && (input as { action?: unknown }).action === 'get') {
-          assertThat(answer.body.erasureId === (input as { erasureId: unknown }).erasureId, 'get returns the record asked for', { answer, context });
+          assertThat(answer.body.erasureId === (input as { erasureId: unknown }).erasureId, 'get returns the record asked for', {
+            answer,
+            context,
+          });
         }
         assertPrototypeClean();
         return `${generated.kind}-${status}`;

@@ -41,8 +41,14 @@ describe('text fields must be well-formed Unicode', () => {
   // A JSON escape can carry a lone surrogate ("\ud800"); the HMAC over UTF-8 would map every lone
   // surrogate to U+FFFD, so different subjectRefs would share one subjectRefHash. They are refused.
   it('refuses a subjectRef with a lone surrogate, without calling Verifik', async () => {
-    const first = await t.api.post(undefined, { id: 'msg_surrogate', rawBody: '{"personIds":["p1"],"subjectRef":"crm-\\ud800"}' });
-    const second = await t.api.post(undefined, { id: 'msg_surrogate', rawBody: '{"personIds":["p1"],"subjectRef":"crm-\\udfff"}' });
+    const first = await t.api.post(undefined, {
+      id: 'msg_surrogate',
+      rawBody: '{"personIds":["p1"],"subjectRef":"crm-\\ud800"}',
+    });
+    const second = await t.api.post(undefined, {
+      id: 'msg_surrogate',
+      rawBody: '{"personIds":["p1"],"subjectRef":"crm-\\udfff"}',
+    });
     expect([first.status, second.status]).toEqual([400, 400]);
     expect(t.api.sandbox.calls).toHaveLength(0);
   });

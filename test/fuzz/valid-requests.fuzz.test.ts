@@ -63,7 +63,13 @@ const validRequest = fc.record({
   reason: fc.option(fc.oneof(fc.constant('gdpr-art-17'), text256), { nil: undefined }),
   requestedBy: fc.option(fc.oneof(fc.constant('crm'), text256), { nil: undefined }),
   // Unknown fields are ignored, except prototype keys at any depth, which the project rejects (400).
-  extras: fc.array(fc.tuple(safeExtraKey, fc.jsonValue({ maxDepth: 2 }).filter((v) => !hasPrototypeKey(v))), { maxLength: 2 }),
+  extras: fc.array(
+    fc.tuple(
+      safeExtraKey,
+      fc.jsonValue({ maxDepth: 2 }).filter((v) => !hasPrototypeKey(v)),
+    ),
+    { maxLength: 2 },
+  ),
   contentType: fc.constantFrom(...JSON_CONTENT_TYPES),
   secret: fc.constantFrom(0, 1),
   offsetS: fc.integer({ min: -280, max: 280 }),
@@ -98,7 +104,9 @@ describe('fuzz: valid requests', () => {
           if (SCRIPTS[script].length > 0) t.api.sandbox.script(id, ...SCRIPTS[script]);
         }
 
-        const entries: BodyEntries = [shorthand ? ['personId', JSON.stringify(distinct[0])] : ['personIds', JSON.stringify(named)]];
+        const entries: BodyEntries = [
+          shorthand ? ['personId', JSON.stringify(distinct[0])] : ['personIds', JSON.stringify(named)],
+        ];
         for (const field of ['subjectRef', 'reason', 'requestedBy'] as const) {
           if (generated[field] !== undefined) entries.push([field, JSON.stringify(generated[field])]);
         }
@@ -131,14 +139,28 @@ describe('fuzz: valid requests', () => {
         const persons = answer.body.persons as { personId: string; outcome: string; vendorStatus?: number; lastError?: string }[];
         for (const person of persons) {
           const script = scriptOf.get(person.personId)!;
-          assertThat(person.outcome === EXPECTED_OUTCOME[script], `${person.personId}: ${person.outcome} for ${script}`, { person, context });
+          assertThat(person.outcome === EXPECTED_OUTCOME[script], `${person.personId}: ${person.outcome} for ${script}`, {
+            person,
+            context,
+          });
           if (script === '301') assertThat(/redirect/.test(person.lastError ?? ''), 'a redirect is failed, not followed', person);
         }
         const outcomes = persons.map((p) => p.outcome);
         const status = outcomes.includes('pending') ? 'pending' : outcomes.includes('failed') ? 'failed' : 'completed';
-        assertThat(answer.body.status === status, `request status ${answer.body.status}, expected ${status}`, { answer, context });
-        assertThat(answer.status === (status === 'pending' ? 202 : 200), `HTTP ${answer.status} for ${status}`, { answer, context });
-        if (answer.status === 202) assertThat(answer.headers.location === `/erasures/${encodeURIComponent(erasureId)}`, 'Location of a 202', answer.headers);
+        assertThat(answer.body.status === status, `request status ${answer.body.status}, expected ${status}`, {
+          answer,
+          context,
+        });
+        assertThat(answer.status === (status === 'pending' ? 202 : 200), `HTTP ${answer.status} for ${status}`, {
+          answer,
+          context,
+        });
+        if (answer.status === 202)
+          assertThat(
+            answer.headers.location === `/erasures/${encodeURIComponent(erasureId)}`,
+            'Location of a 202',
+            answer.headers,
+          );
 
         // Verifik: only the named persons, each id as one encoded path segment, never a collection,
         // never the redirect target.
@@ -147,7 +169,12 @@ describe('fuzz: valid requests', () => {
           assertThat(distinct.includes(call.personId ?? ''), 'a call for a person not named', { call, context });
           assertThat(call.method === 'DELETE' && call.query === '', 'DELETE without query', call);
         }
-        for (const id of distinct) assertThat(calls.some((c) => c.personId === id), `no call for ${id}`, { calls, context });
+        for (const id of distinct)
+          assertThat(
+            calls.some((c) => c.personId === id),
+            `no call for ${id}`,
+            { calls, context },
+          );
 
         // The audit trail holds it: by id (GET, path as sent unencoded) and by person; no subjectRef.
         const stored = await t.api.store.getErasure(erasureId);
@@ -157,29 +184,53 @@ describe('fuzz: valid requests', () => {
         for (const secret of secretsOf(t.api)) assertThat(!storedText.includes(secret), 'no secret in the audit trail', context);
         const read = await t.api.send('GET', `/erasures/${erasureId}`, '');
         assertThat(read.status === 200, `GET answered ${read.status}`, { read, context });
-        if (status !== 'pending') assertThat(JSON.stringify(read.body) === JSON.stringify(answer.body), 'GET returns the record answered', { read, answer });
+        if (status !== 'pending')
+          assertThat(JSON.stringify(read.body) === JSON.stringify(answer.body), 'GET returns the record answered', {
+            read,
+            answer,
+          });
         for (const id of distinct) {
           const refs = await t.api.store.erasuresForPerson(id);
-          assertThat(refs.some((r) => r.erasureId === erasureId), `by-person index lacks ${id}`, { refs, context });
+          assertThat(
+            refs.some((r) => r.erasureId === erasureId),
+            `by-person index lacks ${id}`,
+            { refs, context },
+          );
         }
 
         // Redelivery.
         if (generated.redeliver !== 'none') {
           const callsBeforeAgain = t.api.sandbox.calls.length;
           let again: BodyEntries = entries;
-          if (generated.redeliver === 'reordered' && !shorthand) again = [['personIds', JSON.stringify([...named].reverse().concat(named[0]!))], ...entries.slice(1)];
-          if (generated.redeliver === 'different') again = [['personIds', JSON.stringify([...distinct, `r${run}-extra`])], ...entries.slice(1)];
+          if (generated.redeliver === 'reordered' && !shorthand)
+            again = [['personIds', JSON.stringify([...named].reverse().concat(named[0]!))], ...entries.slice(1)];
+          if (generated.redeliver === 'different')
+            again = [['personIds', JSON.stringify([...distinct, `r${run}-extra`])], ...entries.slice(1)];
           const second = await sendBody(bodyText(again));
           checkAnswer(second, t.api, { context, again });
           const newCalls = t.api.sandbox.calls.slice(callsBeforeAgain);
           if (generated.redeliver === 'different') {
-            assertThat(second.status === 409, `a different request under the same id answered ${second.status}`, { second, context });
+            assertThat(second.status === 409, `a different request under the same id answered ${second.status}`, {
+              second,
+              context,
+            });
             assertThat(newCalls.length === 0, 'a 409 called Verifik', newCalls);
           } else {
-            assertThat(second.status === 200 || second.status === 202, `redelivery answered ${second.status}`, { second, context });
+            assertThat(second.status === 200 || second.status === 202, `redelivery answered ${second.status}`, {
+              second,
+              context,
+            });
             const terminal = persons.filter((p) => p.outcome !== 'pending').map((p) => p.personId);
-            assertThat(!newCalls.some((c) => terminal.includes(c.personId ?? '')), 'a redelivery called Verifik for a terminal person', { newCalls, terminal });
-            if (status !== 'pending') assertThat(JSON.stringify(second.body) === JSON.stringify(answer.body), 'a redelivery returns the same record', { second, answer });
+            assertThat(
+              !newCalls.some((c) => terminal.includes(c.personId ?? '')),
+              'a redelivery called Verifik for a terminal person',
+              { newCalls, terminal },
+            );
+            if (status !== 'pending')
+              assertThat(JSON.stringify(second.body) === JSON.stringify(answer.body), 'a redelivery returns the same record', {
+                second,
+                answer,
+              });
           }
         }
         return `${answer.status}-${status}${generated.redeliver === 'none' ? '' : `+${generated.redeliver}`}`;

@@ -6,8 +6,11 @@
  *
  * Everything written to process.stdout and process.stderr is captured (Powertools' Logger and Metrics
  * write through a node:console Console bound to those streams, unless POWERTOOLS_DEV routes them to
- * the global console, which is why it is unset here). The capture is checked to be non-empty and to
- * hold the messages these scenarios must produce, so the assertions below cannot pass vacuously.
+ * the global console, which is why it is unset here). Each scenario is its own test, on a fresh
+ * harness (table, Verifik sandbox, token, secrets, pepper), with the setup it needs run and captured
+ * in the same test; at its end the test checks everything captured since it began against the rules
+ * below (test/support/log-capture.ts). The capture is checked to be non-empty and each step to hold
+ * the messages it must produce, so the checks cannot pass vacuously.
  *
  * The rules asserted:
  * 1. No secret or personal data anywhere in the output: the Verifik token, every webhook secret and
@@ -35,119 +38,106 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 import type { SQSEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { lambdaContext } from '../../infra/local/api-gateway';
-import { newMessageId, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
+import { signedHeaders } from '../../infra/local/signed-client';
 import { encodeRetryMessage } from '../../lambda/queue/retry-message';
-import { PORTAL_PRINCIPAL, newSecret, useHarness, type Answer } from '../support/http-harness';
+import { PORTAL_PRINCIPAL, newSecret, useHarness } from '../support/http-harness';
+import { LogCapture } from '../support/log-capture';
 
 const t = useHarness({ RETRY_SCHEDULE: '0.05,0.05,0.05', INLINE_BUDGET_MS: '300', VERIFIK_RETRY_LIMIT: '1' });
 
-interface Window {
-  name: string;
-  /** The erasure every line of this scenario must carry; undefined: no id is known (see rule 3). */
-  erasureId: string | undefined;
-  lines: string[];
-}
-
-interface Captured {
-  windows: Window[];
-  all: string;
-  stdoutWrites: number;
-  forbidden: { what: string; value: string }[];
-}
-
-let captured: Captured | undefined;
-
 const tag = () => randomBytes(6).toString('hex');
+const id = () => `log_${tag()}`;
+
+/** What a recorded erasure answered at once writes. */
+const ANSWERED = ['erasure recorded', 'person settled', 'erasure answered'];
+const REJECTED = ['request rejected'];
+
+let log: LogCapture;
+beforeEach(() => {
+  log = new LogCapture(t.api);
+});
+afterEach(() => log.stop());
+
+/** An erasure Verifik answered 200 in its first documented shape: what the scenarios on a recorded erasure start from. */
+async function erasedErasure() {
+  const { sandbox } = t.api;
+  const erasureId = id();
+  const person = sandbox.createPerson();
+  const body = { personIds: [person], subjectRef: log.subjectRef(), reason: 'gdpr-art-17', requestedBy: 'crm' };
+  const window = await log.scenario('POST, Verifik 200 (first shape)', erasureId, ANSWERED, async () => {
+    sandbox.script(person, {
+      status: 200,
+      body: { success: true, message: 'Person deleted successfully', data: { _id: person } },
+    });
+    expect((await log.erase(body, erasureId)).status).toBe(200);
+  });
+  return { erasureId, body, window };
+}
+
+/** An erasure the worker gave up on after Verifik answered 500 every time: in the dead-letter queue. */
+async function deadLetteredErasure() {
+  const { sandbox } = t.api;
+  const erasureId = id();
+  const person = sandbox.createPerson();
+  await log.scenario(
+    'POST, Verifik 500 always: worker gives up, dead letter',
+    erasureId,
+    ['erasure recorded', 'erasure retry scheduled', 'retry handled', 'erasure dead-lettered'],
+    async () => {
+      sandbox.responder = (personId) => (personId === person ? { status: 500, body: { error: 'boom' } } : undefined);
+      expect((await log.erase({ personIds: [person] }, erasureId)).status).toBe(202);
+    },
+  );
+  sandbox.responder = undefined;
+  expect((await t.api.get(erasureId)).body.status).toBe('failed');
+  return erasureId;
+}
+
+/** An erasure recorded through the portal under an Idempotency-Key. */
+async function portalErasure() {
+  const key = `portal_${tag()}`;
+  await log.scenario('portal POST 200 with Idempotency-Key', key, ANSWERED, async () => {
+    const body = { personIds: ['portal_person_1'], subjectRef: log.subjectRef() };
+    log.rememberBody(JSON.stringify(body));
+    expect((await t.api.portal('POST', '/portal/erasures', body, { headers: { 'idempotency-key': key } })).status).toBe(200);
+  });
+  return key;
+}
+
+/** An erasure recorded by a direct invocation naming its id. */
+async function invokedErasure() {
+  const erasureId = `inv_${tag()}`;
+  await log.scenario('invoke erase 200', erasureId, ANSWERED, async () => {
+    expect(
+      (
+        await log.invoke({
+          erasureId,
+          personIds: ['invoke_person_1'],
+          subjectRef: log.subjectRef(),
+          requestedBy: PORTAL_PRINCIPAL,
+        })
+      ).statusCode,
+    ).toBe(200);
+  });
+  return erasureId;
+}
 
 describe('logs at DEBUG over every route and outcome', () => {
-  it('runs every scenario and captures what is written to stdout and stderr', async () => {
-    const api = t.api;
-    const chunks: string[] = [];
-    let stdoutWrites = 0;
-    const sink = (stream: 'stdout' | 'stderr') =>
-      ((chunk: string | Uint8Array) => {
-        if (stream === 'stdout') stdoutWrites += 1;
-        chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-        return true;
-      }) as typeof process.stdout.write;
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation(sink('stdout'));
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation(sink('stderr'));
+  describe('webhook POST, by Verifik answer', () => {
+    it('POST, Verifik 200 (first shape)', async () => {
+      const { window } = await erasedErasure();
 
-    const windows: Window[] = [];
-    const forbidden: { what: string; value: string }[] = [
-      { what: 'Verifik token', value: api.env.VERIFIK_TOKEN! },
-      { what: 'pepper', value: api.env.SUBJECT_REF_PEPPER! },
-      ...api.secrets.flatMap((s) => [
-        { what: 'webhook secret', value: s },
-        { what: 'webhook secret key (base64)', value: s.slice('whsec_'.length) },
-      ]),
-    ];
-    const rememberBody = (raw: string) => {
-      if (raw.length === 0) return;
-      forbidden.push(
-        { what: 'raw request body', value: raw },
-        { what: 'raw request body (JSON-escaped)', value: JSON.stringify(raw).slice(1, -1) },
-      );
-    };
-    const subjectRef = () => {
-      const value = `crm-contact-SUBJ${tag()}`;
-      forbidden.push({ what: 'subjectRef', value });
-      return value;
-    };
+      // What goes to stdout is captured, metrics included (embedded metric format).
+      expect(log.writes.stdout).toBeGreaterThan(0);
+      expect(window.lines.some((line) => line.includes('"_aws"'))).toBe(true);
+      log.expectRulesKept();
+    });
 
-    /** A signed webhook call whose headers and body are remembered as forbidden in the logs. */
-    const signed = async (
-      method: 'POST' | 'GET',
-      path: string,
-      raw: string,
-      {
-        id = newMessageId(),
-        secret = api.secrets[0]!,
-        headers = {},
-      }: { id?: string; secret?: string; headers?: Record<string, string> } = {},
-    ): Promise<Answer> => {
-      const signature = signedHeaders(secret, { id, body: method === 'GET' ? signedGetPayload(path) : raw });
-      forbidden.push({ what: 'webhook-signature header', value: signature['webhook-signature'] });
-      for (const entry of signature['webhook-signature'].split(' ')) forbidden.push({ what: 'signature', value: entry.slice(3) });
-      rememberBody(raw);
-      return api.send(method, path, raw, { unsigned: true, headers: { ...signature, ...headers } });
-    };
-    const erase = (body: unknown, id: string, headers?: Record<string, string>) =>
-      signed('POST', '/erasures', JSON.stringify(body), { id, headers });
-
-    /** Runs one scenario and keeps the lines written meanwhile, the retry worker's included. */
-    const scenario = async (name: string, erasureId: string | undefined, run: () => Promise<void>) => {
-      const from = chunks.length;
-      await run();
-      await api.retryQueue.idle();
-      const lines = chunks
-        .slice(from)
-        .join('')
-        .split('\n')
-        .filter((line) => line.length > 0);
-      windows.push({ name, erasureId, lines });
-    };
-
-    try {
-      const sandbox = api.sandbox;
-      const id = () => `log_${tag()}`;
-
-      // Verifik 200, both documented shapes.
-      let e = id();
-      const firstPerson = sandbox.createPerson();
-      const firstBody = { personIds: [firstPerson], subjectRef: subjectRef(), reason: 'gdpr-art-17', requestedBy: 'crm' };
-      await scenario('POST, Verifik 200 (first shape)', e, async () => {
-        sandbox.script(firstPerson, {
-          status: 200,
-          body: { success: true, message: 'Person deleted successfully', data: { _id: firstPerson } },
-        });
-        expect((await erase(firstBody, e)).status).toBe(200);
-      });
-      const erasedFirst = e;
-      e = id();
-      await scenario('POST, Verifik 200 (second shape, signed evidence)', e, async () => {
-        const p = sandbox.createPerson();
-        sandbox.script(p, {
+    it('POST, Verifik 200 (second shape, signed evidence)', async () => {
+      const e = id();
+      await log.scenario('POST, Verifik 200 (second shape, signed evidence)', e, ANSWERED, async () => {
+        const p = t.api.sandbox.createPerson();
+        t.api.sandbox.script(p, {
           status: 200,
           body: {
             id: 'RQ1',
@@ -155,159 +145,288 @@ describe('logs at DEBUG over every route and outcome', () => {
             signature: { message: 'Certified by Verifik.co', dateTime: new Date().toUTCString() },
           },
         });
-        const answer = await erase({ personIds: [p], subjectRef: subjectRef() }, e);
+        const answer = await log.erase({ personIds: [p], subjectRef: log.subjectRef() }, e);
         expect(answer.body.persons[0]).toMatchObject({ outcome: 'erased', evidence: { signature: 'Certified by Verifik.co' } });
       });
-      e = id();
-      await scenario('POST, Verifik 404', e, async () => {
-        expect((await erase({ personIds: ['gone_person_1'], subjectRef: subjectRef() }, e)).body.persons[0].outcome).toBe(
+      log.expectRulesKept();
+    });
+
+    it('POST, Verifik 404', async () => {
+      const e = id();
+      await log.scenario('POST, Verifik 404', e, ANSWERED, async () => {
+        expect((await log.erase({ personIds: ['gone_person_1'], subjectRef: log.subjectRef() }, e)).body.persons[0].outcome).toBe(
           'already_erased',
         );
       });
-      e = id();
-      await scenario('POST, Verifik 429 then 200 (inline retry)', e, async () => {
-        const p = sandbox.createPerson();
-        sandbox.script(p, { status: 429, headers: { 'retry-after': '0' } });
-        expect((await erase({ personIds: [p] }, e)).body.persons[0].outcome).toBe('erased');
+      log.expectRulesKept();
+    });
+
+    it('POST, Verifik 429 then 200 (inline retry)', async () => {
+      const e = id();
+      await log.scenario('POST, Verifik 429 then 200 (inline retry)', e, ANSWERED, async () => {
+        const p = t.api.sandbox.createPerson();
+        t.api.sandbox.script(p, { status: 429, headers: { 'retry-after': '0' } });
+        expect((await log.erase({ personIds: [p] }, e)).body.persons[0].outcome).toBe('erased');
       });
-      e = id();
-      await scenario('POST, Verifik 503 until the worker succeeds', e, async () => {
-        const p = sandbox.createPerson();
-        sandbox.script(p, { status: 503 }, { status: 503 });
-        expect((await erase({ personIds: [p], subjectRef: subjectRef() }, e)).status).toBe(202);
-      });
-      expect((await api.get(e)).body.status).toBe('completed');
-      e = id();
-      const deadPerson = sandbox.createPerson();
-      await scenario('POST, Verifik 500 always: worker gives up, dead letter', e, async () => {
-        sandbox.responder = (personId) => (personId === deadPerson ? { status: 500, body: { error: 'boom' } } : undefined);
-        expect((await erase({ personIds: [deadPerson] }, e)).status).toBe(202);
-      });
-      sandbox.responder = undefined;
-      expect((await api.get(e)).body.status).toBe('failed');
-      const deadLettered = e;
-      await scenario('redrive of the dead letter', deadLettered, async () => {
-        expect(api.retryQueue.redriveDeadLetters()).toBe(1);
-      });
-      e = id();
-      await scenario('POST, Verifik 401 (token refused) through the worker to failed', e, async () => {
-        const p = sandbox.createPerson();
-        sandbox.responder = (personId) =>
-          personId === p ? { status: 401, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } } : undefined;
-        expect((await erase({ personIds: [p] }, e)).status).toBe(202);
-      });
-      sandbox.responder = undefined;
-      await scenario('worker message for a terminal erasure', erasedFirst, async () => {
+      log.expectRulesKept();
+    });
+  });
+
+  describe('retries through the worker', () => {
+    it('POST, Verifik 503 until the worker succeeds', async () => {
+      const e = id();
+      await log.scenario(
+        'POST, Verifik 503 until the worker succeeds',
+        e,
+        ['erasure recorded', 'erasure answered', 'retry handled', 'person settled'],
+        async () => {
+          const p = t.api.sandbox.createPerson();
+          t.api.sandbox.script(p, { status: 503 }, { status: 503 });
+          expect((await log.erase({ personIds: [p], subjectRef: log.subjectRef() }, e)).status).toBe(202);
+        },
+      );
+      expect((await t.api.get(e)).body.status).toBe('completed');
+      log.expectRulesKept();
+    });
+
+    it('POST, Verifik 500 always: worker gives up, dead letter', async () => {
+      await deadLetteredErasure();
+      log.expectRulesKept();
+    });
+
+    it('redrive of the dead letter', async () => {
+      const deadLettered = await deadLetteredErasure();
+
+      await log.scenario(
+        'redrive of the dead letter',
+        deadLettered,
+        ['erasure redriven from the dead-letter queue', 'person settled', 'retry handled'],
+        async () => {
+          expect(t.api.retryQueue.redriveDeadLetters()).toBe(1);
+        },
+      );
+      log.expectRulesKept();
+    });
+
+    it('POST, Verifik 401 (token refused) through the worker to failed', async () => {
+      const e = id();
+      await log.scenario(
+        'POST, Verifik 401 (token refused) through the worker to failed',
+        e,
+        ['erasure recorded', 'erasure retry scheduled', 'retry handled', 'erasure dead-lettered'],
+        async () => {
+          const p = t.api.sandbox.createPerson();
+          t.api.sandbox.responder = (personId) =>
+            personId === p ? { status: 401, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } } : undefined;
+          expect((await log.erase({ personIds: [p] }, e)).status).toBe(202);
+        },
+      );
+      t.api.sandbox.responder = undefined;
+      log.expectRulesKept();
+    });
+
+    it('worker message for a terminal erasure', async () => {
+      const { erasureId: erased } = await erasedErasure();
+
+      await log.scenario('worker message for a terminal erasure', erased, ['retry handled'], async () => {
         const event = {
           Records: [
             {
               messageId: 'm0',
               receiptHandle: 'r0',
-              body: encodeRetryMessage({ erasureId: erasedFirst, attempt: 0, notBefore: 0 }),
+              body: encodeRetryMessage({ erasureId: erased, attempt: 0, notBefore: 0 }),
               attributes: {},
               messageAttributes: {},
             },
           ],
         } as unknown as SQSEvent;
-        expect(await api.worker(event, lambdaContext(10_000))).toEqual({ batchItemFailures: [] });
+        expect(await t.api.worker(event, lambdaContext(10_000))).toEqual({ batchItemFailures: [] });
       });
-      await scenario('POST redelivery of a recorded message', erasedFirst, async () => {
-        expect((await erase(firstBody, erasedFirst)).status).toBe(200);
-      });
+      log.expectRulesKept();
+    });
 
-      // Webhook GET.
-      await scenario('GET 200', erasedFirst, async () => {
-        expect((await signed('GET', `/erasures/${erasedFirst}`, '')).status).toBe(200);
+    it('POST redelivery of a recorded message', async () => {
+      const { erasureId: erased, body } = await erasedErasure();
+
+      await log.scenario(
+        'POST redelivery of a recorded message',
+        erased,
+        ['erasure redelivered', 'erasure answered'],
+        async () => {
+          expect((await log.erase(body, erased)).status).toBe(200);
+        },
+      );
+      log.expectRulesKept();
+    });
+  });
+
+  describe('webhook GET', () => {
+    it('GET 200', async () => {
+      const { erasureId: erased } = await erasedErasure();
+
+      await log.scenario('GET 200', erased, [], async () => {
+        expect((await log.signed('GET', `/erasures/${erased}`, '')).status).toBe(200);
       });
+      log.expectRulesKept();
+    });
+
+    it('GET 404 (well-formed unknown id)', async () => {
       const unknown = id();
-      await scenario('GET 404 (well-formed unknown id)', unknown, async () => {
-        expect((await signed('GET', `/erasures/${unknown}`, '')).status).toBe(404);
+      await log.scenario('GET 404 (well-formed unknown id)', unknown, REJECTED, async () => {
+        expect((await log.signed('GET', `/erasures/${unknown}`, '')).status).toBe(404);
       });
-      await scenario('GET 400 (malformed id)', undefined, async () => {
-        expect((await signed('GET', '/erasures/bad%20id', '')).status).toBe(400);
-      });
+      log.expectRulesKept();
+    });
 
-      // Rejections on POST /erasures.
-      e = id();
-      await scenario('401 wrong secret (well-formed webhook-id)', e, async () => {
-        const answer = await signed('POST', '/erasures', JSON.stringify({ personIds: ['p1'], subjectRef: subjectRef() }), {
-          id: e,
-          secret: newSecret(),
-        });
+    it('GET 400 (malformed id)', async () => {
+      await log.scenario('GET 400 (malformed id)', undefined, REJECTED, async () => {
+        expect((await log.signed('GET', '/erasures/bad%20id', '')).status).toBe(400);
+      });
+      log.expectRulesKept();
+    });
+  });
+
+  describe('rejections on POST /erasures', () => {
+    it('401 wrong secret (well-formed webhook-id)', async () => {
+      const e = id();
+      await log.scenario('401 wrong secret (well-formed webhook-id)', e, REJECTED, async () => {
+        const answer = await log.signed(
+          'POST',
+          '/erasures',
+          JSON.stringify({ personIds: ['p1'], subjectRef: log.subjectRef() }),
+          { id: e, secret: newSecret() },
+        );
         expect(answer.status).toBe(401);
       });
-      await scenario('401 no signature headers', undefined, async () => {
-        const raw = JSON.stringify({ personIds: ['p1'], subjectRef: subjectRef() });
-        rememberBody(raw);
-        expect((await api.send('POST', '/erasures', raw, { unsigned: true })).status).toBe(401);
+      log.expectRulesKept();
+    });
+
+    it('401 no signature headers', async () => {
+      await log.scenario('401 no signature headers', undefined, REJECTED, async () => {
+        const raw = JSON.stringify({ personIds: ['p1'], subjectRef: log.subjectRef() });
+        log.rememberBody(raw);
+        expect((await t.api.send('POST', '/erasures', raw, { unsigned: true })).status).toBe(401);
       });
-      e = id();
-      await scenario('401 stale timestamp', e, async () => {
+      log.expectRulesKept();
+    });
+
+    it('401 stale timestamp', async () => {
+      const e = id();
+      await log.scenario('401 stale timestamp', e, REJECTED, async () => {
         const raw = JSON.stringify({ personIds: ['p1'] });
-        const headers = signedHeaders(api.secrets[1]!, { id: e, body: raw, timestamp: new Date(Date.now() - 3_600_000) });
-        forbidden.push({ what: 'webhook-signature header', value: headers['webhook-signature'] });
-        rememberBody(raw);
-        expect((await api.send('POST', '/erasures', raw, { unsigned: true, headers })).status).toBe(401);
+        const headers = signedHeaders(t.api.secrets[1]!, { id: e, body: raw, timestamp: new Date(Date.now() - 3_600_000) });
+        log.forbidSignature(headers['webhook-signature']);
+        log.rememberBody(raw);
+        expect((await t.api.send('POST', '/erasures', raw, { unsigned: true, headers })).status).toBe(401);
       });
-      e = id();
-      await scenario('400 schema violation', e, async () => {
-        expect((await erase({ personIds: ['../../etc/passwd'], subjectRef: subjectRef() }, e)).status).toBe(400);
+      log.expectRulesKept();
+    });
+
+    it('400 schema violation', async () => {
+      const e = id();
+      await log.scenario('400 schema violation', e, REJECTED, async () => {
+        expect((await log.erase({ personIds: ['../../etc/passwd'], subjectRef: log.subjectRef() }, e)).status).toBe(400);
       });
-      e = id();
-      await scenario('400 malformed JSON', e, async () => {
+      log.expectRulesKept();
+    });
+
+    it('400 malformed JSON', async () => {
+      const e = id();
+      await log.scenario('400 malformed JSON', e, REJECTED, async () => {
         expect(
-          (await signed('POST', '/erasures', `{"personIds": ["p1"], "subjectRef": "${subjectRef()}"`, { id: e })).status,
+          (await log.signed('POST', '/erasures', `{"personIds": ["p1"], "subjectRef": "${log.subjectRef()}"`, { id: e })).status,
         ).toBe(400);
       });
-      await scenario('400 malformed webhook-id', undefined, async () => {
-        expect((await erase({ personIds: ['p1'], subjectRef: subjectRef() }, 'bad id/1')).status).toBe(400);
-      });
-      await scenario('409 same webhook-id, different body', erasedFirst, async () => {
-        expect((await erase({ personIds: ['someone_else'], subjectRef: subjectRef() }, erasedFirst)).status).toBe(409);
-      });
-      e = id();
-      await scenario('413 body over 64 KiB', e, async () => {
-        expect((await erase({ personIds: ['p1'], subjectRef: subjectRef(), padding: 'x'.repeat(66_000) }, e)).status).toBe(413);
-      });
-      e = id();
-      await scenario('415 text/plain', e, async () => {
-        expect((await erase({ personIds: ['p1'], subjectRef: subjectRef() }, e, { 'content-type': 'text/plain' })).status).toBe(
-          415,
-        );
-      });
-      await scenario('404 unknown route', undefined, async () => {
-        expect((await api.send('DELETE', '/erasures', '', { unsigned: true })).status).toBe(404);
-      });
+      log.expectRulesKept();
+    });
 
-      // Portal routes.
-      const portalKey = `portal_${tag()}`;
-      await scenario('portal POST 200 with Idempotency-Key', portalKey, async () => {
-        const body = { personIds: ['portal_person_1'], subjectRef: subjectRef() };
-        rememberBody(JSON.stringify(body));
-        expect((await api.portal('POST', '/portal/erasures', body, { headers: { 'idempotency-key': portalKey } })).status).toBe(
-          200,
-        );
+    it('400 malformed webhook-id', async () => {
+      await log.scenario('400 malformed webhook-id', undefined, REJECTED, async () => {
+        expect((await log.erase({ personIds: ['p1'], subjectRef: log.subjectRef() }, 'bad id/1')).status).toBe(400);
       });
+      log.expectRulesKept();
+    });
+
+    it('409 same webhook-id, different body', async () => {
+      const { erasureId: erased } = await erasedErasure();
+
+      await log.scenario('409 same webhook-id, different body', erased, REJECTED, async () => {
+        expect((await log.erase({ personIds: ['someone_else'], subjectRef: log.subjectRef() }, erased)).status).toBe(409);
+      });
+      log.expectRulesKept();
+    });
+
+    it('413 body over 64 KiB', async () => {
+      const e = id();
+      await log.scenario('413 body over 64 KiB', e, REJECTED, async () => {
+        expect(
+          (await log.erase({ personIds: ['p1'], subjectRef: log.subjectRef(), padding: 'x'.repeat(66_000) }, e)).status,
+        ).toBe(413);
+      });
+      log.expectRulesKept();
+    });
+
+    it('415 text/plain', async () => {
+      const e = id();
+      await log.scenario('415 text/plain', e, REJECTED, async () => {
+        expect(
+          (await log.erase({ personIds: ['p1'], subjectRef: log.subjectRef() }, e, { 'content-type': 'text/plain' })).status,
+        ).toBe(415);
+      });
+      log.expectRulesKept();
+    });
+
+    it('404 unknown route', async () => {
+      await log.scenario('404 unknown route', undefined, REJECTED, async () => {
+        expect((await t.api.send('DELETE', '/erasures', '', { unsigned: true })).status).toBe(404);
+      });
+      log.expectRulesKept();
+    });
+  });
+
+  describe('portal routes', () => {
+    it('portal POST 200 with Idempotency-Key', async () => {
+      await portalErasure();
+      log.expectRulesKept();
+    });
+
+    it('portal POST 200 without a key (generated id)', async () => {
       let generated: string | undefined;
-      await scenario('portal POST 200 without a key (generated id)', 'generated', async () => {
-        const body = { personIds: ['portal_person_2'], subjectRef: subjectRef() };
-        rememberBody(JSON.stringify(body));
-        const answer = await api.portal('POST', '/portal/erasures', body);
+      const window = await log.scenario('portal POST 200 without a key (generated id)', 'generated', ANSWERED, async () => {
+        const body = { personIds: ['portal_person_2'], subjectRef: log.subjectRef() };
+        log.rememberBody(JSON.stringify(body));
+        const answer = await t.api.portal('POST', '/portal/erasures', body);
         expect(answer.status).toBe(200);
         generated = answer.body.erasureId;
       });
-      windows.at(-1)!.erasureId = generated;
-      await scenario('portal GET 200', portalKey, async () => {
-        expect((await api.portal('GET', `/portal/erasures/${portalKey}`, undefined)).status).toBe(200);
+      window.erasureId = generated;
+      log.expectRulesKept();
+    });
+
+    it('portal GET 200', async () => {
+      const portalKey = await portalErasure();
+
+      await log.scenario('portal GET 200', portalKey, [], async () => {
+        expect((await t.api.portal('GET', `/portal/erasures/${portalKey}`, undefined)).status).toBe(200);
       });
+      log.expectRulesKept();
+    });
+
+    it('portal GET 404', async () => {
       const portalUnknown = id();
-      await scenario('portal GET 404', portalUnknown, async () => {
-        expect((await api.portal('GET', `/portal/erasures/${portalUnknown}`, undefined)).status).toBe(404);
+      await log.scenario('portal GET 404', portalUnknown, REJECTED, async () => {
+        expect((await t.api.portal('GET', `/portal/erasures/${portalUnknown}`, undefined)).status).toBe(404);
       });
-      await scenario('portal POST 403 without an IAM principal', portalKey, async () => {
+      log.expectRulesKept();
+    });
+
+    it('portal POST 403 without an IAM principal', async () => {
+      const portalKey = await portalErasure();
+
+      await log.scenario('portal POST 403 without an IAM principal', portalKey, REJECTED, async () => {
         expect(
           (
-            await api.portal(
+            await t.api.portal(
               'POST',
               '/portal/erasures',
               { personIds: ['p1'] },
@@ -316,15 +435,25 @@ describe('logs at DEBUG over every route and outcome', () => {
           ).status,
         ).toBe(403);
       });
-      await scenario('portal POST 400 without a key', undefined, async () => {
-        const body = { personIds: [], subjectRef: subjectRef() };
-        rememberBody(JSON.stringify(body));
-        expect((await api.portal('POST', '/portal/erasures', body)).status).toBe(400);
+      log.expectRulesKept();
+    });
+
+    it('portal POST 400 without a key', async () => {
+      await log.scenario('portal POST 400 without a key', undefined, REJECTED, async () => {
+        const body = { personIds: [], subjectRef: log.subjectRef() };
+        log.rememberBody(JSON.stringify(body));
+        expect((await t.api.portal('POST', '/portal/erasures', body)).status).toBe(400);
       });
-      await scenario('portal POST 409', portalKey, async () => {
+      log.expectRulesKept();
+    });
+
+    it('portal POST 409', async () => {
+      const portalKey = await portalErasure();
+
+      await log.scenario('portal POST 409', portalKey, REJECTED, async () => {
         expect(
           (
-            await api.portal(
+            await t.api.portal(
               'POST',
               '/portal/erasures',
               { personIds: ['other_person'] },
@@ -333,141 +462,70 @@ describe('logs at DEBUG over every route and outcome', () => {
           ).status,
         ).toBe(409);
       });
+      log.expectRulesKept();
+    });
+  });
 
-      // Direct invoke.
-      const invokeId = `inv_${tag()}`;
-      const invoke = (event: Record<string, unknown>) => {
-        rememberBody(JSON.stringify(event));
-        return api.invoke(event);
-      };
-      await scenario('invoke erase 200', invokeId, async () => {
-        expect(
-          (
-            await invoke({
-              erasureId: invokeId,
-              personIds: ['invoke_person_1'],
-              subjectRef: subjectRef(),
-              requestedBy: PORTAL_PRINCIPAL,
-            })
-          ).statusCode,
-        ).toBe(200);
+  describe('direct invoke', () => {
+    it('invoke erase 200', async () => {
+      await invokedErasure();
+      log.expectRulesKept();
+    });
+
+    it('invoke get 200', async () => {
+      const invokeId = await invokedErasure();
+
+      await log.scenario('invoke get 200', invokeId, [], async () => {
+        expect((await log.invoke({ action: 'get', erasureId: invokeId })).statusCode).toBe(200);
       });
-      await scenario('invoke get 200', invokeId, async () => {
-        expect((await invoke({ action: 'get', erasureId: invokeId })).statusCode).toBe(200);
-      });
+      log.expectRulesKept();
+    });
+
+    it('invoke get 404', async () => {
       const invokeUnknown = id();
-      await scenario('invoke get 404', invokeUnknown, async () => {
-        expect((await invoke({ action: 'get', erasureId: invokeUnknown })).statusCode).toBe(404);
+      await log.scenario('invoke get 404', invokeUnknown, REJECTED, async () => {
+        expect((await log.invoke({ action: 'get', erasureId: invokeUnknown })).statusCode).toBe(404);
       });
-      await scenario('invoke erase 409', invokeId, async () => {
-        expect((await invoke({ erasureId: invokeId, personIds: ['invoke_person_2'], subjectRef: subjectRef() })).statusCode).toBe(
-          409,
+      log.expectRulesKept();
+    });
+
+    it('invoke erase 409', async () => {
+      const invokeId = await invokedErasure();
+
+      await log.scenario('invoke erase 409', invokeId, REJECTED, async () => {
+        expect(
+          (await log.invoke({ erasureId: invokeId, personIds: ['invoke_person_2'], subjectRef: log.subjectRef() })).statusCode,
+        ).toBe(409);
+      });
+      log.expectRulesKept();
+    });
+
+    it('invoke erase 400 (named id, bad body)', async () => {
+      const invokeBad = id();
+      await log.scenario('invoke erase 400 (named id, bad body)', invokeBad, REJECTED, async () => {
+        expect((await log.invoke({ erasureId: invokeBad, personIds: ['a/b'], subjectRef: log.subjectRef() })).statusCode).toBe(
+          400,
         );
       });
-      const invokeBad = id();
-      await scenario('invoke erase 400 (named id, bad body)', invokeBad, async () => {
-        expect((await invoke({ erasureId: invokeBad, personIds: ['a/b'], subjectRef: subjectRef() })).statusCode).toBe(400);
+      log.expectRulesKept();
+    });
+
+    it('invoke 400 (no id, not an erasure)', async () => {
+      await log.scenario('invoke 400 (no id, not an erasure)', undefined, REJECTED, async () => {
+        expect((await log.invoke({ action: 'purge', subjectRef: log.subjectRef() })).statusCode).toBe(400);
       });
-      await scenario('invoke 400 (no id, not an erasure)', undefined, async () => {
-        expect((await invoke({ action: 'purge', subjectRef: subjectRef() })).statusCode).toBe(400);
-      });
+      log.expectRulesKept();
+    });
+
+    it('invoke erase 200 without an id (generated)', async () => {
       let invokeGenerated: string | undefined;
-      await scenario('invoke erase 200 without an id (generated)', 'generated', async () => {
-        const result = await invoke({ personIds: ['invoke_person_3'], subjectRef: subjectRef() });
+      const window = await log.scenario('invoke erase 200 without an id (generated)', 'generated', ANSWERED, async () => {
+        const result = await log.invoke({ personIds: ['invoke_person_3'], subjectRef: log.subjectRef() });
         expect(result.statusCode).toBe(200);
         invokeGenerated = (result.body as { erasureId: string }).erasureId;
       });
-      windows.at(-1)!.erasureId = invokeGenerated;
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
-
-    captured = { windows, all: chunks.join(''), stdoutWrites, forbidden };
-  }, 60_000);
-
-  it('captured the service’s output (the capture works, so the checks below can fail)', () => {
-    const { all, stdoutWrites, windows } = captured!;
-    expect(stdoutWrites).toBeGreaterThan(20);
-    for (const message of [
-      'erasure recorded',
-      'erasure redelivered',
-      'person settled',
-      'erasure answered',
-      'request rejected',
-      'retry handled',
-      'erasure retry scheduled',
-      'erasure dead-lettered',
-      'erasure redriven from the dead-letter queue',
-    ]) {
-      expect(all).toContain(`"message":"${message}"`);
-    }
-    // Metrics are in the capture too (embedded metric format).
-    expect(all).toContain('"_aws"');
-    expect(windows.filter((w) => w.lines.length > 0).length).toBeGreaterThan(25);
-  });
-
-  it('never writes a secret, a signature, a subjectRef, the pepper or a raw body', () => {
-    const { all, forbidden } = captured!;
-    expect(forbidden.length).toBeGreaterThan(50);
-    const leaks = forbidden.filter(({ value }) => value.length >= 8 && all.includes(value));
-    expect(leaks).toEqual([]);
-  });
-
-  it('writes one JSON object per line', () => {
-    const { windows } = captured!;
-    const bad = windows.flatMap((w) =>
-      w.lines.filter((line) => {
-        try {
-          const parsed: unknown = JSON.parse(line);
-          return typeof parsed !== 'object' || parsed === null || Array.isArray(parsed);
-        } catch {
-          return true;
-        }
-      }),
-    );
-    expect(bad).toEqual([]);
-  });
-
-  it('labels every line written while handling an erasure with its erasureId (rule 3)', () => {
-    expect(violations(captured!.windows)).toEqual([]);
+      window.erasureId = invokeGenerated;
+      log.expectRulesKept();
+    });
   });
 });
-
-interface LogLine {
-  message?: string;
-  level?: string;
-  erasureId?: string;
-  status?: number;
-  _aws?: unknown;
-}
-
-/** The lines of each window that break rule 3, described. */
-function violations(windows: Window[]): string[] {
-  const found: string[] = [];
-  for (const window of windows) {
-    for (const raw of window.lines) {
-      let line: LogLine;
-      try {
-        line = JSON.parse(raw) as LogLine;
-      } catch {
-        continue; // reported by the JSON test
-      }
-      if (line._aws !== undefined) continue;
-      if (window.erasureId !== undefined) {
-        if (line.erasureId !== window.erasureId)
-          found.push(`${window.name}: erasureId ${line.erasureId ?? '(none)'} instead of ${window.erasureId}: ${raw}`);
-      } else if (line.erasureId !== undefined) {
-        found.push(`${window.name}: no erasure id is known, yet the line says erasureId ${line.erasureId}: ${raw}`);
-      } else if (!(
-        line.message === 'request rejected' &&
-        typeof line.status === 'number' &&
-        line.status >= 400 &&
-        line.status < 500
-      )) {
-        found.push(`${window.name}: only a 4xx rejection may lack erasureId: ${raw}`);
-      }
-    }
-  }
-  return found;
-}

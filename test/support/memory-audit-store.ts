@@ -1,13 +1,18 @@
 import type { AuditStore, Claim, ClaimResult, PersonErasureRef, Settlement } from '../../lambda/erasure/ports';
 import type { PersonState, StoredRequest } from '../../lambda/erasure/types';
+import { StorageUnavailableError } from '../../lambda/errors';
 
 interface PersonItem extends PersonState {
+  erasureId: string;
   receivedAt: string;
   leaseOwner?: string;
   leaseUntil?: number;
 }
 
-/** The AuditStore contract in memory, with the same conditions as the DynamoDB store. */
+/**
+ * The AuditStore in memory, for the domain tests. test/audit/audit-store-contract.test.ts runs the
+ * same tests against it and the DynamoDB store; it answers in the same shapes and orders too.
+ */
 export class MemoryAuditStore implements AuditStore {
   readonly requests = new Map<string, StoredRequest>();
   readonly persons = new Map<string, PersonItem>();
@@ -16,38 +21,42 @@ export class MemoryAuditStore implements AuditStore {
   async createRequest(request: StoredRequest) {
     this.writes += 1;
     const existing = this.requests.get(request.erasureId);
-    if (existing) return { created: false, existing: structuredClone(existing) } as const;
+    if (existing) return { created: false, existing: toRequest(existing) } as const;
     this.requests.set(request.erasureId, structuredClone(request));
     return { created: true } as const;
   }
 
   async claimPerson(erasureId: string, personId: string, claim: Claim): Promise<ClaimResult> {
     this.writes += 1;
-    const key = `${erasureId}/${personId}`;
+    const key = personKey(erasureId, personId);
     const item = this.persons.get(key);
     if (item && (item.outcome !== 'pending' || (item.leaseUntil !== undefined && item.leaseUntil >= claim.now))) {
-      return { claimed: false, person: strip(item) };
+      return { claimed: false, person: toPerson(item) };
     }
-    const interrupted = item?.leaseUntil !== undefined;
-    const next: PersonItem = item ?? { personId, outcome: 'pending', attempts: 0, receivedAt: claim.receivedAt };
-    this.persons.set(key, { ...next, leaseOwner: claim.owner, leaseUntil: claim.leaseUntil });
-    return { claimed: true, person: strip(next), interrupted };
+    const next: PersonItem = item ?? { erasureId, personId, outcome: 'pending', attempts: 0, receivedAt: claim.receivedAt };
+    this.persons.set(key, { ...next, receivedAt: claim.receivedAt, leaseOwner: claim.owner, leaseUntil: claim.leaseUntil });
+    // Like DynamoDB's ALL_OLD: the person as it stood, or only what a new item starts with.
+    const person = item ? toPerson(item) : { personId, outcome: 'pending' as const, attempts: 0 };
+    return { claimed: true, person, interrupted: item?.leaseUntil !== undefined };
   }
 
   async settlePerson(erasureId: string, personId: string, owner: string, settlement: Settlement): Promise<PersonState> {
     this.writes += 1;
-    const key = `${erasureId}/${personId}`;
+    const key = personKey(erasureId, personId);
     const item = this.persons.get(key);
-    if (!item) throw new Error('settling a person that was never claimed');
+    // DynamoDB's condition fails on a missing item and the store finds nothing to return.
+    if (!item) throw new StorageUnavailableError(new Error('settling a person that was never claimed'));
     const terminal = settlement.outcome !== 'pending';
-    if (item.outcome !== 'pending' || (!terminal && item.leaseOwner !== owner)) return strip(item);
+    if (item.outcome !== 'pending' || (!terminal && item.leaseOwner !== owner)) return toPerson(item);
     const { updatedAt: _updatedAt, ...fields } = settlement;
-    const next: PersonItem = { ...item, ...definedOnly(fields), leaseOwner: undefined, leaseUntil: undefined };
+    const next: PersonItem = { ...item, ...definedOnly(fields) };
+    delete next.leaseOwner;
+    delete next.leaseUntil;
     if (terminal) delete next.retryAfter;
     if ((settlement.outcome === 'erased' || settlement.outcome === 'already_erased') && settlement.lastError === undefined)
       delete next.lastError;
     this.persons.set(key, next);
-    return strip(next);
+    return toPerson(next);
   }
 
   async advanceRetryStep(erasureId: string, from: string | undefined, to: string): Promise<boolean> {
@@ -60,9 +69,9 @@ export class MemoryAuditStore implements AuditStore {
 
   async reopenPerson(erasureId: string, personId: string, note: string, _at: string): Promise<boolean> {
     this.writes += 1;
-    const key = `${erasureId}/${personId}`;
+    const key = personKey(erasureId, personId);
     const item = this.persons.get(key);
-    if (!item || item.outcome !== 'failed' || !item.exhausted) return false;
+    if (!item || item.outcome !== 'failed' || item.exhausted !== true) return false;
     const { exhausted: _e, completedAt: _c, ...rest } = item;
     this.persons.set(key, { ...rest, outcome: 'pending', note });
     return true;
@@ -71,24 +80,69 @@ export class MemoryAuditStore implements AuditStore {
   async getErasure(erasureId: string) {
     const request = this.requests.get(erasureId);
     if (!request) return undefined;
-    const persons = [...this.persons.entries()].filter(([key]) => key.startsWith(`${erasureId}/`)).map(([, p]) => strip(p));
-    return { request: structuredClone(request), persons };
+    // One Query on the partition: persons in sort-key order.
+    const persons = [...this.persons.values()]
+      .filter((p) => p.erasureId === erasureId)
+      .sort((a, b) => byKey(a.personId, b.personId))
+      .map(toPerson);
+    return { request: toRequest(request), persons };
   }
 
-  async erasuresForPerson(personId: string): Promise<PersonErasureRef[]> {
-    return [...this.persons.entries()]
-      .filter(([, p]) => p.personId === personId)
-      .map(([key, p]) => ({ erasureId: key.slice(0, key.lastIndexOf('/')), receivedAt: p.receivedAt, person: strip(p) }))
-      .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt));
+  async erasuresForPerson(personId: string, { limit = 100 } = {}): Promise<PersonErasureRef[]> {
+    // The byPerson index: sorted on `<receivedAt>#<erasureId>`, newest first, at most `limit`.
+    return [...this.persons.values()]
+      .filter((p) => p.personId === personId)
+      .sort((a, b) => byKey(`${b.receivedAt}#${b.erasureId}`, `${a.receivedAt}#${a.erasureId}`))
+      .slice(0, limit)
+      .map((p) => ({ erasureId: p.erasureId, receivedAt: p.receivedAt, person: toPerson(p) }));
   }
 
   async requestsReceivedBetween(from: Date, to: Date): Promise<StoredRequest[]> {
-    return [...this.requests.values()].filter((r) => r.receivedAt >= from.toISOString() && r.receivedAt < to.toISOString());
+    // The byReceivedAt index: sorted on `<receivedAt>#<erasureId>`, oldest first.
+    return [...this.requests.values()]
+      .filter((r) => r.receivedAt >= from.toISOString() && r.receivedAt < to.toISOString())
+      .sort((a, b) => byKey(`${a.receivedAt}#${a.erasureId}`, `${b.receivedAt}#${b.erasureId}`))
+      .map(toRequest);
   }
 }
 
-function strip({ receivedAt: _r, leaseOwner: _o, ...person }: PersonItem): PersonState {
-  return structuredClone(definedOnly(person) as PersonState);
+const personKey = (erasureId: string, personId: string) => `${erasureId}/${personId}`;
+
+/** DynamoDB compares string keys by their bytes, not by locale. */
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The request as DynamoAuditStore reads it back: every field named, unknown ones dropped. */
+function toRequest(request: StoredRequest): StoredRequest {
+  return structuredClone({
+    erasureId: request.erasureId,
+    personIds: request.personIds ?? [],
+    fingerprint: request.fingerprint,
+    receivedAt: request.receivedAt,
+    expiresAt: request.expiresAt,
+    subjectRefHash: request.subjectRefHash,
+    reason: request.reason,
+    requestedBy: request.requestedBy,
+    apiRequestId: request.apiRequestId,
+    retryStep: request.retryStep,
+  });
+}
+
+/** The person as DynamoAuditStore reads it back: every field named, the flags only when true. */
+function toPerson(item: PersonItem): PersonState {
+  return structuredClone({
+    personId: item.personId,
+    outcome: item.outcome,
+    attempts: item.attempts,
+    vendorStatus: item.vendorStatus,
+    lastError: item.lastError,
+    completedAt: item.completedAt,
+    evidence: item.evidence,
+    retryAfter: item.retryAfter,
+    note: item.note,
+    exhausted: item.exhausted === true ? true : undefined,
+    uncertain: item.uncertain === true ? true : undefined,
+    leaseUntil: item.leaseUntil,
+  });
 }
 
 const definedOnly = <T extends object>(value: T): Partial<T> =>

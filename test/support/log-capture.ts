@@ -1,0 +1,199 @@
+import { randomBytes } from 'node:crypto';
+import { newMessageId, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
+import type { Answer, Harness } from './http-harness';
+
+/** The lines written while one step of a test ran. */
+export interface Window {
+  name: string;
+  /** The erasure every line of this step must carry; undefined: no id is known (rule 3 of log-capture.test.ts). */
+  erasureId: string | undefined;
+  /** Messages this step must write, so the checks over its lines cannot pass vacuously. */
+  expected: readonly string[];
+  lines: string[];
+}
+
+/**
+ * Captures everything written to process.stdout and process.stderr from its creation until
+ * `expectRulesKept`, and remembers every secret and piece of personal data the test sends, so
+ * none of them may appear in what was written.
+ */
+export class LogCapture {
+  readonly windows: Window[] = [];
+  readonly forbidden: { what: string; value: string }[];
+  private readonly chunks: string[] = [];
+  /** How many writes each stream received. */
+  readonly writes = { stdout: 0, stderr: 0 };
+  private readonly restore: (() => void)[];
+
+  constructor(private readonly api: Harness) {
+    this.forbidden = [
+      { what: 'Verifik token', value: api.env.VERIFIK_TOKEN! },
+      { what: 'pepper', value: api.env.SUBJECT_REF_PEPPER! },
+      ...api.secrets.flatMap((s) => [
+        { what: 'webhook secret', value: s },
+        { what: 'webhook secret key (base64)', value: s.slice('whsec_'.length) },
+      ]),
+    ];
+    const sink = (stream: 'stdout' | 'stderr') =>
+      ((chunk: string | Uint8Array) => {
+        this.writes[stream] += 1;
+        this.chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+        return true;
+      }) as typeof process.stdout.write;
+    const out = jest.spyOn(process.stdout, 'write').mockImplementation(sink('stdout'));
+    const err = jest.spyOn(process.stderr, 'write').mockImplementation(sink('stderr'));
+    this.restore = [() => out.mockRestore(), () => err.mockRestore()];
+  }
+
+  /** Stops capturing (idempotent): later writes go to the terminal again. */
+  stop() {
+    for (const restore of this.restore.splice(0)) restore();
+  }
+
+  forbid(what: string, value: string) {
+    this.forbidden.push({ what, value });
+  }
+
+  rememberBody(raw: string) {
+    if (raw.length === 0) return;
+    this.forbid('raw request body', raw);
+    this.forbid('raw request body (JSON-escaped)', JSON.stringify(raw).slice(1, -1));
+  }
+
+  /** A fresh subjectRef, remembered as forbidden in the logs. */
+  subjectRef() {
+    const value = `crm-contact-SUBJ${randomBytes(6).toString('hex')}`;
+    this.forbid('subjectRef', value);
+    return value;
+  }
+
+  /** A signed webhook call whose headers and body are remembered as forbidden in the logs. */
+  signed(
+    method: 'POST' | 'GET',
+    path: string,
+    raw: string,
+    {
+      id = newMessageId(),
+      secret = this.api.secrets[0]!,
+      headers = {},
+    }: { id?: string; secret?: string; headers?: Record<string, string> } = {},
+  ): Promise<Answer> {
+    const signature = signedHeaders(secret, { id, body: method === 'GET' ? signedGetPayload(path) : raw });
+    this.forbidSignature(signature['webhook-signature']);
+    this.rememberBody(raw);
+    return this.api.send(method, path, raw, { unsigned: true, headers: { ...signature, ...headers } });
+  }
+
+  /** The webhook-signature header and each signature in it. */
+  forbidSignature(header: string) {
+    this.forbid('webhook-signature header', header);
+    for (const entry of header.split(' ')) this.forbid('signature', entry.slice(3));
+  }
+
+  erase(body: unknown, id: string, headers?: Record<string, string>) {
+    return this.signed('POST', '/erasures', JSON.stringify(body), { id, headers });
+  }
+
+  /** A direct invocation whose event is remembered as forbidden in the logs. */
+  invoke(event: Record<string, unknown>) {
+    this.rememberBody(JSON.stringify(event));
+    return this.api.invoke(event);
+  }
+
+  /** Runs one step and keeps the lines written meanwhile, the retry worker's included. */
+  async scenario(name: string, erasureId: string | undefined, expected: readonly string[], run: () => Promise<void>) {
+    const from = this.chunks.length;
+    await run();
+    await this.api.retryQueue.idle();
+    const lines = this.chunks
+      .slice(from)
+      .join('')
+      .split('\n')
+      .filter((line) => line.length > 0);
+    const window: Window = { name, erasureId, expected, lines };
+    this.windows.push(window);
+    return window;
+  }
+
+  /**
+   * Stops capturing, then checks everything written since the capture began: it is not empty, each
+   * step wrote what it must, no secret or personal data leaked, every line is one JSON object, and
+   * every line of a step carries the erasure it handled.
+   */
+  expectRulesKept() {
+    this.stop();
+    const all = this.chunks.join('');
+
+    // The capture works, so the checks below can fail: INFO goes to stdout, WARN to stderr, and each
+    // step's messages were seen.
+    expect(this.writes.stdout + this.writes.stderr).toBeGreaterThan(0);
+    const missing = this.windows.flatMap((w) =>
+      w.expected
+        .filter((message) => !w.lines.some((line) => line.includes(`"message":"${message}"`)))
+        .map((m) => `${w.name}: ${m}`),
+    );
+    expect(missing).toEqual([]);
+
+    // Rule 1: no secret or personal data anywhere in the output.
+    expect(this.forbidden.map((f) => f.what)).toEqual(
+      expect.arrayContaining(['Verifik token', 'pepper', 'webhook secret', 'webhook secret key (base64)']),
+    );
+    const leaks = this.forbidden.filter(({ value }) => value.length >= 8 && all.includes(value));
+    expect(leaks).toEqual([]);
+
+    // Rule 2: every line is one JSON object.
+    const bad = all
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .filter((line) => {
+        try {
+          const parsed: unknown = JSON.parse(line);
+          return typeof parsed !== 'object' || parsed === null || Array.isArray(parsed);
+        } catch {
+          return true;
+        }
+      });
+    expect(bad).toEqual([]);
+
+    // Rule 3: correlation.
+    expect(violations(this.windows)).toEqual([]);
+  }
+}
+
+interface LogLine {
+  message?: string;
+  level?: string;
+  erasureId?: string;
+  status?: number;
+  _aws?: unknown;
+}
+
+/** The lines of each window that break rule 3, described. */
+function violations(windows: Window[]): string[] {
+  const found: string[] = [];
+  for (const window of windows) {
+    for (const raw of window.lines) {
+      let line: LogLine;
+      try {
+        line = JSON.parse(raw) as LogLine;
+      } catch {
+        continue; // reported by rule 2
+      }
+      if (line._aws !== undefined) continue;
+      if (window.erasureId !== undefined) {
+        if (line.erasureId !== window.erasureId)
+          found.push(`${window.name}: erasureId ${line.erasureId ?? '(none)'} instead of ${window.erasureId}: ${raw}`);
+      } else if (line.erasureId !== undefined) {
+        found.push(`${window.name}: no erasure id is known, yet the line says erasureId ${line.erasureId}: ${raw}`);
+      } else if (!(
+        line.message === 'request rejected' &&
+        typeof line.status === 'number' &&
+        line.status >= 400 &&
+        line.status < 500
+      )) {
+        found.push(`${window.name}: only a 4xx rejection may lack erasureId: ${raw}`);
+      }
+    }
+  }
+  return found;
+}
