@@ -1,5 +1,6 @@
 import { CfnOutput, CfnParameter, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { FUNCTION_CONFIG, type FunctionName } from '../lambda/config';
 import {
   AUDIT_RECEIVER_ACCESS,
   AUDIT_RETRIER_ACCESS,
@@ -50,7 +51,7 @@ export const SECRET_ADMIN_ARN_PATTERN = '^arn:aws[a-z-]*:iam::[0-9]{12}:(role|us
 export const HTTP_TIMEOUT = Duration.seconds(15);
 export const WORKER_TIMEOUT = Duration.seconds(60);
 
-/** The whole service of design.md: API, functions, audit table, retry queues, secrets, alarms. */
+/** The whole service of docs/api.md: API, functions, audit table, retry queues, secrets, alarms. */
 export class VerifikErasureStack extends Stack {
   constructor(scope: Construct, id: string, props: VerifikErasureStackProps = {}) {
     super(scope, id, {
@@ -118,9 +119,10 @@ export class VerifikErasureStack extends Stack {
      * reads and writes, the queues it sends to and the secrets it reads (lambda/config.ts lists them
      * per function). Every function calls Verifik, so every one reads the token.
      */
-    const serviceFunction = (id: string, entry: string, description: string, timeout: Duration, auditAccess: AuditAccess) => {
-      const fn = new ErasureFunction(this, id, {
-        entry,
+    const secretOf = { VERIFIK_TOKEN: secrets.verifikToken, WEBHOOK_SECRET: secrets.webhook, SUBJECT_REF_PEPPER: secrets.pepper };
+    const serviceFunction = (id: string, fn: FunctionName, description: string, timeout: Duration, auditAccess: AuditAccess) => {
+      const erasureFunction = new ErasureFunction(this, id, {
+        entry: `lambda/handlers/${fn}.ts`,
         description,
         timeout,
         environment: {
@@ -128,43 +130,25 @@ export class VerifikErasureStack extends Stack {
           RETENTION_DAYS: retentionDays.valueAsString,
         },
       });
-      audit.bindTo(fn, auditAccess);
-      queues.bindRetryQueue(fn);
-      secrets.bindTo(fn, secrets.verifikToken, 'VERIFIK_TOKEN');
-      return fn;
+      audit.bindTo(erasureFunction, auditAccess);
+      queues.bindRetryQueue(erasureFunction);
+      // The secrets lambda/config.ts says this function reads, and no other.
+      for (const name of FUNCTION_CONFIG[fn].secrets) secrets.bindTo(erasureFunction, secretOf[name], name);
+      return erasureFunction;
     };
 
-    // http and invoke: ErasureService.submit (records the request: PutItem; hashes subjectRef with
-    // the pepper) and get.
-    const http = serviceFunction(
-      'Http',
-      'lambda/handlers/http.ts',
-      'HTTP API: webhook and portal routes',
-      HTTP_TIMEOUT,
-      AUDIT_RECEIVER_ACCESS,
-    );
-    secrets.bindTo(http, secrets.webhook, 'WEBHOOK_SECRET');
-    secrets.bindTo(http, secrets.pepper, 'SUBJECT_REF_PEPPER');
-
+    // http and invoke: ErasureService.submit (records the request: PutItem; hashes subjectRef with the
+    // pepper) and get. The worker: ErasureService.retry only; it never records a request (no PutItem)
+    // nor hashes a subjectRef, and it alone gives up, so it alone is given the dead-letter queue.
+    const http = serviceFunction('Http', 'http', 'HTTP API: webhook and portal routes', HTTP_TIMEOUT, AUDIT_RECEIVER_ACCESS);
     const invoke = serviceFunction(
       'Invoke',
-      'lambda/handlers/invoke.ts',
+      'invoke',
       'Direct invocation by a privacy portal',
       HTTP_TIMEOUT,
       AUDIT_RECEIVER_ACCESS,
     );
-    secrets.bindTo(invoke, secrets.pepper, 'SUBJECT_REF_PEPPER');
-
-    // The worker: ErasureService.retry only. It never records a request (no PutItem) and never hashes
-    // a subjectRef (only submit does), so it is given no pepper; it alone gives up, so it alone is
-    // given the dead-letter queue.
-    const worker = serviceFunction(
-      'Worker',
-      'lambda/handlers/worker.ts',
-      'Retry worker on the retry queue',
-      WORKER_TIMEOUT,
-      AUDIT_RETRIER_ACCESS,
-    );
+    const worker = serviceFunction('Worker', 'worker', 'Retry worker on the retry queue', WORKER_TIMEOUT, AUDIT_RETRIER_ACCESS);
     queues.bindDeadLetterQueue(worker);
     queues.addConsumer(worker.function, {
       batchSize: 10,

@@ -37,26 +37,22 @@ export interface Overrides {
 }
 
 export function composeHttp(env: NodeJS.ProcessEnv, overrides: Overrides = {}): HttpAppDeps {
-  const config = readConfig('http', env);
-  const secrets = overrides.secrets ?? secretsFromEnvironment(env);
-  const parts = serviceParts(config, secrets, { ...overrides, retryQueue: overrides.retryQueue ?? sqsRetryQueue(config) }, true);
-  return {
-    api: createErasureApi({ ...parts, inlineBudgetMs: config.INLINE_BUDGET_MS, reserveMs: config.RESERVE_MS }),
-    verifier: new WebhookVerifier(() => secrets.webhookSecrets()),
-    logger: parts.logger,
-    metrics: parts.metrics,
-  };
+  const { api, logger, metrics, secrets } = requestParts('http', env, overrides);
+  return { api, verifier: new WebhookVerifier(() => secrets.webhookSecrets()), logger, metrics };
 }
 
 export function composeInvoke(env: NodeJS.ProcessEnv, overrides: Overrides = {}): InvokeDeps {
-  const config = readConfig('invoke', env);
+  const { api, logger, metrics } = requestParts('invoke', env, overrides);
+  return { api, logger, metrics };
+}
+
+/** What both request-taking functions stand on: the erasure API core over the service. */
+function requestParts(fn: 'http' | 'invoke', env: NodeJS.ProcessEnv, overrides: Overrides) {
+  const config = readConfig(fn, env);
   const secrets = overrides.secrets ?? secretsFromEnvironment(env);
   const parts = serviceParts(config, secrets, { ...overrides, retryQueue: overrides.retryQueue ?? sqsRetryQueue(config) }, true);
-  return {
-    api: createErasureApi({ ...parts, inlineBudgetMs: config.INLINE_BUDGET_MS, reserveMs: config.RESERVE_MS }),
-    logger: parts.logger,
-    metrics: parts.metrics,
-  };
+  const api = createErasureApi({ ...parts, inlineBudgetMs: config.INLINE_BUDGET_MS, reserveMs: config.RESERVE_MS });
+  return { api, logger: parts.logger, metrics: parts.metrics, secrets };
 }
 
 export function composeWorker(env: NodeJS.ProcessEnv, overrides: Overrides = {}): RetryWorkerDeps {

@@ -71,7 +71,7 @@ export const AUDIT_DENIED_ACTIONS = [
 ] as const;
 
 /**
- * The audit trail of design.md: one table, on demand, point-in-time recovery, deletion protection,
+ * The audit trail of docs/data-protection.md: one table, on demand, point-in-time recovery, deletion protection,
  * kept when the stack is deleted, items expiring only through the TTL attribute. Key and index
  * names come from the Lambda code so the cloud and the local stack build the same table.
  */

@@ -69,7 +69,7 @@ const ACCESS_LOG_FORMAT = {
 } as const;
 
 /**
- * The HTTP API of design.md. One Lambda serves four routes:
+ * The HTTP API of docs/api.md. One Lambda serves four routes:
  * - `POST /erasures`, `GET /erasures/{erasureId}`: no API Gateway authorizer; the Lambda checks the
  *   Standard Webhooks signature (a CRM cannot sign requests with AWS credentials);
  * - `POST /portal/erasures`, `GET /portal/erasures/{erasureId}`: AWS IAM (SigV4) authorization.
@@ -146,7 +146,7 @@ export class ErasureApi extends Construct {
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason:
-          'Webhook callers (CRMs) authenticate with a Standard Webhooks HMAC signature, which the Lambda verifies before anything else (design.md); API Gateway has no authorizer type for it, and a Lambda authorizer would need the raw body it does not receive.',
+          'Webhook callers (CRMs) authenticate with a Standard Webhooks HMAC signature, which the Lambda verifies before anything else (docs/api.md); API Gateway has no authorizer type for it, and a Lambda authorizer would need the raw body it does not receive.',
       });
     }
   }

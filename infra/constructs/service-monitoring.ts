@@ -85,7 +85,7 @@ export class ServiceMonitoring extends Construct {
 
     this.alarm('DeadLetters', {
       description:
-        'Erasures were dead-lettered: some persons are failed. Fix the cause, then redrive the dead-letter queue (README: Operate).',
+        'Erasures were dead-lettered: some persons are failed. Fix the cause, then redrive the dead-letter queue (docs/operations.md).',
       metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: Stats.MAXIMUM, period: PERIOD }),
       threshold: 0,
     });
@@ -101,7 +101,7 @@ export class ServiceMonitoring extends Construct {
     });
     this.alarm('VerifikAuthFailures', {
       description:
-        'Verifik answered 401/403: the token is wrong or expired. Persons stay pending; renew the token secret (README, Deploy).',
+        'Verifik answered 401/403: the token is wrong or expired. Persons stay pending; renew the token secret (docs/deploy.md).',
       metric: serviceMetric('VendorAuthFailures'),
       threshold: 0,
     });

@@ -50,7 +50,7 @@ export interface SecretReference {
  *   secret or its policy.
  * An existing token secret named by the `existingVerifikTokenSecret` is not ours: one policy per
  * secret, so attaching ours would replace its owner's, and deleting the stack would remove it. Its
- * owner applies the same policy (README, Deploy); `readerRoleArns` lists the roles to admit.
+ * owner applies the same policy (docs/deploy.md); `readerRoleArns` lists the roles to admit.
  *
  * SecretString shapes:
  * - webhook: 32 characters `[A-Za-z0-9]`, the base64 key of a Standard Webhooks secret without the
@@ -114,7 +114,7 @@ export class ServiceSecrets extends Construct {
     const rotation = (secret: Secret, reason: string) => Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason });
     rotation(
       this.webhookSecret,
-      'Rotating a webhook signing key needs the sender to switch too; operators rotate it by hand with both keys active at once (README, Deploy), which a rotation Lambda cannot coordinate.',
+      'Rotating a webhook signing key needs the sender to switch too; operators rotate it by hand with both keys active at once (docs/deploy.md), which a rotation Lambda cannot coordinate.',
     );
     rotation(
       this.pepperSecret,
@@ -122,7 +122,7 @@ export class ServiceSecrets extends Construct {
     );
     rotation(
       this.createdVerifikTokenSecret,
-      'The Verifik token is issued by Verifik; it is renewed in the Verifik dashboard and written here by the operator (README, Deploy). AWS has no API to rotate it.',
+      'The Verifik token is issued by Verifik; it is renewed in the Verifik dashboard and written here by the operator (docs/deploy.md). AWS has no API to rotate it.',
     );
   }
 

@@ -1,7 +1,7 @@
 import { AppError, errorName } from '../errors';
 import type { LogSink } from '../log';
 
-/** Errors raised by middy's own middlewares (http-errors style), mapped onto design.md's codes. */
+/** Errors raised by middy's own middlewares (http-errors style), mapped onto the API's error codes (docs/api.md). */
 const MIDDY_ERRORS: Record<number, { status: number; code: string; message: string }> = {
   400: { status: 400, code: 'invalid_request', message: 'The request is malformed.' },
   404: { status: 404, code: 'not_found', message: 'No such route.' },

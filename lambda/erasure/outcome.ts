@@ -1,7 +1,7 @@
 import type { Settlement, VendorAnswer } from './ports';
 
 /**
- * Turns Verifik's answer into what the audit trail records, exactly as design.md's table says.
+ * Turns Verifik's answer into what the audit trail records, exactly as docs/api.md's table says.
  * Only a 2xx is `erased`; a 404 is `already_erased`; 401/403 and transient failures stay pending.
  */
 export function settlementFor(answer: VendorAnswer, now: Date): Settlement {

@@ -1,4 +1,4 @@
-/** The contract's limits on what a caller may ask for (README, docs/api.md). */
+/** The contract's limits on what a caller may ask for (docs/api.md). */
 
 /** A person id as Verifik accepts it; anything else never leaves the service. */
 export const PERSON_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;

@@ -4,7 +4,7 @@ import type { HttpEvent, HttpMiddleware } from './http-types';
 import type { WebhookVerifier } from './webhook-signature';
 
 /**
- * What a signed GET signs in place of a body (design.md): its request line, `GET {path}`, with the
+ * What a signed GET signs in place of a body (docs/api.md): its request line, `GET {path}`, with the
  * path exactly as sent (API Gateway's rawPath: percent-encoding kept, nothing normalised). The query
  * string is not part of it: no signed GET reads one, and a route that does must sign it first.
  */

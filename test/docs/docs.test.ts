@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { readConfig } from '../../lambda/config';
-import { METRIC_NAMES } from '../../lambda/erasure/ports';
+import { METRIC_NAMES, PENDING_AGE_METRIC } from '../../lambda/erasure/ports';
 import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
 import { VerifikErasureStack } from '../../infra/stack';
 import { testContext } from '../infra/stack-template';
@@ -119,14 +119,16 @@ async function knownNames(): Promise<Known> {
 
     const localSources = filesUnder('infra/local').map(source).join('\n');
     const variables = [
-      ...(await variablesRead((env) => readConfig(env))),
+      ...(await variablesRead((env) => readConfig('http', env))),
+      ...(await variablesRead((env) => readConfig('invoke', env))),
+      ...(await variablesRead((env) => readConfig('worker', env))),
       ...(await secretVariables()),
       ...matchesOf(localSources, /\benv\.([A-Z][A-Z0-9_]+)/g),
       ...ofType('AWS::Lambda::Function').flatMap((fn) => Object.keys(fn.Properties?.Environment?.Variables ?? {})),
     ];
     const metrics = [
       ...METRIC_NAMES,
-      ...matchesOf(source('lambda/wiring.ts'), /addMetric\('([A-Za-z0-9]+)'/g),
+      PENDING_AGE_METRIC,
       ...ofType('AWS::Logs::MetricFilter').flatMap((filter) =>
         (filter.Properties?.MetricTransformations ?? []).map((t: { MetricName: string }) => t.MetricName),
       ),

@@ -1,7 +1,7 @@
 /**
  * Shared pieces of the property-based fuzz suite (test/fuzz/*.test.ts): how a property is run and
  * reported, a second instance of the real HTTP app over a harness's resources (for hand-built API
- * Gateway events), the contract as an oracle (design.md, not the production code), generators, and
+ * Gateway events), the contract as an oracle (docs/api.md, not the production code), generators, and
  * the checks every answer must pass.
  *
  * Reproduce a run: every property prints its seed; `FC_SEED=<seed> npx jest test/fuzz -t '<name>'`
@@ -141,7 +141,7 @@ export function getEvent(rawPath: string, headers: Record<string, string>, query
 }
 
 // ---------------------------------------------------------------------------------------------
-// The contract as an oracle (design.md)
+// The contract as an oracle (docs/api.md)
 // ---------------------------------------------------------------------------------------------
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -151,7 +151,7 @@ const ERASURE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 export const isPersonId = (value: unknown): value is string => typeof value === 'string' && PERSON_ID.test(value);
 export const isErasureId = (value: unknown): value is string => typeof value === 'string' && ERASURE_ID.test(value);
 
-/** design.md: a signed GET signs its request line, the path exactly as sent. Written here from the contract. */
+/** docs/api.md: a signed GET signs its request line, the path exactly as sent. Written here from the contract. */
 export const getRequestLine = (path: string) => `GET ${path}`;
 
 /**
@@ -282,7 +282,7 @@ export function mediaVerdict(contentType: string | undefined): 'json' | 'not_jso
   return /^application\/([a-z0-9.+-]+\+)?json$/.test(essence) ? 'json' : 'not_json';
 }
 
-/** "The same request": the same set of ids and the same optional fields (design.md, idempotency). */
+/** "The same request": the same set of ids and the same optional fields (docs/api.md, idempotency). */
 export const sameRequestKey = (request: ErasureRequest) =>
   JSON.stringify([
     [...new Set(request.personIds)].sort(),
@@ -788,7 +788,7 @@ export interface Outcome {
 }
 
 /**
- * What design.md says a POST must answer, in the order the checks apply: size and media type
+ * What docs/api.md says a POST must answer, in the order the checks apply: size and media type
  * (before the signature), the signature, the erasure id, the body, idempotency.
  */
 export function expectedPost(o: {

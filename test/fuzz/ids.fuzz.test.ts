@@ -181,7 +181,7 @@ describe('fuzz: ids', () => {
         if (param === undefined) allowed = [404];
         else if (isErasureId(param)) allowed = [recorded.includes(param) ? 200 : 404];
         else {
-          // design.md names the id in the path; a client URL-encodes it and the handler decodes it.
+          // docs/api.md names the id in the path; a client URL-encodes it and the handler decodes it.
           let decoded: string | undefined;
           try {
             decoded = decodeURIComponent(param);

@@ -205,7 +205,7 @@ describe('fuzz: direct invoke', () => {
   }, 120_000);
 });
 
-/** design.md / README: the body of POST /erasures plus an optional erasureId; `{"action":"get"}` reads. */
+/** docs/api.md: the body of POST /erasures plus an optional erasureId; `{"action":"get"}` reads. */
 function expectedInvoke(event: unknown, model: IdempotencyModel): Outcome {
   if (typeof event !== 'object' || event === null || Array.isArray(event)) return { statuses: new Set([400]) };
   const bytes = Buffer.byteLength(JSON.stringify(event));

@@ -29,7 +29,7 @@ describe('the erasure id in a GET path is URL-decoded', () => {
 });
 
 describe('repeats collapse to one id, however many', () => {
-  // design.md: "personIds: 1 to 100 distinct ids …; repeats collapse to one." The raw array is bounded
+  // docs/api.md: "personIds: 1 to 100 distinct ids …; repeats collapse to one." The raw array is bounded
   // only by the 64 KiB body.
   it('1,001 repeats of one id are one distinct id', async () => {
     const answer = await t.api.post({ personIds: Array.from({ length: 1001 }, () => 'p1') });

@@ -138,7 +138,7 @@ function build(plan: Plan, secrets: readonly string[]) {
   let ts = nowS();
   let tsHeader = String(ts);
   let secret = secrets[0]!;
-  // design.md: a signed GET signs its request line in place of a body, the path exactly as sent.
+  // docs/api.md: a signed GET signs its request line in place of a body, the path exactly as sent.
   const signedBody = plan.method === 'GET' ? getRequestLine(`/erasures/${id}`) : plan.body.text;
   let sentBody = signedBody;
   for (const op of plan.signing) {
