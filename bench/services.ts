@@ -1,3 +1,4 @@
+import { newWebhookSecret } from '../infra/local/signed-client';
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ensureAuditTable } from '../infra/local/audit-table';
@@ -28,7 +29,7 @@ export async function startServices(): Promise<BenchServices> {
   const env: Record<string, string> = {
     VERIFIK_BASE_URL: sandbox.url,
     VERIFIK_TOKEN: token,
-    WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
+    WEBHOOK_SECRET: newWebhookSecret(),
     SUBJECT_REF_PEPPER: randomBytes(32).toString('base64'),
     AUDIT_TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: dynamo.endpoint,

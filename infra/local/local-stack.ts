@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { serveHandler } from './api-gateway';
 import { composeLocal } from './compose-local';
+import { newWebhookSecret } from './signed-client';
 import type { LocalRetryQueue } from './local-retry-queue';
 import { PendingWork } from './pending-work';
 import { ensureAuditTable } from './audit-table';
@@ -23,8 +24,6 @@ export interface LocalStack {
   tableCreated: boolean;
   close(): Promise<void>;
 }
-
-const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 /**
  * What `npm start` runs: the same handlers behind a local API Gateway, on dynalite unless

@@ -3,6 +3,9 @@ import { Webhook } from 'standardwebhooks';
 import { signedRequestLine } from '../../lambda/http/signature-check';
 import { requestTarget } from './api-gateway';
 
+/** A new webhook signing key, `whsec_` and 32 random bytes in base64. */
+export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
 /**
  * Standard Webhooks headers for one message, signed with the given `whsec_` secret. `body` is what is
  * signed: the body of a POST, `signedGetPayload(path)` for a GET.

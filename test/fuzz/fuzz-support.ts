@@ -14,7 +14,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { signedHeaders } from '../../infra/local/signed-client';
 import type { TestDynamo } from '../support/dynamo';
-import type { Answer, Harness } from '../support/http-harness';
+import { answerOf, type Answer, type Harness } from '../support/http-harness';
 
 // ---------------------------------------------------------------------------------------------
 // Running and reporting properties
@@ -78,19 +78,6 @@ export type RawSender = (event: APIGatewayProxyEventV2) => Promise<Answer>;
  */
 export function rawApp(_dynamo: TestDynamo, api: Harness): RawSender {
   return async (event) => answerOf(await api.http(event, lambdaContext(29_000)));
-}
-
-/** Like the harness: the answer's body must be JSON (a parse error fails the property). */
-export function answerOf(result: { statusCode?: number; headers?: Record<string, unknown>; body?: string }): Answer {
-  let body: unknown;
-  if (result.body !== undefined && result.body !== '') {
-    try {
-      body = JSON.parse(result.body);
-    } catch {
-      throw new Error(`the answer is not JSON: ${JSON.stringify(result.body).slice(0, 200)}`);
-    }
-  }
-  return { status: result.statusCode ?? 0, headers: (result.headers ?? {}) as Record<string, string>, body };
 }
 
 /** An API Gateway (payload v2) event with the body given as bytes and isBase64Encoded chosen by the caller. */
@@ -767,8 +754,6 @@ export const contentType: fc.Arbitrary<string | undefined> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 1, arbitrary: fc.mixedCase(fc.constantFrom('application/json', 'application/foo+json', 'text/plain')) },
 );
-
-export const newFuzzSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
 
 // ---------------------------------------------------------------------------------------------
 // The expected answer to one request

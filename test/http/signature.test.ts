@@ -1,6 +1,7 @@
 import { newMessageId, signedHeaders } from '../../infra/local/signed-client';
 import { eventWith, rawApp, signBytes } from '../fuzz/fuzz-support';
-import { newSecret, useHarness } from '../support/http-harness';
+import { newWebhookSecret } from '../../infra/local/signed-client';
+import { useHarness } from '../support/http-harness';
 
 const t = useHarness();
 const body = JSON.stringify({ personIds: ['p1'] });
@@ -26,7 +27,7 @@ describe('webhook signatures', () => {
 
   const rejected: [string, () => Promise<{ status: number; body: any }>][] = [
     ['no signature headers', () => t.api.post(undefined, { rawBody: body, unsigned: true })],
-    ['a secret that is not active', () => t.api.post(undefined, { rawBody: body, secret: newSecret() })],
+    ['a secret that is not active', () => t.api.post(undefined, { rawBody: body, secret: newWebhookSecret() })],
     [
       'a timestamp older than 5 minutes (replay from the past)',
       () => t.api.post(undefined, { rawBody: body, timestamp: minutes(-6) }),
@@ -74,7 +75,7 @@ describe('webhook signatures', () => {
       },
     ],
     ['an unsigned GET', () => t.api.get('msg_any', { unsigned: true })],
-    ['a GET signed with a secret that is not active', () => t.api.get('msg_any', { secret: newSecret() })],
+    ['a GET signed with a secret that is not active', () => t.api.get('msg_any', { secret: newWebhookSecret() })],
   ];
 
   it.each(rejected)('answers 401 invalid_signature to %s and never calls Verifik', async (_what, send) => {
@@ -86,7 +87,7 @@ describe('webhook signatures', () => {
 
   it('reveals nothing about the erasure to a caller whose signature fails', async () => {
     await t.api.post({ personIds: ['p1'] }, { id: 'msg_secretive' });
-    const answer = await t.api.get('msg_secretive', { secret: newSecret() });
+    const answer = await t.api.get('msg_secretive', { secret: newWebhookSecret() });
     expect(answer.status).toBe(401);
     expect(JSON.stringify(answer.body)).not.toContain('p1');
   });

@@ -40,7 +40,8 @@ import { randomBytes } from 'node:crypto';
 import { lambdaContext } from '../../infra/local/api-gateway';
 import { signedHeaders } from '../../infra/local/signed-client';
 import { encodeRetryMessage } from '../../lambda/queue/retry-message';
-import { PORTAL_PRINCIPAL, newSecret, useHarness } from '../support/http-harness';
+import { newWebhookSecret } from '../../infra/local/signed-client';
+import { PORTAL_PRINCIPAL, useHarness } from '../support/http-harness';
 import { LogCapture } from '../support/log-capture';
 
 const t = useHarness({ RETRY_SCHEDULE: '0.05,0.05,0.05', INLINE_BUDGET_MS: '300', VERIFIK_RETRY_LIMIT: '1' });
@@ -294,7 +295,7 @@ describe('logs at DEBUG over every route and outcome', () => {
           'POST',
           '/erasures',
           JSON.stringify({ personIds: ['p1'], subjectRef: log.subjectRef() }),
-          { id: e, secret: newSecret() },
+          { id: e, secret: newWebhookSecret() },
         );
         expect(answer.status).toBe(401);
       });

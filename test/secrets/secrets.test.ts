@@ -3,7 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { randomBytes } from 'node:crypto';
 import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
 import { AppError } from '../../lambda/errors';
-import { newSecret, startHarness } from '../support/http-harness';
+import { newWebhookSecret } from '../../infra/local/signed-client';
+import { startHarness } from '../support/http-harness';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 
 // No Secrets Manager emulator runs here: the SDK client is mocked, everything else is real.
@@ -26,7 +27,7 @@ beforeEach(() => {
     return { SecretString: values[SecretId], ARN: SecretId, Name: SecretId };
   });
   setSecret(ARNS.VERIFIK_TOKEN_SECRET_ARN, 'token-1');
-  setSecret(ARNS.WEBHOOK_SECRET_ARN, `${newSecret()} ${newSecret()}`);
+  setSecret(ARNS.WEBHOOK_SECRET_ARN, `${newWebhookSecret()} ${newWebhookSecret()}`);
   setSecret(ARNS.SUBJECT_REF_PEPPER_SECRET_ARN, randomBytes(32).toString('hex'));
 });
 
@@ -75,7 +76,7 @@ describe('secrets from Secrets Manager', () => {
   it('falls back to plain environment variables where no ARN is set (the local stack)', async () => {
     const secrets = secretsFromEnvironment({
       VERIFIK_TOKEN: 'local-token',
-      WEBHOOK_SECRET: newSecret(),
+      WEBHOOK_SECRET: newWebhookSecret(),
       SUBJECT_REF_PEPPER: 'p'.repeat(32),
     });
     expect(await secrets.verifikToken()).toBe('local-token');
@@ -103,7 +104,7 @@ describe('a rotated Verifik token, end to end', () => {
   });
 
   it('is picked up on the first 401 without a redeploy, and the person is erased', async () => {
-    const webhook = newSecret();
+    const webhook = newWebhookSecret();
     setSecret(ARNS.WEBHOOK_SECRET_ARN, webhook);
     const api = await startHarness(dynamo, { ...ARNS, VERIFIK_TOKEN: '', WEBHOOK_SECRET: '', SUBJECT_REF_PEPPER: '' });
     try {

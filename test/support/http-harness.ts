@@ -5,7 +5,7 @@ import type { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
 import { SERVICE_NAME } from '../../lambda/names';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { composeLocal } from '../../infra/local/compose-local';
-import { newMessageId, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
+import { newMessageId, newWebhookSecret, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
 import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
 import { LocalRetryQueue } from '../../infra/local/local-retry-queue';
 import type { createRetryWorker } from '../../lambda/worker/retry-worker';
@@ -17,13 +17,18 @@ const WORKER_TIMEOUT_MS = 10_000;
 
 export const PORTAL_PRINCIPAL = 'arn:aws:sts::123456789012:assumed-role/privacy-portal/session';
 
-const answerOf = (result: { statusCode?: number; headers?: Record<string, unknown>; body?: string }): Answer => ({
-  status: result.statusCode ?? 0,
-  headers: (result.headers ?? {}) as Record<string, string>,
-  body: result.body ? JSON.parse(result.body) : undefined,
-});
-
-export const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+/** An answer as callers see it; the body must be JSON (a parse error fails the test). */
+export function answerOf(result: { statusCode?: number; headers?: Record<string, unknown>; body?: string }): Answer {
+  let body: unknown;
+  if (result.body !== undefined && result.body !== '') {
+    try {
+      body = JSON.parse(result.body);
+    } catch {
+      throw new Error(`the answer is not JSON: ${JSON.stringify(result.body).slice(0, 200)}`);
+    }
+  }
+  return { status: result.statusCode ?? 0, headers: (result.headers ?? {}) as Record<string, string>, body };
+}
 
 export interface Answer {
   status: number;
@@ -79,7 +84,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
   const token = `token-${randomBytes(8).toString('hex')}`;
   const sandbox = await VerifikSandbox.start({ token });
   const { tableName } = await dynamo.newTable();
-  const secrets = [newSecret(), newSecret()];
+  const secrets = [newWebhookSecret(), newWebhookSecret()];
   const fullEnv: Record<string, string> = {
     VERIFIK_BASE_URL: sandbox.url,
     VERIFIK_TOKEN: token,

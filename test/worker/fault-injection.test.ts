@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import pMap from 'p-map';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { LocalRetryQueue } from '../../infra/local/local-retry-queue';
-import { newMessageId, signedHeaders } from '../../infra/local/signed-client';
+import { newMessageId, newWebhookSecret, signedHeaders } from '../../infra/local/signed-client';
 import { VerifikSandbox, type SandboxAnswer } from '../../infra/local/verifik-sandbox';
 import { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
 import type { PersonState } from '../../lambda/erasure/types';
@@ -12,7 +12,6 @@ import { composeLocal } from '../../infra/local/compose-local';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 import { PendingWork } from '../../infra/local/pending-work';
 import { DyingStore, seededRandom } from '../support/dying-store';
-import { newSecret } from '../support/http-harness';
 import { SlowStore } from '../support/slow-store';
 
 /**
@@ -55,7 +54,7 @@ it('loses no erasure and reports no false one under injected faults', async () =
   const token = `token-${randomBytes(8).toString('hex')}`;
   const sandbox = await VerifikSandbox.start({ token });
   const { tableName } = await dynamo.newTable();
-  const secret = newSecret();
+  const secret = newWebhookSecret();
   const env = {
     VERIFIK_BASE_URL: sandbox.url,
     VERIFIK_TOKEN: token,
