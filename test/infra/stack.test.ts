@@ -491,6 +491,18 @@ describe('production stack', () => {
       });
     });
 
+    it('watches ApiThrottled exactly as the access log publishes it (no dimension), so the alarm can fire', () => {
+      const alarm = alarmOn('ApiThrottled')!;
+      const filter = Object.values(template.findResources('AWS::Logs::MetricFilter')).find((f) =>
+        JSON.stringify(f.Properties).includes('"ApiThrottled"'),
+      )!;
+      const published = filter.Properties.MetricTransformations[0];
+
+      expect(alarm.Properties.Namespace).toBe(published.MetricNamespace);
+      expect(published.Dimensions ?? []).toEqual([]);
+      expect(alarm.Properties.Dimensions ?? []).toEqual([]);
+    });
+
     it('alarms on the first Verifik 404 without PERSON_NOT_FOUND (a wrong base URL or a proxy), in the 5-minute period it happens', () => {
       const alarm = alarmOn('VerifikUnexpectedNotFound')!;
 
