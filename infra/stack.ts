@@ -93,7 +93,7 @@ export class VerifikErasureStack extends Stack {
     const retentionDays = new CfnParameter(this, 'RetentionDays', {
       type: 'Number',
       default: 2192,
-      minValue: 1,
+      minValue: 17,
       maxValue: 36500,
       description: 'Days an audit item is kept before DynamoDB TTL removes it (default 6 years).',
     });

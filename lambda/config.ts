@@ -81,6 +81,12 @@ export type WorkerConfig = ConfigOf<'worker'>;
 /** What the erasure service itself is built from, whichever function runs it. */
 export type ServiceConfig = Readonly<z.infer<z.ZodObject<typeof serviceSettings>>>;
 
+/** Days an erasure may still be worked on: the retry schedule (with its jitter), 14 days in the dead-letter queue, a day's margin. */
+export function minimumRetentionDays(scheduleMs: readonly number[]): number {
+  const scheduleDays = (1.2 * scheduleMs.reduce((sum, ms) => sum + ms, 0)) / 86_400_000;
+  return Math.ceil(scheduleDays) + 14 + 1;
+}
+
 /**
  * Reads one function's configuration once; a missing or malformed variable, or a secret given
  * neither by its ARN nor as a plain variable, fails the cold start loudly.
@@ -89,6 +95,12 @@ export function readConfig<F extends FunctionName>(fn: F, env: NodeJS.ProcessEnv
   const { settings, secrets } = FUNCTION_CONFIG[fn];
   const parsed = z.object(settings).safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (parsed.success) {
+    const { RETENTION_DAYS: days, RETRY_SCHEDULE: schedule } = parsed.data;
+    const needed = minimumRetentionDays(schedule);
+    if (days < needed)
+      problems.push(`RETENTION_DAYS: must be at least ${needed} (the retry schedule and 14 days of dead letters)`);
+  }
   for (const name of secrets as readonly SecretName[]) {
     const arn = SECRET_ARN_VARIABLE[name];
     if (!env[arn] && !env[name]) problems.push(`${name}: set ${arn} (Secrets Manager) or ${name}`);

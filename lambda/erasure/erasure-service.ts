@@ -124,16 +124,21 @@ export class ErasureService {
       });
       return { kind: 'unknown_erasure' };
     }
-    if (message.step !== stored.request.retryStep && !(await this.takeOver(message, stored.request))) {
+    const redriven = isDeadLetter(message, retryPolicy.maxAttempts);
+    if (
+      message.step !== stored.request.retryStep &&
+      !(await this.takeOver(message, stored.request)) &&
+      !(redriven && (await this.takeOverFinishedChain(message, stored.request, stored.persons)))
+    ) {
       log.debug("retry message dropped: not the current step of the erasure's retry chain", { attempt: message.attempt });
       return { kind: 'stale' };
     }
     let current = message;
     let persons = stored.persons;
-    if (message.attempt >= retryPolicy.maxAttempts) {
+    if (redriven) {
       const reopened = await this.reopenExhausted(stored.request.erasureId, persons);
       log.info('erasure redriven from the dead-letter queue', { reopened });
-      current = { ...message, attempt: 0, redrives: (message.redrives ?? 0) + 1 };
+      current = { ...message, attempt: 0, deadLettered: undefined, redrives: (message.redrives ?? 0) + 1 };
       persons = (await this.load(message.erasureId)).persons;
     }
     const open = openPersons(stored.request, persons);
@@ -197,6 +202,18 @@ export class ErasureService {
     return advanced;
   }
 
+  /**
+   * A redriven dead letter whose chain ended another way (another delivery finished it) still
+   * reopens what ran out of retries: with nothing open, it becomes the chain's step. The conditional
+   * move from the step just read lets one dead letter at most do so.
+   */
+  private async takeOverFinishedChain(message: RetryMessage, request: StoredRequest, persons: readonly PersonState[]) {
+    const idle = openPersons(request, persons).length === 0 && persons.some((p) => p.exhausted);
+    return (
+      idle && message.step !== undefined && this.deps.store.advanceRetryStep(request.erasureId, request.retryStep, message.step)
+    );
+  }
+
   /** A next message that arrives before its sender made it the current step becomes it now. */
   private async takeOver(message: RetryMessage, request: StoredRequest): Promise<boolean> {
     if (message.step === undefined || message.after === undefined || message.after !== request.retryStep) return false;
@@ -224,7 +241,7 @@ export class ErasureService {
       await this.continueChain(current, { ...current, notBefore: heldUntil + DEFER_TOLERANCE_MS, final: true }, log);
       return { kind: 'deferred', until: heldUntil + DEFER_TOLERANCE_MS };
     }
-    const deadLetter = { ...message, step: this.newStepId(), after: current.step };
+    const deadLetter = { ...message, final: undefined, deadLettered: true, step: this.newStepId(), after: current.step };
     await this.deps.retryQueue.deadLetter(deadLetter);
     const owner = this.newOwnerId();
     const settled = await pMap(pending, async (person) => {
@@ -321,6 +338,8 @@ export class ErasureService {
     this.countAnswer(answer);
     const settlement = settlementFor(answer, this.now());
     settlement.attempts += claim.person.attempts;
+    // An interrupted earlier attempt may have deleted the person: carried on, so a later 404 says so.
+    if (claim.interrupted) settlement.uncertain = true;
     if (answer.kind === 'not_found' && claim.interrupted) settlement.note = INTERRUPTED_NOTE;
     else if (answer.kind === 'not_found' && (answer.uncertain || claim.person.uncertain)) settlement.note = UNCERTAIN_NOTE;
     try {
@@ -331,7 +350,13 @@ export class ErasureService {
       // Verifik answered but the answer could not be recorded: the lease keeps the person pending and
       // the retry path will ask Verifik again. Nothing is reported that the audit trail does not hold.
       log.error('person outcome not recorded', { personId, vendorStatus: answer.status, error: errorName(error) });
-      return { ...claim.person, outcome: 'pending', lastError: 'The outcome could not be recorded yet; it will be retried.' };
+      // This invocation's lease still stands in the table: say so, so that giving up waits for it.
+      return {
+        ...claim.person,
+        outcome: 'pending',
+        leaseUntil: budget.deadline + this.deps.leaseMarginMs,
+        lastError: 'The outcome could not be recorded yet; it will be retried.',
+      };
     }
   }
 
@@ -392,6 +417,11 @@ export class ErasureService {
     };
   }
 }
+
+/** A message the dead-letter queue gave back (redrive). Messages from before the flag: the attempt told. */
+const isDeadLetter = (message: RetryMessage, maxAttempts: number) =>
+  message.deadLettered === true ||
+  (message.deadLettered === undefined && message.step === undefined && message.attempt >= maxAttempts);
 
 /** The persons the request names that are not terminal (a person with no item yet is pending). */
 function openPersons(request: StoredRequest, persons: readonly PersonState[]): string[] {

@@ -104,6 +104,8 @@ export interface RetryMessage {
   after?: string;
   /** The schedule has run out: give up on arrival (sent when a lease delayed giving up). */
   final?: boolean;
+  /** Sent to the dead-letter queue when the schedule ran out: a redrive reopens what it gave up on. */
+  deadLettered?: boolean;
 }
 
 /** The durable retry queue (SQS in the cloud, in-process locally). Both calls resolve once stored. */

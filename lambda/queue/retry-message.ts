@@ -10,6 +10,7 @@ const retryMessage = z.object({
   step: z.string().min(1).max(64).optional(),
   after: z.string().min(1).max(64).optional(),
   final: z.boolean().optional(),
+  deadLettered: z.boolean().optional(),
 });
 
 export const encodeRetryMessage = (message: RetryMessage): string => JSON.stringify(message);

@@ -1,4 +1,5 @@
-import { SECRET_ARN_VARIABLE, readConfig } from '../../lambda/config';
+import { SECRET_ARN_VARIABLE, minimumRetentionDays, readConfig } from '../../lambda/config';
+import { RetryPolicy } from '../../lambda/erasure/retry-policy';
 
 const valid = { AUDIT_TABLE_NAME: 'audit', VERIFIK_TOKEN: 'token' };
 
@@ -49,5 +50,16 @@ describe('one configuration per function', () => {
   it('asks each function only for the secrets it reads', () => {
     expect(() => readConfig('worker', { ...base, VERIFIK_TOKEN: 't' })).not.toThrow();
     expect(() => readConfig('invoke', { ...base, VERIFIK_TOKEN: 't', SUBJECT_REF_PEPPER: 'p' })).not.toThrow();
+  });
+});
+
+describe('RETENTION_DAYS', () => {
+  const base = { AUDIT_TABLE_NAME: 'audit', VERIFIK_BASE_URL: 'https://api.verifik.co', VERIFIK_TOKEN: 't' };
+
+  it('refuses a retention shorter than the retry schedule and the dead-letter days, so TTL never removes an erasure still at work', () => {
+    expect(minimumRetentionDays(RetryPolicy.DEFAULT_DELAYS_S.map((s) => s * 1000))).toBe(17);
+    expect(() => readConfig('worker', { ...base, RETENTION_DAYS: '16' })).toThrow(/RETENTION_DAYS: must be at least 17/);
+    expect(readConfig('worker', { ...base, RETENTION_DAYS: '17' }).RETENTION_DAYS).toBe(17);
+    expect(() => readConfig('worker', { ...base, RETENTION_DAYS: '1', RETRY_SCHEDULE: '0.1' })).toThrow(/at least 16/);
   });
 });

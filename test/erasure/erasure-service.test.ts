@@ -302,7 +302,14 @@ describe('ErasureService.retry (the worker)', () => {
       });
     }
     expect(retryQueue.deadLetters).toEqual([
-      { erasureId: 'e1', attempt: SCHEDULE.length, notBefore: 0, step: expect.any(String), after: expect.any(String) },
+      {
+        erasureId: 'e1',
+        attempt: SCHEDULE.length,
+        notBefore: 0,
+        step: expect.any(String),
+        after: expect.any(String),
+        deadLettered: true,
+      },
     ]);
     expect(metrics.counts.DeadLettered).toBe(2);
   });
@@ -398,5 +405,60 @@ describe('ErasureService: one retry chain per erasure', () => {
     }
     expect(kinds.at(-1)).toBe('dead_lettered');
     expect(kinds.length).toBeLessThanOrEqual(SCHEDULE.length);
+  });
+});
+
+describe('ErasureService: what a redrive and an interrupted attempt leave behind', () => {
+  it('reopens on redrive even when the chain ended another way after the dead letter was sent', async () => {
+    let healthy = false;
+    const { service, store, retryQueue } = setUp(() => (healthy ? deleted() : transient()));
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    await service.retry(due('e1', SCHEDULE.length - 1), budget(), silentLog);
+    const deadLetter = retryQueue.deadLetters[0]!;
+    // Another delivery of the last step moved the chain on after the dead letter was sent.
+    await store.advanceRetryStep('e1', store.requests.get('e1')!.retryStep, 'another-step');
+    healthy = true;
+
+    const result = await service.retry(deadLetter, budget(), silentLog);
+
+    expect(result).toMatchObject({
+      kind: 'done',
+      record: { persons: [{ outcome: 'erased', note: expect.stringContaining('redrive') }] },
+    });
+  });
+
+  it('knows a dead letter by its flag, not by the schedule in force when it is redriven', async () => {
+    const { service, store, retryQueue } = setUp(() => transient());
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    await service.retry(due('e1', SCHEDULE.length - 1), budget(), silentLog);
+    const longer = new ErasureService({
+      store,
+      verifik: new ScriptedVerifik(() => deleted()),
+      retryQueue: new RecordingRetryQueue(),
+      retryPolicy: new RetryPolicy([...SCHEDULE, 8_000, 16_000], () => 0.5),
+      hashSubjectRef: async (ref) => ref,
+      retentionDays: 10,
+      concurrency: 1,
+      leaseMarginMs: 1_000,
+    });
+
+    const result = await longer.retry(retryQueue.deadLetters[0]!, budget(), silentLog);
+
+    expect(result).toMatchObject({ kind: 'done', record: { persons: [{ outcome: 'erased' }] } });
+  });
+
+  it('keeps an interrupted attempt in mind through later answers, so a final 404 carries a note', async () => {
+    const { store, service } = setUp((_id, call): VendorAnswer =>
+      call === 1
+        ? { kind: 'transient', status: 429, attempts: 1, message: 'Verifik answered 429', uncertain: false }
+        : notFound(),
+    );
+    await recordRequest(store, 'e1', ['p1']);
+    await store.claimPerson('e1', 'p1', { owner: 'crashed', now: 0, leaseUntil: 1, receivedAt: '', expiresAt: 1 });
+
+    await service.retry(due('e1'), budget(), silentLog);
+    const { record } = (await service.retry(due('e1', 1), budget(), silentLog)) as { record: ErasureRecord };
+
+    expect(record.persons[0]).toMatchObject({ outcome: 'already_erased', note: expect.any(String) });
   });
 });

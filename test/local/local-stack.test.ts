@@ -5,7 +5,7 @@ import { ErasureApiClient } from '../../infra/local/signed-client';
 let stack: LocalStack;
 beforeAll(async () => {
   stack = await startLocalStack(
-    { PORT: '0', RETRY_SCHEDULE: '0.1,0.1,0.1', INLINE_BUDGET_MS: '300', VERIFIK_RETRY_LIMIT: '0' },
+    { PORT: '0', RETRY_SCHEDULE: '0.1,0.1,0.1', INLINE_BUDGET_MS: '10000', VERIFIK_RETRY_LIMIT: '0' },
     { logger: new Logger({ logLevel: 'SILENT' }) },
   );
 });

@@ -44,7 +44,7 @@ import { newWebhookSecret } from '../../infra/local/signed-client';
 import { PORTAL_PRINCIPAL, useHarness } from '../support/http-harness';
 import { LogCapture } from '../support/log-capture';
 
-const t = useHarness({ RETRY_SCHEDULE: '0.05,0.05,0.05', INLINE_BUDGET_MS: '300', VERIFIK_RETRY_LIMIT: '1' });
+const t = useHarness({ RETRY_SCHEDULE: '0.05,0.05,0.05', INLINE_BUDGET_MS: '10000', VERIFIK_RETRY_LIMIT: '1' });
 
 const tag = () => randomBytes(6).toString('hex');
 const id = () => `log_${tag()}`;

@@ -3,7 +3,7 @@ import { useHarness } from '../support/http-harness';
 // Three durable attempts, 50 ms apart; one retry inside each call (two DELETEs a call at most).
 const RETRY_LIMIT = 1;
 const SCHEDULE = [0.05, 0.05, 0.05];
-const t = useHarness({ RETRY_SCHEDULE: SCHEDULE.join(','), INLINE_BUDGET_MS: '300', VERIFIK_RETRY_LIMIT: String(RETRY_LIMIT) });
+const t = useHarness({ RETRY_SCHEDULE: SCHEDULE.join(','), INLINE_BUDGET_MS: '10000', VERIFIK_RETRY_LIMIT: String(RETRY_LIMIT) });
 
 /** DELETEs one call may make, and what a redelivery may add before only the chain calls Verifik. */
 const PER_CALL = RETRY_LIMIT + 1;

@@ -4,7 +4,7 @@ import { encodeRetryMessage } from '../../lambda/queue/retry-message';
 import { useHarness } from '../support/http-harness';
 
 // Three durable attempts, 50 ms apart: the whole schedule runs within the test.
-const t = useHarness({ RETRY_SCHEDULE: '0.05,0.05,0.05', INLINE_BUDGET_MS: '300', VERIFIK_RETRY_LIMIT: '1' });
+const t = useHarness({ RETRY_SCHEDULE: '0.05,0.05,0.05', INLINE_BUDGET_MS: '10000', VERIFIK_RETRY_LIMIT: '1' });
 
 const sqsEvent = (...bodies: string[]): SQSEvent =>
   ({
