@@ -44,7 +44,14 @@ import { newWebhookSecret } from '../../infra/local/signed-client';
 import { PORTAL_PRINCIPAL, useHarness } from '../support/http-harness';
 import { LogCapture } from '../support/log-capture';
 
-const t = useHarness({ RETRY_SCHEDULE: '0.05,0.05,0.05', INLINE_BUDGET_MS: '10000', VERIFIK_RETRY_LIMIT: '1' });
+// No scenario here is about a slow Verifik: a timeout with room for a cold, busy process (the harness's
+// 500 ms could time out the first call of the file twice, under DEBUG capture on a loaded machine).
+const t = useHarness({
+  RETRY_SCHEDULE: '0.05,0.05,0.05',
+  INLINE_BUDGET_MS: '10000',
+  VERIFIK_RETRY_LIMIT: '1',
+  VERIFIK_TIMEOUT_MS: '5000',
+});
 
 const tag = () => randomBytes(6).toString('hex');
 const id = () => `log_${tag()}`;
