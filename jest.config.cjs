@@ -5,10 +5,7 @@ module.exports = {
   testMatch: ['**/*.test.ts'],
   // ky, middy and p-map ship ESM only: swc turns them into CommonJS for jest like our own code.
   transform: {
-    '^.+\\.(t|j)s$': [
-      '@swc/jest',
-      { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } },
-    ],
+    '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!(ky|@middy|p-map)/)'],
   // The middy packages export only an `import` condition, which jest's CommonJS resolver skips.
