@@ -71,6 +71,11 @@ export const FUNCTION_CONFIG = {
     settings: { ...serviceSettings, DEAD_LETTER_QUEUE_URL: z.url().optional() },
     secrets: ['VERIFIK_TOKEN'],
   },
+  /** Renews the Verifik token in its secret; reads it through the rotation, not the cache. */
+  rotation: {
+    settings: { VERIFIK_BASE_URL: verifikBaseUrl, VERIFIK_TIMEOUT_MS: milliseconds(5_000) },
+    secrets: ['VERIFIK_TOKEN'],
+  },
 } as const satisfies Record<string, { settings: z.ZodRawShape; secrets: readonly SecretName[] }>;
 
 export type FunctionName = keyof typeof FUNCTION_CONFIG;
@@ -78,6 +83,7 @@ export type ConfigOf<F extends FunctionName> = Readonly<z.infer<z.ZodObject<(typ
 export type HttpConfig = ConfigOf<'http'>;
 export type InvokeConfig = ConfigOf<'invoke'>;
 export type WorkerConfig = ConfigOf<'worker'>;
+export type RotationConfig = ConfigOf<'rotation'>;
 /** What the erasure service itself is built from, whichever function runs it. */
 export type ServiceConfig = Readonly<z.infer<z.ZodObject<typeof serviceSettings>>>;
 
@@ -95,7 +101,7 @@ export function readConfig<F extends FunctionName>(fn: F, env: NodeJS.ProcessEnv
   const { settings, secrets } = FUNCTION_CONFIG[fn];
   const parsed = z.object(settings).safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
-  if (parsed.success) {
+  if (parsed.success && 'RETRY_SCHEDULE' in parsed.data) {
     const { RETENTION_DAYS: days, RETRY_SCHEDULE: schedule } = parsed.data;
     const needed = minimumRetentionDays(schedule);
     if (days < needed)
