@@ -2,16 +2,17 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
-import { composeHttp, composeInvoke, composeWorker } from '../../lambda/compose';
+import { composeHttp, composeInvoke, composeRotation, composeWorker } from '../../lambda/compose';
 import { readConfig } from '../../lambda/config';
 import type { AuditStore } from '../../lambda/erasure/ports';
 import { createHttpApp } from '../../lambda/http/http-app';
 import { createInvokeHandler } from '../../lambda/invoke/invoke-handler';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/names';
-import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
+import { secretsFromEnvironment, type Secrets } from '../../lambda/secrets/secrets';
 import { createRetryWorker } from '../../lambda/worker/retry-worker';
 import { lambdaContext } from './api-gateway';
 import { LocalRetryQueue } from './local-retry-queue';
+import { MemoryTokenStore } from './local-token-secret';
 
 /** The worker Lambda's timeout in the stack. */
 export const WORKER_TIMEOUT_MS = 60_000;
@@ -25,6 +26,8 @@ export interface LocalOverrides {
   logger?: Logger;
   metrics?: Metrics;
   workerTimeoutMs?: number;
+  /** Where the functions read the Verifik token and the rotation renews it. @default VERIFIK_TOKEN, in memory */
+  tokenStore?: MemoryTokenStore;
 }
 
 /**
@@ -39,11 +42,23 @@ export function composeLocal(env: NodeJS.ProcessEnv, overrides: LocalOverrides) 
   const dynamoStore = new DynamoAuditStore(overrides.dynamodb, readConfig('worker', env).AUDIT_TABLE_NAME);
   const store = overrides.store ? overrides.store(dynamoStore) : dynamoStore;
   const retryQueue = overrides.retryQueue ?? new LocalRetryQueue({ invocationTimeoutMs: workerTimeoutMs });
-  const shared = { dynamodb: overrides.dynamodb, store, retryQueue, logger, metrics, secrets: secretsFromEnvironment(env) };
+  const tokenStore = overrides.tokenStore ?? new MemoryTokenStore(env.VERIFIK_TOKEN ?? '');
+  const shared = { dynamodb: overrides.dynamodb, store, retryQueue, logger, metrics, secrets: localSecrets(env, tokenStore) };
 
   const http = createHttpApp(composeHttp(env, shared));
   const invoke = createInvokeHandler(composeInvoke(env, shared));
   const worker = createRetryWorker(composeWorker(env, shared));
   retryQueue.consumer = (event) => worker(event, lambdaContext(workerTimeoutMs, 'verifik-erasure-worker-local'));
-  return { http, invoke, worker, retryQueue, store: dynamoStore, logger, metrics };
+  const rotation = composeRotation(env, { tokenStore, logger, metrics });
+  return { http, invoke, worker, rotation, tokenStore, retryQueue, store: dynamoStore, logger, metrics };
+}
+
+/** The secrets from the environment, except the Verifik token: the current version of the local token secret, which rotation renews. */
+function localSecrets(env: NodeJS.ProcessEnv, tokenStore: MemoryTokenStore): Secrets {
+  const fromEnvironment = secretsFromEnvironment(env);
+  return {
+    verifikToken: async () => tokenStore.current(),
+    webhookSecrets: () => fromEnvironment.webhookSecrets(),
+    pepper: () => fromEnvironment.pepper(),
+  };
 }

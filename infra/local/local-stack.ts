@@ -9,6 +9,7 @@ import { PendingWork } from './pending-work';
 import { ensureAuditTable } from './audit-table';
 import { localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb';
 import { VerifikSandbox } from './verifik-sandbox';
+import { withLocalTokenRoutes } from './local-token-secret';
 
 export const DEFAULT_TABLE = 'verifik-erasure-audit';
 
@@ -49,8 +50,12 @@ export async function startLocalStack(
     let sandbox: VerifikSandbox | undefined;
     const sandboxPersons: string[] = [];
     if (!env.VERIFIK_BASE_URL) {
-      env.VERIFIK_TOKEN ??= `sandbox-${randomBytes(16).toString('hex')}`;
-      const started = await VerifikSandbox.start({ token: env.VERIFIK_TOKEN });
+      const lifetime = env.SANDBOX_TOKEN_LIFETIME_SECONDS;
+      const started = await VerifikSandbox.start({
+        token: env.VERIFIK_TOKEN,
+        tokenLifetimeSeconds: lifetime === undefined ? undefined : positiveSeconds(lifetime),
+      });
+      env.VERIFIK_TOKEN ??= started.token;
       sandbox = started;
       closers.push(() => started.close());
       for (let i = 0; i < (options.sandboxPersons ?? 5); i++) sandboxPersons.push(started.createPerson());
@@ -73,7 +78,7 @@ export async function startLocalStack(
     closers.push(() => retryQueue.close());
 
     const requests = new PendingWork();
-    const server = serveHandler(local.http, { pending: requests });
+    const server = serveHandler(withLocalTokenRoutes(local.http, local.rotation, local.tokenStore), { pending: requests });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(Number(env.PORT ?? 3000), '127.0.0.1', resolve);
@@ -100,4 +105,14 @@ export async function startLocalStack(
     await close();
     throw error;
   }
+}
+
+function positiveSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new Error(
+      `SANDBOX_TOKEN_LIFETIME_SECONDS must be a whole number of seconds, at least 1 (got ${JSON.stringify(value)})`,
+    );
+  }
+  return seconds;
 }
