@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
-import { composeHttp, composeInvoke, composeRotation, composeWorker } from '../../lambda/compose';
+import { composeHttp, composeInvoke, composeWorker } from '../../lambda/compose';
 import { readConfig } from '../../lambda/config';
 import type { AuditStore } from '../../lambda/erasure/ports';
 import { createHttpApp } from '../../lambda/http/http-app';
@@ -12,7 +12,7 @@ import { secretsFromEnvironment, type Secrets } from '../../lambda/secrets/secre
 import { createRetryWorker } from '../../lambda/worker/retry-worker';
 import { lambdaContext } from './api-gateway';
 import { LocalRetryQueue } from './local-retry-queue';
-import { MemoryTokenStore } from './local-token-secret';
+import type { MemoryTokenStore } from './local-token-secret';
 
 /** The worker Lambda's timeout in the stack. */
 export const WORKER_TIMEOUT_MS = 60_000;
@@ -26,7 +26,10 @@ export interface LocalOverrides {
   logger?: Logger;
   metrics?: Metrics;
   workerTimeoutMs?: number;
-  /** Where the functions read the Verifik token and the rotation renews it. @default VERIFIK_TOKEN, in memory */
+  /**
+   * Where the functions read the Verifik token and the rotation renews it (`npm start`). Without it
+   * the token is read as in the cloud: VERIFIK_TOKEN_SECRET_ARN or VERIFIK_TOKEN, at each use.
+   */
   tokenStore?: MemoryTokenStore;
 }
 
@@ -42,15 +45,14 @@ export function composeLocal(env: NodeJS.ProcessEnv, overrides: LocalOverrides) 
   const dynamoStore = new DynamoAuditStore(overrides.dynamodb, readConfig('worker', env).AUDIT_TABLE_NAME);
   const store = overrides.store ? overrides.store(dynamoStore) : dynamoStore;
   const retryQueue = overrides.retryQueue ?? new LocalRetryQueue({ invocationTimeoutMs: workerTimeoutMs });
-  const tokenStore = overrides.tokenStore ?? new MemoryTokenStore(env.VERIFIK_TOKEN ?? '');
-  const shared = { dynamodb: overrides.dynamodb, store, retryQueue, logger, metrics, secrets: localSecrets(env, tokenStore) };
+  const secrets = overrides.tokenStore ? localSecrets(env, overrides.tokenStore) : secretsFromEnvironment(env);
+  const shared = { dynamodb: overrides.dynamodb, store, retryQueue, logger, metrics, secrets };
 
   const http = createHttpApp(composeHttp(env, shared));
   const invoke = createInvokeHandler(composeInvoke(env, shared));
   const worker = createRetryWorker(composeWorker(env, shared));
   retryQueue.consumer = (event) => worker(event, lambdaContext(workerTimeoutMs, 'verifik-erasure-worker-local'));
-  const rotation = composeRotation(env, { tokenStore, logger, metrics });
-  return { http, invoke, worker, rotation, tokenStore, retryQueue, store: dynamoStore, logger, metrics };
+  return { http, invoke, worker, retryQueue, store: dynamoStore, logger, metrics };
 }
 
 /** The secrets from the environment, except the Verifik token: the current version of the local token secret, which rotation renews. */
