@@ -23,18 +23,18 @@ export interface ServiceSecretsProps {
  * What anyone may still do with a secret: read its metadata, never its value. AWS Config, IAM
  * Access Analyzer and auditors read these; denying them would blind the account's own checks.
  */
+export const SECRET_METADATA_ACTIONS = [
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetResourcePolicy',
+  'secretsmanager:ListSecretVersionIds',
+] as const;
+
 /** What the token's rotation function does with the token secret, and all it may do. */
 export const TOKEN_ROTATION_ACTIONS = [
   'secretsmanager:GetSecretValue',
   'secretsmanager:DescribeSecret',
   'secretsmanager:PutSecretValue',
   'secretsmanager:UpdateSecretVersionStage',
-] as const;
-
-export const SECRET_METADATA_ACTIONS = [
-  'secretsmanager:DescribeSecret',
-  'secretsmanager:GetResourcePolicy',
-  'secretsmanager:ListSecretVersionIds',
 ] as const;
 
 /** One secret as the functions see it: the value of its `*_SECRET_ARN` variable and the ARNs a policy names. */
@@ -51,6 +51,8 @@ export interface SecretReference {
  * Each secret the stack creates also gets a resource policy that denies, to every principal of the
  * account whatever its own IAM policies say, everything but reading metadata, except to:
  * - the function roles granted the secret here, which may only read its value (GetSecretValue);
+ * - for the Verifik token, the role of its rotation function (`bindRotation`), which may only rotate
+ *   it (TOKEN_ROTATION_ACTIONS);
  * - the operators named in `adminPrincipalArns`: they put new values (a renewed Verifik token, a
  *   rotated webhook key) and read the webhook key to hand it to the sender;
  * - the account root and CloudFormation's execution role (the CDK bootstrap's, when the stack uses
