@@ -7,6 +7,7 @@ import { newWebhookSecret } from './signed-client';
 import type { LocalRetryQueue } from './local-retry-queue';
 import { PendingWork } from './pending-work';
 import { ensureAuditTable } from './audit-table';
+import { LocalArchive } from './local-archive';
 import { localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb';
 import { VerifikSandbox } from './verifik-sandbox';
 
@@ -22,6 +23,8 @@ export interface LocalStack {
   retryQueue: LocalRetryQueue;
   dynamoEndpoint: string;
   tableCreated: boolean;
+  /** The local tamper-evidence archive (a folder and a key file standing in for S3 and KMS). */
+  archive: LocalArchive;
   close(): Promise<void>;
 }
 
@@ -69,6 +72,15 @@ export async function startLocalStack(
     env.DYNAMODB_ENDPOINT ??= dynamoEndpoint;
     const tableCreated = (await ensureAuditTable(dynamodb, env.AUDIT_TABLE_NAME)) === 'created';
     const local = composeLocal(env, { dynamodb, logger: options.logger });
+    // Started after the table exists: it archives the service's writes, not the table's creation.
+    const archive = await LocalArchive.start({
+      client: dynamodb,
+      tableName: env.AUDIT_TABLE_NAME,
+      dir: env.ARCHIVE_DIR,
+      keyFile: env.ARCHIVE_KEY_FILE,
+      logger: local.logger,
+    });
+    closers.push(() => archive.close());
     const retryQueue = local.retryQueue;
     closers.push(() => retryQueue.close());
 
@@ -94,6 +106,7 @@ export async function startLocalStack(
       retryQueue,
       dynamoEndpoint,
       tableCreated,
+      archive,
       close,
     };
   } catch (error) {

@@ -21,6 +21,10 @@ async function main() {
     'Then read the erasure record with the erasureId it prints:',
     `  ${secretAssignment}npm run erasure -- status <erasureId> --url ${stack.url}`,
     '',
+    `Tamper evidence: every change to the table is archived in ${stack.archive.dir}${process.env.ARCHIVE_DIR ? '' : ' (removed when this stops; set ARCHIVE_DIR to keep it)'},`,
+    'digests signed hourly and at stop (a local folder and key file: no Object Lock, no KMS). Check it while this runs:',
+    `  npm run verify-archive -- --folder ${stack.archive.dir} --public-key ${stack.archive.publicKeyFile} --table ${stack.env.AUDIT_TABLE_NAME} --endpoint ${stack.dynamoEndpoint}`,
+    '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
 
