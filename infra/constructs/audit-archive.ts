@@ -87,7 +87,12 @@ export class AuditArchive extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.key.addToResourcePolicy(
-      new PolicyStatement({ sid: 'TheArchiverSigns', principals: [new ArnPrincipal(archiverArn)], actions: ['kms:Sign'], resources: ['*'] }),
+      new PolicyStatement({
+        sid: 'TheArchiverSigns',
+        principals: [new ArnPrincipal(archiverArn)],
+        actions: ['kms:Sign'],
+        resources: ['*'],
+      }),
     );
     this.key.addToResourcePolicy(
       new PolicyStatement({
@@ -101,7 +106,8 @@ export class AuditArchive extends Construct {
     );
     Validations.of(this.key).acknowledge({
       id: 'AwsSolutions-KMS5',
-      reason: 'An asymmetric signing key cannot rotate in KMS; a new key would need a new public key for every verifier (docs/tamper-evidence.md).',
+      reason:
+        'An asymmetric signing key cannot rotate in KMS; a new key would need a new public key for every verifier (docs/tamper-evidence.md).',
     });
 
     this.bucket = new Bucket(this, 'Bucket', {
@@ -144,7 +150,8 @@ export class AuditArchive extends Construct {
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'It is the dead-letter destination of the archiver: it holds the description of stream records that could not be archived.',
+      reason:
+        'It is the dead-letter destination of the archiver: it holds the description of stream records that could not be archived.',
     });
     const onFailure: IEventSourceDlq = {
       bind: (_target, targetHandler) => {
@@ -163,7 +170,9 @@ export class AuditArchive extends Construct {
       }),
     );
     if (props.tableKey) {
-      this.archiver.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.tableKey.keyArn] }));
+      this.archiver.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.tableKey.keyArn] }),
+      );
     }
     this.archiver.function.addEventSourceMapping('AuditStream', {
       eventSourceArn: props.table.tableStreamArn,
@@ -182,26 +191,48 @@ export class AuditArchive extends Construct {
     new Rule(this, 'HourlyDigest', {
       description: 'verifik-erasure: sign the hourly digest of the audit archive',
       schedule: Schedule.rate(Duration.hours(1)),
-      targets: [new LambdaFunction(this.archiver.function, { event: RuleTargetInput.fromObject({ action: 'digest' }), retryAttempts: 4 })],
+      targets: [
+        new LambdaFunction(this.archiver.function, { event: RuleTargetInput.fromObject({ action: 'digest' }), retryAttempts: 4 }),
+      ],
     });
 
     this.addAlarms(props.alarmTopic);
     props.dashboard?.addWidgets(
       new GraphWidget({
         title: 'Audit archive',
-        left: (['ArchivedRecords', 'DigestsSigned', 'TerminalOutcomeChanged', 'RequestChanged', 'RetentionShortened', 'NonTtlRemoval'] as const).map(
-          (name) => archiveMetric(name),
-        ),
+        left: (
+          [
+            'ArchivedRecords',
+            'DigestsSigned',
+            'TerminalOutcomeChanged',
+            'RequestChanged',
+            'RetentionShortened',
+            'NonTtlRemoval',
+          ] as const
+        ).map((name) => archiveMetric(name)),
         right: [this.archiver.function.metric('IteratorAge', { statistic: Stats.MAXIMUM, period: PERIOD })],
         width: 24,
         height: 6,
       }),
     );
 
-    const output = (outputId: string, value: string, description: string) => new CfnOutput(stack, outputId, { value, description });
-    output('ArchiveBucketName', this.bucket.bucketName, 'Object Lock bucket of the audit archive (copy it with aws s3 sync to verify).');
-    output('ArchiveKeyArn', this.key.keyArn, 'Archive key: aws kms get-public-key --key-id <ArchiveKeyArn> gives the public key that verifies the digests.');
-    output('ArchiverDeadLetterQueueUrl', this.deadLetterQueue.queueUrl, 'Stream records the archiver could not archive (a gap in the archive).');
+    const output = (outputId: string, value: string, description: string) =>
+      new CfnOutput(stack, outputId, { value, description });
+    output(
+      'ArchiveBucketName',
+      this.bucket.bucketName,
+      'Object Lock bucket of the audit archive (copy it with aws s3 sync to verify).',
+    );
+    output(
+      'ArchiveKeyArn',
+      this.key.keyArn,
+      'Archive key: aws kms get-public-key --key-id <ArchiveKeyArn> gives the public key that verifies the digests.',
+    );
+    output(
+      'ArchiverDeadLetterQueueUrl',
+      this.deadLetterQueue.queueUrl,
+      'Stream records the archiver could not archive (a gap in the archive).',
+    );
   }
 
   /**
@@ -225,7 +256,12 @@ export class AuditArchive extends Construct {
       new PolicyStatement({ sid: 'TheArchiverReads', principals: [archiver], actions: ['s3:GetObject'], resources: [objects] }),
     );
     this.bucket.addToResourcePolicy(
-      new PolicyStatement({ sid: 'TheArchiverFindsTheHead', principals: [archiver], actions: ['s3:ListBucket'], resources: [this.bucket.bucketArn] }),
+      new PolicyStatement({
+        sid: 'TheArchiverFindsTheHead',
+        principals: [archiver],
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+      }),
     );
     this.bucket.addToResourcePolicy(
       new PolicyStatement({
@@ -257,7 +293,8 @@ export class AuditArchive extends Construct {
       }),
     );
     const synthesizer = Stack.of(this).synthesizer;
-    const cloudFormation = synthesizer instanceof DefaultStackSynthesizer ? [Fn.sub(synthesizer.cloudFormationExecutionRoleArn)] : [];
+    const cloudFormation =
+      synthesizer instanceof DefaultStackSynthesizer ? [Fn.sub(synthesizer.cloudFormationExecutionRoleArn)] : [];
     this.bucket.addToResourcePolicy(
       new PolicyStatement({
         sid: 'OnlyTheStackChangesTheLock',
@@ -336,4 +373,10 @@ export class AuditArchive extends Construct {
 
 /** One of the archiver's EMF metrics (namespace VerifikErasure, dimension service). */
 const archiveMetric = (metricName: ArchiveMetricName, period: Duration = PERIOD) =>
-  new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic: Stats.SUM, period });
+  new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME },
+    statistic: Stats.SUM,
+    period,
+  });

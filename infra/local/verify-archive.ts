@@ -58,7 +58,11 @@ async function main(argv: string[]): Promise<number> {
   const client = values.table
     ? new DynamoDBClient({
         ...(values.endpoint
-          ? { endpoint: values.endpoint, region: values.region ?? 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+          ? {
+              endpoint: values.endpoint,
+              region: values.region ?? 'us-east-1',
+              credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+            }
           : values.region
             ? { region: values.region }
             : {}),

@@ -65,4 +65,5 @@ export const encodeJson = (value: unknown) => new TextEncoder().encode(`${JSON.s
 export const decodeJson = <T>(bytes: Uint8Array): T => JSON.parse(new TextDecoder().decode(bytes)) as T;
 
 /** The signed payload of a digest object's bytes (not checked here: the verifier checks the signature). */
-export const digestPayloadOf = (bytes: Uint8Array): DigestPayload => JSON.parse(decodeJson<DigestObject>(bytes).payload) as DigestPayload;
+export const digestPayloadOf = (bytes: Uint8Array): DigestPayload =>
+  JSON.parse(decodeJson<DigestObject>(bytes).payload) as DigestPayload;

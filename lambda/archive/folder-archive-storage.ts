@@ -47,7 +47,10 @@ export class FolderArchiveStorage implements ArchiveStorage {
     try {
       const names = await readdir(folder);
       const base = prefix.slice(0, prefix.lastIndexOf('/') + 1);
-      return names.map((name) => `${base}${name}`).filter((key) => key.startsWith(prefix)).sort();
+      return names
+        .map((name) => `${base}${name}`)
+        .filter((key) => key.startsWith(prefix))
+        .sort();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw error;

@@ -3,10 +3,13 @@ import { SignCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { SIGNING_ALGORITHM } from './archive-format';
 import type { ArchiveSigner } from './ports';
 
+/** KMS signs a message of up to 4 KiB as it is; a longer one is hashed here and sent as a digest. */
+export const KMS_RAW_MESSAGE_LIMIT = 4096;
+
 /**
  * The archive key in KMS (ECC_NIST_P256, SIGN_VERIFY): only the archiver's role may sign with it
- * (its key policy). The message is hashed here and sent as a digest, so a digest of any size can be
- * signed; the signature verifies against the message itself (ECDSA with SHA-256, DER).
+ * (its key policy). Either way the signature (ECDSA with SHA-256, DER) verifies against the message
+ * itself with the public key, as a key file's does.
  */
 export class KmsSigner implements ArchiveSigner {
   constructor(
@@ -15,11 +18,12 @@ export class KmsSigner implements ArchiveSigner {
   ) {}
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
+    const raw = message.length <= KMS_RAW_MESSAGE_LIMIT;
     const { Signature } = await this.kms.send(
       new SignCommand({
         KeyId: this.keyId,
-        Message: createHash('sha256').update(message).digest(),
-        MessageType: 'DIGEST',
+        Message: raw ? message : createHash('sha256').update(message).digest(),
+        MessageType: raw ? 'RAW' : 'DIGEST',
         SigningAlgorithm: SIGNING_ALGORITHM,
       }),
     );

@@ -15,7 +15,16 @@ export type TamperSignal = 'TerminalOutcomeChanged' | 'RequestChanged' | 'Retent
  */
 const PERSON_PROOF = ['personId', 'erasureId', 'receivedAt', 'outcome', 'vendorStatus', 'evidence', 'completedAt', 'lastError'];
 /** What the request is: written once by `createRequest`; `retryStep` and later additions may change. */
-const REQUEST_PROOF = ['erasureId', 'personIds', 'fingerprint', 'receivedAt', 'subjectRefHash', 'reason', 'requestedBy', 'apiRequestId'];
+const REQUEST_PROOF = [
+  'erasureId',
+  'personIds',
+  'fingerprint',
+  'receivedAt',
+  'subjectRefHash',
+  'reason',
+  'requestedBy',
+  'apiRequestId',
+];
 
 type Image = Record<string, unknown>;
 const image = (attributes: unknown): Image | undefined =>

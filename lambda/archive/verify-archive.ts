@@ -113,7 +113,12 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
     let payload: DigestPayload;
     try {
       const object = decodeJson<DigestObject>(bytes);
-      const signed = verify('sha256', Buffer.from(object.payload, 'utf8'), input.publicKey, Buffer.from(object.signature, 'base64'));
+      const signed = verify(
+        'sha256',
+        Buffer.from(object.payload, 'utf8'),
+        input.publicKey,
+        Buffer.from(object.signature, 'base64'),
+      );
       if (!signed) find('bad-signature', `${key}: the signature does not match its payload and the public key`);
       payload = JSON.parse(object.payload) as DigestPayload;
     } catch {
@@ -142,7 +147,10 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
         for (const name of ['records', 'INSERT', 'MODIFY', 'REMOVE'] as const) counted[name] += counts[name];
       }
       if (!isDeepStrictEqual(counted, payload.counts)) {
-        find('digest-mismatch', `${key} counted ${JSON.stringify(payload.counts)}; batches ${payload.firstBatch}-${payload.lastBatch} hold ${JSON.stringify(counted)}`);
+        find(
+          'digest-mismatch',
+          `${key} counted ${JSON.stringify(payload.counts)}; batches ${payload.firstBatch}-${payload.lastBatch} hold ${JSON.stringify(counted)}`,
+        );
       }
     }
     coveredUpTo = Math.max(coveredUpTo, payload.lastBatch);
@@ -164,7 +172,8 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
       seen.add(key);
       const record = latest.get(key);
       if (!record) find('unseen-item', `${describe(key)} is in the table but the archive never saw it`);
-      else if (record.eventName === 'REMOVE') find('changed-item', `${describe(key)} is in the table, but its last archived record removed it`);
+      else if (record.eventName === 'REMOVE')
+        find('changed-item', `${describe(key)} is in the table, but its last archived record removed it`);
       else if (!isDeepStrictEqual(record.dynamodb?.NewImage, item)) {
         find('changed-item', `${describe(key)} differs from its last archived image (record ${record.eventID})`);
       }

@@ -36,7 +36,10 @@ beforeEach(async () => {
 });
 afterEach(() => rm(root, { recursive: true, force: true }));
 
-const batch = async (sequence: number) => JSON.parse((await readFile(path.join(storage.root, `batches/${String(sequence).padStart(12, '0')}.json`), 'utf8')) as string) as ArchiveBatch;
+const batch = async (sequence: number) =>
+  JSON.parse(
+    (await readFile(path.join(storage.root, `batches/${String(sequence).padStart(12, '0')}.json`), 'utf8')) as string,
+  ) as ArchiveBatch;
 
 describe('the archiver', () => {
   it('chains batches: each names the SHA-256 of the bytes of the one before', async () => {
@@ -75,7 +78,9 @@ describe('the archiver', () => {
 
     expect(links.map((link) => link!.sequence).sort()).toEqual([3, 4, 5]);
     for (let sequence = 2; sequence <= 5; sequence++) {
-      expect((await batch(sequence)).previousHash).toBe(sha256Hex((await storage.read(`batches/${String(sequence - 1).padStart(12, '0')}.json`))!));
+      expect((await batch(sequence)).previousHash).toBe(
+        sha256Hex((await storage.read(`batches/${String(sequence - 1).padStart(12, '0')}.json`))!),
+      );
     }
   });
 
@@ -92,7 +97,10 @@ describe('the archiver', () => {
   });
 
   it('signs an hourly digest of the chain: last hash, counts, time range, previous digest', async () => {
-    await archiver.archive([streamRecord('INSERT', { new: requestItem('e1') }), streamRecord('INSERT', { new: personItem('e1', 'p1') })]);
+    await archiver.archive([
+      streamRecord('INSERT', { new: requestItem('e1') }),
+      streamRecord('INSERT', { new: personItem('e1', 'p1') }),
+    ]);
     const head = await archiver.archive([streamRecord('MODIFY', { old: personItem('e1', 'p1'), new: erasedPerson('e1', 'p1') })]);
     clock = new Date('2026-11-29T11:00:00.000Z');
     const first = await archiver.digest();
@@ -132,14 +140,27 @@ describe('the archiver', () => {
     await archiver.digest();
     const quiet = await archiver.digest();
 
-    expect(quiet.payload).toMatchObject({ firstBatch: 2, lastBatch: 1, lastBatchHash: head!.hash, counts: { batches: 0, records: 0 } });
+    expect(quiet.payload).toMatchObject({
+      firstBatch: 2,
+      lastBatch: 1,
+      lastBatchHash: head!.hash,
+      counts: { batches: 0, records: 0 },
+    });
   });
 
   describe('raises the alarms, once the records are archived', () => {
     it.each([
       ['an INSERT', streamRecord('INSERT', { new: requestItem('e1') }), []],
-      ['a person claimed and settled', streamRecord('MODIFY', { old: personItem('e1', 'p1'), new: erasedPerson('e1', 'p1') }), []],
-      ['a retry step advanced', streamRecord('MODIFY', { old: requestItem('e1'), new: requestItem('e1', { retryStep: 's2' }) }), []],
+      [
+        'a person claimed and settled',
+        streamRecord('MODIFY', { old: personItem('e1', 'p1'), new: erasedPerson('e1', 'p1') }),
+        [],
+      ],
+      [
+        'a retry step advanced',
+        streamRecord('MODIFY', { old: requestItem('e1'), new: requestItem('e1', { retryStep: 's2' }) }),
+        [],
+      ],
       [
         'a redrive reopening a person whose retries ran out',
         streamRecord('MODIFY', {
@@ -156,7 +177,10 @@ describe('the archiver', () => {
       ],
       [
         "a terminal person's evidence rewritten",
-        streamRecord('MODIFY', { old: erasedPerson('e1', 'p1'), new: erasedPerson('e1', 'p1', { evidence: { signature: 'forged' } }) }),
+        streamRecord('MODIFY', {
+          old: erasedPerson('e1', 'p1'),
+          new: erasedPerson('e1', 'p1', { evidence: { signature: 'forged' } }),
+        }),
         ['TerminalOutcomeChanged'],
       ],
       [
@@ -190,7 +214,13 @@ describe('the archiver', () => {
 
     it('does not raise an alarm when the archive write fails (the batch is retried with its alarms)', async () => {
       const failing = new Archiver({
-        storage: { ...storage, exists: async () => false, create: async () => Promise.reject(new Error('S3 down')), read: storage.read.bind(storage), list: storage.list.bind(storage) },
+        storage: {
+          ...storage,
+          exists: async () => false,
+          create: async () => Promise.reject(new Error('S3 down')),
+          read: storage.read.bind(storage),
+          list: storage.list.bind(storage),
+        },
         signer: (await KeyFileSigner.open(keyFile)).signer,
         metrics,
         logger: silentLog,

@@ -140,12 +140,17 @@ describe('verify, against a folder archive of real writes', () => {
 
     const report = await s.verify();
 
-    expect(report.findings).toEqual([{ kind: 'changed-item', detail: expect.stringContaining('ERASURE#e1 / PERSON#p2 differs') }]);
+    expect(report.findings).toEqual([
+      { kind: 'changed-item', detail: expect.stringContaining('ERASURE#e1 / PERSON#p2 differs') },
+    ]);
   });
 
   it('finds an item the archive never saw', async () => {
     await s.outsider.send(
-      new PutItemCommand({ TableName: s.tableName, Item: { ...key('PERSON#p9'), outcome: { S: 'erased' }, personId: { S: 'p9' } } }),
+      new PutItemCommand({
+        TableName: s.tableName,
+        Item: { ...key('PERSON#p9'), outcome: { S: 'erased' }, personId: { S: 'p9' } },
+      }),
     );
 
     expect(await s.kinds()).toEqual(['unseen-item']);
@@ -163,7 +168,9 @@ describe('verify, against a folder archive of real writes', () => {
     const kinds = await s.kinds();
 
     expect(kinds).toContain('missing-batch');
-    expect((await s.verify()).findings.find((f) => f.kind === 'missing-batch')!.detail).toBe('batches/000000000001.json is missing');
+    expect((await s.verify()).findings.find((f) => f.kind === 'missing-batch')!.detail).toBe(
+      'batches/000000000001.json is missing',
+    );
   });
 
   it('finds a broken link: a batch edited after it was archived', async () => {
@@ -173,7 +180,9 @@ describe('verify, against a folder archive of real writes', () => {
     const findings = (await s.verify()).findings;
 
     expect(findings.map((f) => f.kind)).toContain('broken-link');
-    expect(findings.find((f) => f.kind === 'broken-link')!.detail).toMatch(/^batches\/000000000002\.json names [0-9a-f]{64} as the batch before/);
+    expect(findings.find((f) => f.kind === 'broken-link')!.detail).toMatch(
+      /^batches\/000000000002\.json names [0-9a-f]{64} as the batch before/,
+    );
   });
 
   it('finds a rebuilt chain: every batch re-linked after an edit no longer matches the signed digest', async () => {
@@ -219,14 +228,28 @@ describe('verify, against a folder archive of real writes', () => {
 
     const findings = (await s.verify()).findings;
 
-    expect(findings).toEqual([{ kind: 'suspicious-change', detail: expect.stringContaining('NonTtlRemoval on item ERASURE#e1 / PERSON#p1') }]);
+    expect(findings).toEqual([
+      { kind: 'suspicious-change', detail: expect.stringContaining('NonTtlRemoval on item ERASURE#e1 / PERSON#p1') },
+    ]);
   });
 
   it('exits 0 on a clean archive and 1 naming each finding, from the command line', async () => {
     const run = (extra: string[] = []) =>
       execFileAsync(
         'npx',
-        ['tsx', 'infra/local/verify-archive.ts', '--folder', s.dir, '--public-key', s.publicKeyFile, '--table', s.tableName, '--endpoint', dynamo.endpoint, ...extra],
+        [
+          'tsx',
+          'infra/local/verify-archive.ts',
+          '--folder',
+          s.dir,
+          '--public-key',
+          s.publicKeyFile,
+          '--table',
+          s.tableName,
+          '--endpoint',
+          dynamo.endpoint,
+          ...extra,
+        ],
         { timeout: 30_000 },
       ).then(
         ({ stdout }) => ({ code: 0, stdout }),

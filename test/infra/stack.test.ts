@@ -287,7 +287,8 @@ describe('production stack', () => {
 
     it('is encrypted with an AWS-owned key by default', () => {
       template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { SSESpecification: { SSEEnabled: false } });
-      template.resourceCountIs('AWS::KMS::Key', 0);
+      // The one key of the default stack is the archive's signing key (test/infra/audit-archive.test.ts).
+      expect(Object.keys(template.findResources('AWS::KMS::Key')).filter((id) => !id.startsWith('ArchiveKey'))).toEqual([]);
     });
 
     it('can be encrypted with a rotated customer-managed key the functions use only through DynamoDB', () => {
@@ -304,15 +305,15 @@ describe('production stack', () => {
   });
 
   describe('retry queues', () => {
-    it('encrypts both queues, keeps messages 14 days and refuses requests without TLS', () => {
+    it('encrypts every queue (retry, dead letters, archiver dead letters), keeps messages 14 days and refuses requests without TLS', () => {
       const queues = template.findResources('AWS::SQS::Queue');
 
-      expect(Object.keys(queues)).toHaveLength(2);
+      expect(Object.keys(queues)).toHaveLength(3);
       for (const queue of Object.values(queues)) {
         expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
       }
       const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
-      expect(policies).toHaveLength(2);
+      expect(policies).toHaveLength(3);
       for (const policy of policies) {
         expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
           expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -434,7 +435,15 @@ describe('production stack', () => {
       const httpFunction = resourceNamed(template, 'AWS::Lambda::Function', 'HttpFunction').id;
       const apiId = resourceNamed(template, 'AWS::ApiGatewayV2::Api', 'Api').id;
 
-      for (const permission of Object.values(template.findResources('AWS::Lambda::Permission'))) {
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
+      // Besides these, the one permission of the stack lets the hourly schedule invoke the archiver (test/infra/audit-archive.test.ts).
+      const others = permissions.filter(
+        (p) => JSON.stringify(p.Properties.FunctionName) !== JSON.stringify({ 'Fn::GetAtt': [httpFunction, 'Arn'] }),
+      );
+      expect(others.map((p) => [p.Properties.FunctionName['Fn::GetAtt'][0], p.Properties.Principal])).toEqual([
+        [resourceNamed(template, 'AWS::Lambda::Function', 'ArchiveArchiverFunction').id, 'events.amazonaws.com'],
+      ]);
+      for (const permission of permissions.filter((p) => !others.includes(p))) {
         expect(permission.Properties).toMatchObject({
           Action: 'lambda:InvokeFunction',
           FunctionName: { 'Fn::GetAtt': [httpFunction, 'Arn'] },
@@ -453,7 +462,10 @@ describe('production stack', () => {
     });
 
     it("lets API Gateway invoke the function only on the routes' paths", () => {
-      const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
+      // All but the archiver's schedule (test/infra/audit-archive.test.ts).
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
+        (permission) => permission.Properties.Principal !== 'events.amazonaws.com',
+      );
 
       expect(permissions).toHaveLength(4);
       for (const permission of permissions) {
