@@ -104,11 +104,6 @@ export class AuditArchive extends Construct {
         conditions: { ArnNotLike: { 'aws:PrincipalArn': archiverArn } },
       }),
     );
-    Validations.of(this.key).acknowledge({
-      id: 'AwsSolutions-KMS5',
-      reason:
-        'An asymmetric signing key cannot rotate in KMS; a new key would need a new public key for every verifier (docs/tamper-evidence.md).',
-    });
 
     this.bucket = new Bucket(this, 'Bucket', {
       versioned: true,
