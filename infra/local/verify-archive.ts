@@ -6,11 +6,12 @@ import { FolderArchiveStorage } from '../../lambda/archive/folder-archive-storag
 import { verifyArchive, type TableItem, type VerifyReport } from '../../lambda/archive/verify-archive';
 
 const USAGE = `usage:
-  npm run verify-archive -- --folder DIR --public-key FILE [--table NAME [--endpoint URL] [--region REGION]] [--json]
+  npm run verify-archive -- --folder DIR --public-key FILE [--table NAME [--endpoint URL] [--region REGION]] [--from-batch N] [--json]
 Checks an archive folder (npm start's, or a bucket copied with aws s3 sync) offline: the batch chain,
 the digests' signatures with the public key (PEM, or DER as aws kms get-public-key gives it), and,
 with --table, the audit table's items against the archive (AWS credentials from the environment;
---endpoint for a local engine). Exit codes: 0 nothing found, 1 findings (each printed), 2 usage or error.`;
+--endpoint for a local engine). --from-batch N: batches before N have expired (after the retention).
+Exit codes: 0 nothing found, 1 findings (each printed), 2 usage or error.`;
 
 /** The public key from PEM or DER (SubjectPublicKeyInfo) bytes. */
 export async function readPublicKey(file: string): Promise<KeyObject> {
@@ -47,11 +48,19 @@ async function main(argv: string[]): Promise<number> {
       table: { type: 'string' },
       endpoint: { type: 'string' },
       region: { type: 'string' },
+      'from-batch': { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || !values.folder || !values['public-key'] || (values.endpoint && !values.table)) {
+  const fromBatch = values['from-batch'] === undefined ? 1 : Number(values['from-batch']);
+  if (
+    values.help ||
+    !values.folder ||
+    !values['public-key'] ||
+    (values.endpoint && !values.table) ||
+    !(Number.isInteger(fromBatch) && fromBatch >= 1)
+  ) {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
@@ -73,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       storage: new FolderArchiveStorage(values.folder),
       publicKey: await readPublicKey(values['public-key']),
       tableItems: client && values.table ? scanTable(client, values.table) : undefined,
+      fromBatch,
     });
     process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
     return report.findings.length === 0 ? 0 : 1;

@@ -42,6 +42,12 @@ export interface VerifyInput {
   publicKey: KeyObject;
   /** The audit table's items, to compare with the archive; omitted: the archive alone is checked. */
   tableItems?: Iterable<TableItem> | AsyncIterable<TableItem>;
+  /**
+   * The first batch to expect: after the retention, S3's lifecycle removes the oldest batches and
+   * digests (as TTL removes the items they describe). Earlier batches, and the digests that cover
+   * only them, are then not looked for. @default 1
+   */
+  fromBatch?: number;
   /** The table's key attributes. @default ['pk', 'sk'] */
   keyAttributes?: readonly string[];
 }
@@ -69,7 +75,8 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
   const notes: string[] = [];
   const find = (kind: FindingKind, detail: string) => findings.push({ kind, detail });
 
-  const batches = await readChain(input.storage, BATCH_PREFIX, 'missing-batch', find);
+  const fromBatch = input.fromBatch ?? 1;
+  const batches = await readChain(input.storage, BATCH_PREFIX, 'missing-batch', find, fromBatch);
   const hashes = new Map<number, string>();
   const latest = new Map<string, DynamoDBRecord>();
   const keyAttributes = input.keyAttributes ?? ['pk', 'sk'];
@@ -104,7 +111,8 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
     eventCounts.set(sequence, counts);
   }
 
-  const digests = await readChain(input.storage, DIGEST_PREFIX, 'missing-digest', find);
+  // With expired batches, the digests that covered them may have expired too: the chain starts at the first one kept.
+  const digests = await readChain(input.storage, DIGEST_PREFIX, 'missing-digest', find, fromBatch > 1 ? undefined : 1);
   let previousDigestHash: string | undefined;
   let previousLastBatch: number | undefined;
   let coveredUpTo = 0;
@@ -134,7 +142,9 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
       find('digest-mismatch', `${key} starts at batch ${payload.firstBatch}, the digest before ended at ${previousLastBatch}`);
     }
     const headHash = payload.lastBatch === 0 ? null : hashes.get(payload.lastBatch);
-    if (headHash === undefined) {
+    if (payload.lastBatch < fromBatch) {
+      // It covers expired batches only.
+    } else if (headHash === undefined) {
       // Reported as a missing batch already.
     } else if (payload.lastBatchHash !== headHash) {
       find('digest-mismatch', `${key} signed ${payload.lastBatchHash} for batch ${payload.lastBatch}, whose hash is ${headHash}`);
@@ -146,7 +156,7 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
         counted.batches += 1;
         for (const name of ['records', 'INSERT', 'MODIFY', 'REMOVE'] as const) counted[name] += counts[name];
       }
-      if (!isDeepStrictEqual(counted, payload.counts)) {
+      if (payload.firstBatch >= fromBatch && !isDeepStrictEqual(counted, payload.counts)) {
         find(
           'digest-mismatch',
           `${key} counted ${JSON.stringify(payload.counts)}; batches ${payload.firstBatch}-${payload.lastBatch} hold ${JSON.stringify(counted)}`,
@@ -193,15 +203,19 @@ async function readChain(
   prefix: string,
   missing: FindingKind,
   find: (kind: FindingKind, detail: string) => void,
+  /** The first number expected; undefined: whichever comes first. */
+  first: number | undefined,
 ): Promise<{ sequence: number; key: string; bytes: Uint8Array }[]> {
   const chain: { sequence: number; key: string; bytes: Uint8Array }[] = [];
-  let expected = 1;
+  let expected = first;
   for (const key of await storage.list(prefix)) {
     const sequence = sequenceOf(prefix, key);
     if (sequence === undefined) {
       find('unreadable-object', `${key} is not an object the archiver writes`);
       continue;
     }
+    if (first !== undefined && sequence < first) continue;
+    expected ??= sequence;
     for (; expected < sequence; expected++) find(missing, `${objectKey(prefix, expected)} is missing`);
     expected = sequence + 1;
     const bytes = await storage.read(key);

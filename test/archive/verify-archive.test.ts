@@ -173,6 +173,23 @@ describe('verify, against a folder archive of real writes', () => {
     );
   });
 
+  it('expects no batch before --from-batch: after the retention the oldest batches and digests expire', async () => {
+    await unlink(batchFile(s, 1));
+    await unlink(digestFile(s, 1));
+    const storage = new FolderArchiveStorage(s.dir);
+
+    const expired = await verifyArchive({
+      storage,
+      publicKey: s.publicKey,
+      tableItems: scanTable(s.outsider, s.tableName),
+      fromBatch: 2,
+    });
+    const strict = await verifyArchive({ storage, publicKey: s.publicKey });
+
+    expect(expired.findings).toEqual([]);
+    expect(strict.findings.map((finding) => finding.kind).sort()).toEqual(['missing-batch', 'missing-digest']);
+  });
+
   it('finds a broken link: a batch edited after it was archived', async () => {
     const original = await readFile(batchFile(s, 1), 'utf8');
     await writeFile(batchFile(s, 1), original.replace('"requestedBy":{"S":"crm"}', '"requestedBy":{"S":"dpo"}'));
@@ -256,10 +273,12 @@ describe('verify, against a folder archive of real writes', () => {
         (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
       );
 
+    const usage = await run(['--from-batch', '0']);
     const clean = await run();
     await unlink(batchFile(s, 1));
     const tampered = await run();
 
+    expect(usage.code).toBe(2);
     expect(clean.code).toBe(0);
     expect(clean.stdout).toMatch(/^OK: \d+ batches, 6 records, 2 digests, 3 table items compared$/m);
     expect(tampered.code).toBe(1);
