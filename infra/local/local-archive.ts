@@ -22,13 +22,15 @@ const CAPTURE = 'localStreamCapture';
  * DynamoDB client that, around every successful PutItem, UpdateItem and DeleteItem on the audit table,
  * reads the item before and after (writes to one item are serialized meanwhile, so the images are
  * exact) and emits the stream record DynamoDB would: INSERT, MODIFY or REMOVE with keys, old and new
- * image, a growing sequence number, and nothing when the item did not change. Writes that do not go
+ * image, a growing sequence number, and nothing when the item did not change. A write completes once
+ * its record is archived (in the cloud the stream trails by moments), so a local `verify` right after
+ * a request sees it. Writes that do not go
  * through this client (another process on the same engine) are not seen: `verify` finds them.
  */
 export function captureStreamRecords(
   client: DynamoDBClient,
   tableName: string,
-  emit: (record: DynamoDBRecord) => void,
+  emit: (record: DynamoDBRecord) => Promise<void>,
 ): () => void {
   const keyNames = [AUDIT_TABLE_SCHEMA.partitionKey, AUDIT_TABLE_SCHEMA.sortKey];
   const locks = new Map<string, Promise<unknown>>();
@@ -51,7 +53,7 @@ export function captureStreamRecords(
         if (!isDeepStrictEqual(before, after)) {
           sequence += 1;
           const eventName = !before ? 'INSERT' : !after ? 'REMOVE' : 'MODIFY';
-          emit({
+          await emit({
             eventID: randomUUID().replaceAll('-', ''),
             eventName,
             eventVersion: '1.1',
@@ -157,9 +159,9 @@ export class LocalArchive {
     if (this.temporaryRoot) await rm(this.temporaryRoot, { recursive: true, force: true });
   }
 
-  private push(record: DynamoDBRecord): void {
+  private push(record: DynamoDBRecord): Promise<void> {
     this.queue.push(record);
-    void this.idle();
+    return this.idle();
   }
 
   private enqueue(task: () => Promise<void>): Promise<void> {

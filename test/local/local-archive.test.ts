@@ -29,8 +29,8 @@ describe('the local stack archives every change of the audit table', () => {
       const api = new ErasureApiClient(stack.url, stack.env.WEBHOOK_SECRET!);
       const answer = await api.erase({ personIds: stack.sandboxPersons.slice(0, 2) });
       expect(answer.status).toBe(200);
-      await stack.archive.digest();
-      const publicKey = createPublicKey(await readFile(stack.archive.publicKeyFile, 'utf8'));
+      await stack.archive!.digest();
+      const publicKey = createPublicKey(await readFile(stack.archive!.publicKeyFile, 'utf8'));
       const verify = () =>
         verifyArchive({
           storage: new FolderArchiveStorage(dir),
@@ -63,12 +63,12 @@ describe('the local stack archives every change of the audit table', () => {
 
   it('in a temporary folder by default, removed when the stack stops', async () => {
     const stack = await startLocalStack({ PORT: '0' }, quiet);
-    const dir = stack.archive.dir;
+    const dir = stack.archive!.dir;
     expect(dir.startsWith(tmpdir())).toBe(true);
 
     await stack.close();
 
     expect(existsSync(dir)).toBe(false);
-    expect(existsSync(stack.archive.keyFile)).toBe(false);
+    expect(existsSync(stack.archive!.keyFile)).toBe(false);
   });
 });
