@@ -71,16 +71,22 @@ export class Archiver {
         });
       }
     }
-    logger.info('archived stream records', { batch: link.sequence, hash: link.hash, records: records.length });
+    logger.info('archived stream records', {
+      batch: link.sequence,
+      hash: link.hash,
+      records: records.length,
+      erasureIds: [...new Set(records.map(erasureIdOf).filter((id) => id !== undefined))],
+    });
     return link;
   }
 
   /** Signs a digest of the chain as it stands, covering the batches since the previous digest. */
   async digest(): Promise<{ link: ChainLink; payload: DigestPayload }> {
     const to = this.now().toISOString();
-    const head = await this.batches.head();
     let payload: DigestPayload | undefined;
     const link = await this.digests.append(async (previous) => {
+      // Read after the previous digest: a digest signed meanwhile may cover batches newer than an earlier look.
+      const head = await this.batches.head();
       const before = previous ? digestPayloadOf(previous.bytes) : undefined;
       const firstBatch = (before?.lastBatch ?? 0) + 1;
       const lastBatch = head?.sequence ?? 0;
