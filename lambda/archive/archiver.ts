@@ -82,10 +82,10 @@ export class Archiver {
 
   /** Signs a digest of the chain as it stands, covering the batches since the previous digest. */
   async digest(): Promise<{ link: ChainLink; payload: DigestPayload }> {
-    const to = this.now().toISOString();
     let payload: DigestPayload | undefined;
     const link = await this.digests.append(async (previous) => {
       // Read after the previous digest: a digest signed meanwhile may cover batches newer than an earlier look.
+      const to = this.now().toISOString();
       const head = await this.batches.head();
       const before = previous ? digestPayloadOf(previous.bytes) : undefined;
       const firstBatch = (before?.lastBatch ?? 0) + 1;
