@@ -88,7 +88,7 @@ export async function bulk(options: BulkOptions): Promise<BulkOutcome> {
   const dynamo = await DynamoServer.start();
   const stack = await startLocalStack(
     { PORT: '0', DYNAMODB_ENDPOINT: dynamo.endpoint, ...BULK_ENV },
-    { logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' }), sandboxPersons: 0 },
+    { logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' }), sandboxPersons: 0, archive: false },
   );
   const reader = localDynamoClient(dynamo.direct);
   try {

@@ -8,6 +8,7 @@ import {
   type AuditAccess,
   type AuditTableEncryption,
 } from './constructs/audit-table';
+import { AuditArchive } from './constructs/audit-archive';
 import { ErasureApi, type ErasureApiProps } from './constructs/erasure-api';
 import { ErasureFunction } from './constructs/erasure-function';
 import { RetryQueues } from './constructs/retry-queues';
@@ -189,6 +190,15 @@ export class VerifikErasureStack extends Stack {
       deadLetterQueue: queues.deadLetterQueue,
       alarmEmail: alarmEmail.valueAsString,
       pendingAlarmHours: pendingAlarmHours.valueAsNumber,
+    });
+
+    // Tamper evidence: the table's stream archived under Object Lock, digests signed hourly; its own outputs and alarms.
+    new AuditArchive(this, 'Archive', {
+      table: audit.table,
+      tableKey: audit.key,
+      retentionDays: retentionDays.valueAsNumber,
+      alarmTopic: monitoring.topic,
+      dashboard: monitoring.dashboard,
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });

@@ -8,6 +8,7 @@ import { newWebhookSecret } from './signed-client';
 import type { LocalRetryQueue } from './local-retry-queue';
 import { PendingWork } from './pending-work';
 import { ensureAuditTable } from './audit-table';
+import { LocalArchive } from './local-archive';
 import { localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb';
 import { VerifikSandbox } from './verifik-sandbox';
 import { MemoryTokenStore, withLocalTokenRoutes } from './local-token-secret';
@@ -24,6 +25,8 @@ export interface LocalStack {
   retryQueue: LocalRetryQueue;
   dynamoEndpoint: string;
   tableCreated: boolean;
+  /** The local tamper-evidence archive (a folder and a key file standing in for S3 and KMS); absent with `archive: false`. */
+  archive?: LocalArchive;
   close(): Promise<void>;
 }
 
@@ -33,7 +36,11 @@ export interface LocalStack {
  */
 export async function startLocalStack(
   given: NodeJS.ProcessEnv = process.env,
-  options: { logger?: Logger; sandboxPersons?: number } = {},
+  /**
+   * `archive: false` leaves the local archive out: the bulk benchmark measures the request path,
+   * which in the cloud never waits for the archive (the stream feeds it afterwards).
+   */
+  options: { logger?: Logger; sandboxPersons?: number; archive?: boolean } = {},
 ): Promise<LocalStack> {
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
@@ -77,6 +84,19 @@ export async function startLocalStack(
     // The token in memory, where /_local/token/rotate renews it, unless it comes from Secrets Manager.
     const tokenStore = env.VERIFIK_TOKEN_SECRET_ARN ? undefined : new MemoryTokenStore(env.VERIFIK_TOKEN ?? '');
     const local = composeLocal(env, { dynamodb, logger: options.logger, tokenStore });
+    // Started after the table exists: it archives the service's writes, not the table's creation.
+    let archive: LocalArchive | undefined;
+    if (options.archive !== false) {
+      const started = await LocalArchive.start({
+        client: dynamodb,
+        tableName: env.AUDIT_TABLE_NAME,
+        dir: env.ARCHIVE_DIR,
+        keyFile: env.ARCHIVE_KEY_FILE,
+        logger: local.logger,
+      });
+      archive = started;
+      closers.push(() => started.close());
+    }
     const retryQueue = local.retryQueue;
     closers.push(() => retryQueue.close());
 
@@ -109,6 +129,7 @@ export async function startLocalStack(
       retryQueue,
       dynamoEndpoint,
       tableCreated,
+      archive,
       close,
     };
   } catch (error) {

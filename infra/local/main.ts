@@ -6,6 +6,7 @@ async function main() {
   // Locally, CloudWatch metrics (embedded metric format) would only clutter the terminal.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const stack = await startLocalStack(process.env);
+  const archive = stack.archive!;
   const secretAssignment = stack.generated.webhookSecret ? `WEBHOOK_SECRET='${stack.env.WEBHOOK_SECRET}' ` : '';
   const person = stack.sandboxPersons[0] ?? '<personId>';
   const lines = [
@@ -24,6 +25,10 @@ async function main() {
     'Renew the Verifik token now, as the rotation function does every 7 days in AWS (answers its expiry, never the token):',
     `  curl -s -X POST ${stack.url}${LOCAL_TOKEN_ROUTES.rotate}`,
     `  curl -s -X POST ${stack.url}${LOCAL_TOKEN_ROUTES.check}   (days left; finishes an interrupted rotation)`,
+    '',
+    `Tamper evidence: every change to the table is archived in ${archive.dir}${process.env.ARCHIVE_DIR ? '' : ' (removed when this stops; set ARCHIVE_DIR to keep it)'},`,
+    'digests signed hourly and at stop (a local folder and key file: no Object Lock, no KMS). Check it while this runs:',
+    `  npm run verify-archive -- --folder ${archive.dir} --public-key ${archive.publicKeyFile} --table ${stack.env.AUDIT_TABLE_NAME} --endpoint ${stack.dynamoEndpoint}`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');

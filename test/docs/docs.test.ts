@@ -5,6 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { readConfig } from '../../lambda/config';
+import { ARCHIVE_METRIC_NAMES } from '../../lambda/archive/ports';
 import { METRIC_NAMES, PENDING_AGE_METRIC } from '../../lambda/erasure/ports';
 import { TOKEN_METRIC_NAMES } from '../../lambda/rotation/token-rotation';
 import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
@@ -132,6 +133,7 @@ async function knownNames(): Promise<Known> {
       ...METRIC_NAMES,
       PENDING_AGE_METRIC,
       ...TOKEN_METRIC_NAMES,
+      ...ARCHIVE_METRIC_NAMES,
       ...ofType('AWS::Logs::MetricFilter').flatMap((filter) =>
         (filter.Properties?.MetricTransformations ?? []).map((t: { MetricName: string }) => t.MetricName),
       ),

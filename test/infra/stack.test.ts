@@ -287,7 +287,8 @@ describe('production stack', () => {
 
     it('is encrypted with an AWS-owned key by default', () => {
       template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { SSESpecification: { SSEEnabled: false } });
-      template.resourceCountIs('AWS::KMS::Key', 0);
+      // The one key of the default stack is the archive's signing key (test/infra/audit-archive.test.ts).
+      expect(Object.keys(template.findResources('AWS::KMS::Key')).filter((id) => !id.startsWith('ArchiveKey'))).toEqual([]);
     });
 
     it('can be encrypted with a rotated customer-managed key the functions use only through DynamoDB', () => {
@@ -304,15 +305,15 @@ describe('production stack', () => {
   });
 
   describe('retry queues', () => {
-    it('encrypts both queues, keeps messages 14 days and refuses requests without TLS', () => {
+    it('encrypts every queue (retry, dead letters, archiver dead letters), keeps messages 14 days and refuses requests without TLS', () => {
       const queues = template.findResources('AWS::SQS::Queue');
 
-      expect(Object.keys(queues)).toHaveLength(2);
+      expect(Object.keys(queues)).toHaveLength(3);
       for (const queue of Object.values(queues)) {
         expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
       }
       const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
-      expect(policies).toHaveLength(2);
+      expect(policies).toHaveLength(3);
       for (const policy of policies) {
         expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
           expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
@@ -437,11 +438,20 @@ describe('production stack', () => {
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
       const ofHttp = permissions.filter((p) => p.Properties.Principal === 'apigateway.amazonaws.com');
       expect(ofHttp).toHaveLength(4);
-      // The others are the token rotation's (Secrets Manager and its check schedule: see 'token rotation').
-      expect(permissions.filter((p) => !ofHttp.includes(p)).map((p) => p.Properties.FunctionName['Fn::GetAtt'][0])).toEqual([
-        expect.stringMatching(/^TokenRotationFunction/),
-        expect.stringMatching(/^TokenRotationFunction/),
-      ]);
+      // The others: the token rotation's (Secrets Manager and its check schedule: see 'token rotation'),
+      // and the hourly schedule of the archiver (test/infra/audit-archive.test.ts).
+      expect(
+        permissions
+          .filter((p) => !ofHttp.includes(p))
+          .map((p) => [p.Properties.FunctionName['Fn::GetAtt'][0], p.Properties.Principal])
+          .sort(),
+      ).toEqual(
+        [
+          [resourceNamed(template, 'AWS::Lambda::Function', 'ArchiveArchiverFunction').id, 'events.amazonaws.com'],
+          [resourceNamed(template, 'AWS::Lambda::Function', 'TokenRotationFunction').id, 'events.amazonaws.com'],
+          [resourceNamed(template, 'AWS::Lambda::Function', 'TokenRotationFunction').id, 'secretsmanager.amazonaws.com'],
+        ].sort(),
+      );
       for (const permission of ofHttp) {
         expect(permission.Properties).toMatchObject({
           Action: 'lambda:InvokeFunction',

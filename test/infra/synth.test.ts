@@ -13,6 +13,8 @@ const COLD_START_ENV = {
   VERIFIK_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:verifik-token',
   WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook',
   SUBJECT_REF_PEPPER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pepper',
+  ARCHIVE_BUCKET_NAME: 'verifik-erasure-archive',
+  ARCHIVE_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/00000000-1111-2222-3333-444444444444',
   AWS_REGION: 'eu-west-1',
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
@@ -68,8 +70,8 @@ describe('npx cdk synth', () => {
   it('bundles each handler into a minified ESM file with an external source map', () => {
     const folders = assetFolders();
 
-    // http, invoke, worker and the token rotation.
-    expect(folders).toHaveLength(4);
+    // http, invoke, worker, the token rotation and the archiver.
+    expect(folders).toHaveLength(5);
     for (const folder of folders) {
       const bundle = path.join(folder, 'index.mjs');
       const code = readFileSync(bundle, 'utf8');

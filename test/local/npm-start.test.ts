@@ -71,6 +71,14 @@ describe('npm start', () => {
       const status = await exec(statusCommand, { env, timeout: 20_000 });
       expect(JSON.parse(status.stdout.slice(status.stdout.indexOf('{')))).toEqual(record);
 
+      // The printed verify command checks the run's archive against its table: the erasure is in it.
+      const verifyCommand = output
+        .split('\n')
+        .find((line) => line.includes('npm run verify-archive'))!
+        .trim();
+      const verified = await exec(verifyCommand, { env, timeout: 30_000 });
+      expect(verified.stdout).toMatch(/^OK: \d+ batches, 3 records, 0 digests, 2 table items compared$/m);
+
       const again = await exec(eraseCommand, { env, timeout: 20_000 });
       expect(JSON.parse(again.stdout.slice(again.stdout.indexOf('{'))).persons[0]).toMatchObject({
         outcome: 'already_erased',

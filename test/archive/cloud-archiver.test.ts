@@ -1,0 +1,216 @@
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createArchiveHandler } from '../../lambda/archive/archive-handler';
+import { composeArchiver } from '../../lambda/archive/compose-archiver';
+import { FolderArchiveStorage } from '../../lambda/archive/folder-archive-storage';
+import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from '../../lambda/archive/kms-signer';
+import { verifyArchive } from '../../lambda/archive/verify-archive';
+import { ConfigurationError } from '../../lambda/errors';
+import { readPublicKey } from '../../infra/local/verify-archive';
+import { erasedPerson, personItem, requestItem, streamRecord } from '../support/stream-records';
+
+// No S3 or KMS runs here: their SDK clients are mocked (an in-memory bucket that honours
+// If-None-Match, and a P-256 key signing as KMS does); everything else is the archiver's real code.
+const s3 = mockClient(S3Client);
+const kms = mockClient(KMSClient);
+const BUCKET = 'verifik-erasure-archive-bucket';
+const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/00000000-1111-2222-3333-444444444444';
+const ENV = { ARCHIVE_BUCKET_NAME: BUCKET, ARCHIVE_KEY_ID: KEY_ARN };
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+
+let objects: Map<string, Uint8Array>;
+let putFails: boolean;
+
+beforeEach(() => {
+  objects = new Map();
+  putFails = false;
+  s3.reset();
+  kms.reset();
+  s3.on(PutObjectCommand).callsFake(({ Key, Body, IfNoneMatch }) => {
+    if (putFails)
+      throw new S3ServiceException({
+        name: 'InternalError',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 500 },
+        message: 'S3 is down',
+      });
+    if (IfNoneMatch === '*' && objects.has(Key)) {
+      throw new S3ServiceException({
+        name: 'PreconditionFailed',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 412 },
+        message: 'At least one of the pre-conditions you specified did not hold',
+      });
+    }
+    objects.set(Key, Body as Uint8Array);
+    return {};
+  });
+  s3.on(HeadObjectCommand).callsFake(({ Key }) => {
+    if (!objects.has(Key)) throw new NotFound({ $metadata: { httpStatusCode: 404 }, message: 'Not Found' });
+    return {};
+  });
+  s3.on(GetObjectCommand).callsFake(({ Key }) => {
+    const bytes = objects.get(Key);
+    if (!bytes) throw new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' });
+    return { Body: { transformToByteArray: async () => bytes } };
+  });
+  // KMS with MessageType RAW hashes the message with SHA-256 and signs it (DER).
+  kms.on(SignCommand).callsFake(({ Message, MessageType, SigningAlgorithm }) => {
+    if (MessageType !== 'RAW' || SigningAlgorithm !== 'ECDSA_SHA_256') throw new Error('unexpected Sign request');
+    return { Signature: sign('sha256', Message as Uint8Array, privateKey), KeyId: KEY_ARN, SigningAlgorithm };
+  });
+});
+
+const silent = () => new Logger({ logLevel: 'SILENT' });
+const compose = () => {
+  const metrics = new Metrics({ namespace: 'VerifikErasure', serviceName: 'verifik-erasure' });
+  const added: [string, number][] = [];
+  jest.spyOn(metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+    added.push([name, value]);
+    return metrics;
+  });
+  const deps = composeArchiver(ENV, { s3: new S3Client({}), kms: new KMSClient({}), logger: silent(), metrics });
+  return { handler: createArchiveHandler(deps), added };
+};
+
+describe('the archiver function on S3 and KMS', () => {
+  it('archives stream batches and signs the scheduled digest; the copied bucket verifies with the KMS public key', async () => {
+    const { handler, added } = compose();
+
+    await handler({
+      Records: [streamRecord('INSERT', { new: requestItem('e1') }), streamRecord('INSERT', { new: personItem('e1', 'p1') })],
+    });
+    await handler({ Records: [streamRecord('MODIFY', { old: personItem('e1', 'p1'), new: erasedPerson('e1', 'p1') })] });
+    await handler({ action: 'digest' });
+
+    const puts = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    expect(puts.map((input) => input.Key)).toEqual([
+      'batches/000000000001.json',
+      'batches/000000000002.json',
+      'digests/000000000001.json',
+    ]);
+    for (const input of puts) {
+      expect(input).toMatchObject({ Bucket: BUCKET, IfNoneMatch: '*', ContentType: 'application/json' });
+      expect(input.ChecksumSHA256).toBe(
+        createHash('sha256')
+          .update(input.Body as Uint8Array)
+          .digest('base64'),
+      );
+    }
+    expect(kms.commandCalls(SignCommand).map((call) => call.args[0].input.KeyId)).toEqual([KEY_ARN]);
+    expect(added).toEqual(
+      expect.arrayContaining([
+        ['ArchiveBatches', 1],
+        ['ArchivedRecords', 2],
+        ['ArchivedRecords', 1],
+        ['DigestsSigned', 1],
+      ]),
+    );
+
+    // What an operator does: aws s3 sync the bucket, aws kms get-public-key (DER), verify.
+    const root = await mkdtemp(path.join(tmpdir(), 'cloud-archive-'));
+    try {
+      for (const [key, bytes] of objects) {
+        await mkdir(path.dirname(path.join(root, 'archive', key)), { recursive: true });
+        await writeFile(path.join(root, 'archive', key), bytes);
+      }
+      await writeFile(path.join(root, 'public-key.der'), publicKey.export({ type: 'spki', format: 'der' }));
+      const report = await verifyArchive({
+        storage: new FolderArchiveStorage(path.join(root, 'archive')),
+        publicKey: await readPublicKey(path.join(root, 'public-key.der')),
+      });
+      expect(report).toMatchObject({ findings: [], batches: 2, records: 3, digests: 1 });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('raises each alarm metric from the stream it archives', async () => {
+    const { handler, added } = compose();
+
+    await handler({
+      Records: [
+        streamRecord('MODIFY', { old: erasedPerson('e1', 'p1'), new: erasedPerson('e1', 'p1', { outcome: 'failed' }) }),
+        streamRecord('MODIFY', { old: requestItem('e1'), new: requestItem('e1', { reason: 'other' }) }),
+        streamRecord('MODIFY', { old: erasedPerson('e1', 'p2'), new: erasedPerson('e1', 'p2', { expiresAt: 1 }) }),
+        streamRecord('REMOVE', { old: erasedPerson('e1', 'p3') }),
+        streamRecord('REMOVE', { old: erasedPerson('e1', 'p4') }, { byTtl: true }),
+      ],
+    });
+
+    expect(added.filter(([name]) => !name.startsWith('Archive')).sort()).toEqual([
+      ['NonTtlRemoval', 1],
+      ['RequestChanged', 1],
+      ['RetentionShortened', 1],
+      ['TerminalOutcomeChanged', 1],
+    ]);
+  });
+
+  it('never forks or overwrites the chain when invocations append at once (If-None-Match)', async () => {
+    const [first, second] = [compose(), compose()];
+    await first.handler({ Records: [streamRecord('INSERT', { new: requestItem('e1') })] });
+
+    await Promise.all([
+      first.handler({ Records: [streamRecord('INSERT', { new: requestItem('e2') })] }),
+      second.handler({ Records: [streamRecord('INSERT', { new: requestItem('e3') })] }),
+      first.handler({ Records: [streamRecord('INSERT', { new: requestItem('e4') })] }),
+    ]);
+
+    expect([...objects.keys()].sort()).toEqual([1, 2, 3, 4].map((n) => `batches/00000000000${n}.json`));
+    const links = [1, 2, 3, 4].map((n) => JSON.parse(new TextDecoder().decode(objects.get(`batches/00000000000${n}.json`))));
+    for (let n = 1; n < 4; n++) {
+      expect(links[n].previousHash).toBe(
+        createHash('sha256')
+          .update(objects.get(`batches/00000000000${n}.json`)!)
+          .digest('hex'),
+      );
+    }
+    expect(
+      links
+        .flatMap((batch) => batch.records.map((r: { dynamodb: { Keys: { pk: { S: string } } } }) => r.dynamodb.Keys.pk.S))
+        .sort(),
+    ).toEqual(['ERASURE#e1', 'ERASURE#e2', 'ERASURE#e3', 'ERASURE#e4']);
+  });
+
+  it('fails the invocation when S3 fails, so Lambda retries the same records in order', async () => {
+    const { handler, added } = compose();
+    putFails = true;
+
+    await expect(handler({ Records: [streamRecord('REMOVE', { old: erasedPerson('e1', 'p1') })] })).rejects.toThrow('S3 is down');
+    expect(added).toEqual([]);
+  });
+
+  it('sends a message over 4 KiB to KMS as its SHA-256 digest', async () => {
+    kms.on(SignCommand).resolves({ Signature: new Uint8Array([1, 2, 3]) });
+    const message = new Uint8Array(KMS_RAW_MESSAGE_LIMIT + 1).fill(7);
+
+    await new KmsSigner(new KMSClient({}), KEY_ARN).sign(message);
+
+    expect(kms.commandCalls(SignCommand)[0]!.args[0].input).toMatchObject({
+      KeyId: KEY_ARN,
+      MessageType: 'DIGEST',
+      SigningAlgorithm: 'ECDSA_SHA_256',
+      Message: createHash('sha256').update(message).digest(),
+    });
+  });
+
+  it('refuses to start without its bucket or key', () => {
+    expect(() => composeArchiver({ ARCHIVE_KEY_ID: KEY_ARN })).toThrow(ConfigurationError);
+    expect(() => composeArchiver({ ARCHIVE_BUCKET_NAME: BUCKET })).toThrow(/ARCHIVE_KEY_ID/);
+  });
+});
