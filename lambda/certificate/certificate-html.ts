@@ -31,10 +31,15 @@ dt { font-weight: 600; }
 code, .mono { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 9pt; overflow-wrap: anywhere; word-break: break-all; }
 .outcome-failed { font-weight: 700; }
 .small { font-size: 9pt; color: #333; }
+.small .mono { font-size: 8pt; }
 tr, dl, .keep { break-inside: avoid; }
 .w22 { width: 22%; } .w24 { width: 24%; } .w30 { width: 30%; }
-.nowrap { white-space: nowrap; word-break: normal; overflow-wrap: normal; }
-@media print { body { padding: 0; max-width: none; } a { color: inherit; text-decoration: none; } }
+@media print {
+  body { padding: 0; max-width: none; font-size: 9.5pt; }
+  .small { font-size: 8pt; }
+  code, .mono, .small .mono { font-size: 7.5pt; }
+  th, td { padding: 2px 4px; }
+}
 `;
 
 /** The Content-Security-Policy of the page: nothing but its own inline style. */
@@ -53,7 +58,7 @@ function evidenceOf(person: CertificatePerson): string {
 }
 
 const time = (label: string, value: string | null, missing: string) =>
-  `${escapeHtml(label)}: ${value === null ? `<span class="small">${escapeHtml(missing)}</span>` : `<span class="mono nowrap">${escapeHtml(value)}</span>`}`;
+  `${escapeHtml(label)}<br>${value === null ? escapeHtml(missing) : `<span class="mono">${escapeHtml(value)}</span>`}`;
 
 function personRow(person: CertificatePerson): string {
   const detail = [person.lastError && `Error: ${escapeHtml(person.lastError)}`, person.note && escapeHtml(person.note)]
@@ -127,7 +132,7 @@ ${row('Software', `${escapeHtml(c.software.name)} ${escapeHtml(c.software.versio
 ${row('Archive digest', c.archiveDigest === null ? text(null, c.archiveDigestNote ?? 'not available') : `<span class="mono">${escapeHtml(c.archiveDigest)}</span>`)}
 ${row('Detached JWS (ES256)', `<span class="mono">${escapeHtml(jws)}</span>`)}
 </dl>
-<p class="small">The signature covers the JSON form of this certificate (RFC 8785 canonical JSON), not this page. To check it offline, fetch the JSON form of the same certificate and run <code class="nowrap">npm run verify-certificate -- certificate.json public-key</code> with the certificate key's public key.</p>
+<p class="small">The signature covers the JSON form of this certificate (RFC 8785 canonical JSON), not this page. To check it offline, fetch the JSON form of the same certificate and run <code>npm run verify-certificate -- certificate.json public-key</code> with the certificate key's public key.</p>
 </div>
 </body>
 </html>
