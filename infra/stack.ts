@@ -8,6 +8,7 @@ import {
   type AuditAccess,
   type AuditTableEncryption,
 } from './constructs/audit-table';
+import { CertificateSigning } from './constructs/certificate-signing';
 import { ErasureApi, type ErasureApiProps } from './constructs/erasure-api';
 import { ErasureFunction } from './constructs/erasure-function';
 import { RetryQueues } from './constructs/retry-queues';
@@ -150,6 +151,8 @@ export class VerifikErasureStack extends Stack {
     );
     const worker = serviceFunction('Worker', 'worker', 'Retry worker on the retry queue', WORKER_TIMEOUT, AUDIT_RETRIER_ACCESS);
     queues.bindDeadLetterQueue(worker);
+    // Certificates of erasure are issued by the HTTP API only (GET …/certificate): it alone may sign.
+    new CertificateSigning(this, 'Certificates', { issuers: [http] });
     queues.addConsumer(worker.function, {
       batchSize: 10,
       // Two concurrent workers (the minimum) drain a backlog after a Verifik outage without

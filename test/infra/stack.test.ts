@@ -38,6 +38,8 @@ const RECEIVER_TABLE_GRANTS = {
 const EXPECTED_GRANTS: Record<(typeof FUNCTIONS)[number], Record<string, string[]>> = {
   Http: {
     ...RECEIVER_TABLE_GRANTS,
+    // Certificates of erasure (GET …/certificate): the certificate key, signing only.
+    'kms:Sign': ['CertificatesKey'],
     'logs:CreateLogStream': ['HttpLogs'],
     'logs:PutLogEvents': ['HttpLogs'],
     'secretsmanager:GetSecretValue': ['SecretsSubjectRefPepper', 'SecretsWebhookSecret', ...TOKEN].sort(),
@@ -287,7 +289,9 @@ describe('production stack', () => {
 
     it('is encrypted with an AWS-owned key by default', () => {
       template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { SSESpecification: { SSEEnabled: false } });
-      template.resourceCountIs('AWS::KMS::Key', 0);
+      // The one KMS key is the certificate key (asymmetric, signing only): no key encrypts the table.
+      const keys = Object.values(template.findResources('AWS::KMS::Key'));
+      expect(keys.map((key) => [key.Properties.KeySpec, key.Properties.KeyUsage])).toEqual([['ECC_NIST_P256', 'SIGN_VERIFY']]);
     });
 
     it('can be encrypted with a rotated customer-managed key the functions use only through DynamoDB', () => {
@@ -373,8 +377,10 @@ describe('production stack', () => {
       expect(Object.fromEntries(routes)).toEqual({
         'POST /erasures': 'NONE',
         'GET /erasures/{erasureId}': 'NONE',
+        'GET /erasures/{erasureId}/certificate': 'NONE',
         'POST /portal/erasures': 'AWS_IAM',
         'GET /portal/erasures/{erasureId}': 'AWS_IAM',
+        'GET /portal/erasures/{erasureId}/certificate': 'AWS_IAM',
       });
     });
 
@@ -402,8 +408,10 @@ describe('production stack', () => {
       expect(resource.Properties.RouteSettings).toEqual({
         'POST /erasures': { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 },
         'GET /erasures/{erasureId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+        'GET /erasures/{erasureId}/certificate': { ThrottlingRateLimit: 2, ThrottlingBurstLimit: 5 },
         'POST /portal/erasures': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
         'GET /portal/erasures/{erasureId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+        'GET /portal/erasures/{erasureId}/certificate': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
       });
     });
 
@@ -411,7 +419,7 @@ describe('production stack', () => {
       const { resource } = resourceNamed(template, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage');
       const routeIds = Object.keys(template.findResources('AWS::ApiGatewayV2::Route'));
 
-      expect(routeIds).toHaveLength(4);
+      expect(routeIds).toHaveLength(6);
       expect(resource.DependsOn).toEqual(expect.arrayContaining(routeIds));
     });
 
@@ -455,11 +463,13 @@ describe('production stack', () => {
     it("lets API Gateway invoke the function only on the routes' paths", () => {
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
 
-      expect(permissions).toHaveLength(4);
+      expect(permissions).toHaveLength(6);
       for (const permission of permissions) {
         expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
         // HttpLambdaIntegration scopes each permission to the route's path (any stage and method).
-        expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/"\/\*\/\*\/(portal\/)?erasures(\/\{erasureId\})?"/);
+        expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(
+          /"\/\*\/\*\/(portal\/)?erasures(\/\{erasureId\}(\/certificate)?)?"/,
+        );
       }
     });
   });
