@@ -82,10 +82,18 @@ export function createHttpApp(deps: HttpAppDeps) {
       submit(event, parseErasureId(event.headers['webhook-id'], 'webhook-id'), parseErasureBody(event.body as unknown), context),
     );
 
-  const webhookGet = route()
-    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
-    .use(signatureCheck(verifier, { signs: 'requestLine' }))
-    .handler(read);
+  // Every GET: signed over its request line (webhook), or IAM-authorized (portal).
+  type GetHandler = (event: HttpEvent) => Promise<HttpResult>;
+  const signedGet = (handler: GetHandler) =>
+    route()
+      .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
+      .use(signatureCheck(verifier, { signs: 'requestLine' }))
+      .handler(handler);
+  const portalGetRoute = (handler: GetHandler) =>
+    route()
+      .use(requireIamCaller())
+      .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
+      .handler(handler);
 
   const portalPost = route()
     .use(requireIamCaller())
@@ -105,21 +113,6 @@ export function createHttpApp(deps: HttpAppDeps) {
       );
     });
 
-  const portalGet = route()
-    .use(requireIamCaller())
-    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
-    .handler(read);
-
-  const webhookCertificate = route()
-    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
-    .use(signatureCheck(verifier, { signs: 'requestLine' }))
-    .handler(certificate);
-
-  const portalCertificate = route()
-    .use(requireIamCaller())
-    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
-    .handler(certificate);
-
   return route()
     .use(publishMetrics(deps.metrics))
     .use(httpHeaderNormalizer())
@@ -127,11 +120,11 @@ export function createHttpApp(deps: HttpAppDeps) {
     .handler(
       httpRouterHandler<HttpEvent, HttpResult>([
         { method: 'POST', path: '/erasures', handler: webhookPost },
-        { method: 'GET', path: '/erasures/{erasureId}', handler: webhookGet },
+        { method: 'GET', path: '/erasures/{erasureId}', handler: signedGet(read) },
         { method: 'POST', path: '/portal/erasures', handler: portalPost },
-        { method: 'GET', path: '/portal/erasures/{erasureId}', handler: portalGet },
-        { method: 'GET', path: '/erasures/{erasureId}/certificate', handler: webhookCertificate },
-        { method: 'GET', path: '/portal/erasures/{erasureId}/certificate', handler: portalCertificate },
+        { method: 'GET', path: '/portal/erasures/{erasureId}', handler: portalGetRoute(read) },
+        { method: 'GET', path: '/erasures/{erasureId}/certificate', handler: signedGet(certificate) },
+        { method: 'GET', path: '/portal/erasures/{erasureId}/certificate', handler: portalGetRoute(certificate) },
       ]),
     );
 }

@@ -20,7 +20,7 @@ import {
   getEvent,
   getPathForm,
   getRequestLine,
-  isErasureId,
+  erasureIdInPath,
   isGetRoute,
   secretsOf,
   sideEffects,
@@ -72,17 +72,10 @@ function certificatePath(form: GetPathForm, id: string): string {
 
 /** The contract's answer for a certificate GET on `path` whose signature is valid. */
 function expectedCertificate(path: string): { status: number; erasureId?: string } {
-  const param = /^\/erasures\/([^/]+)\/certificate\/?$/.exec(path)?.[1];
-  if (param === undefined) return { status: 404 };
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(param);
-  } catch {
-    return { status: 400 };
-  }
-  if (!isErasureId(decoded)) return { status: 400 };
-  if (decoded === PENDING) return { status: 409 };
-  return TERMINAL.includes(decoded) ? { status: 200, erasureId: decoded } : { status: 404 };
+  const named = erasureIdInPath(path, /^\/erasures\/([^/]+)\/certificate\/?$/);
+  if (!('erasureId' in named)) return named;
+  if (named.erasureId === PENDING) return { status: 409 };
+  return TERMINAL.includes(named.erasureId) ? { status: 200, erasureId: named.erasureId } : { status: 404 };
 }
 
 const privateKeyBody = () =>
