@@ -54,7 +54,7 @@ export interface CertificateModel {
     receivedAt: string;
     dueAt: string | null;
     extendedDueAt: string | null;
-    extension: ClockFields['extension'] | null;
+    extension: LaterRecordFields['extension'] | null;
     completedAt: string | null;
     note: string | null;
   };
@@ -71,7 +71,6 @@ export function certificateModel(
   record: CertifiableRecord,
   { organizationName, issuedAt }: { organizationName: string; issuedAt: Date },
 ): CertificateModel {
-  const note = (record as { note?: string }).note;
   return {
     type: CERTIFICATE_TYPE,
     certificateVersion: 1,
@@ -90,7 +89,7 @@ export function certificateModel(
         ? { months: record.extension.months, reason: record.extension.reason, requestedAt: record.extension.requestedAt }
         : null,
       completedAt: orNull(record.completedAt),
-      note: orNull(note),
+      note: orNull(record.note),
     },
     persons: record.persons.map((person) => ({
       personId: person.personId,
