@@ -2,16 +2,18 @@ import type { ErasureRecord, Evidence, PersonState } from '../erasure/types';
 import { SOFTWARE } from './software';
 
 /**
- * Fields the statutory clock and verified absence add to the record (issue 13, items 1 and 2). Read
- * as optional, under these exact names, so a record written before them still certifies.
+ * Fields the statutory clock, verified absence and subjects add to the record. Read as optional,
+ * under these exact names, so a record written before them still certifies.
  */
-export interface ClockFields {
+export interface LaterRecordFields {
   dueAt?: string;
   extendedDueAt?: string;
   extension?: { months: number; reason: string; requestedAt: string };
+  /** Why an erasure by subject has no person (none was linked): evidence too. */
+  note?: string;
 }
 export type CertifiableRecord = Omit<ErasureRecord, 'persons'> &
-  ClockFields & { persons: (PersonState & { verifiedAbsentAt?: string })[] };
+  LaterRecordFields & { persons: (PersonState & { verifiedAbsentAt?: string })[] };
 
 export const CERTIFICATE_TYPE = 'verifik-erasure/certificate-of-erasure';
 
