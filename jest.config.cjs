@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // ky, middy, p-map and jose ship ESM only: swc turns them into CommonJS for jest like our own code.
+  // ky, middy, p-map and jose (its Node build) ship ESM only: swc turns them into CommonJS for jest like our own code.
   transform: {
     '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },

@@ -9,6 +9,7 @@ import {
   type AuditTableEncryption,
 } from './constructs/audit-table';
 import { AuditArchive } from './constructs/audit-archive';
+import { CertificateSigning } from './constructs/certificate-signing';
 import { ErasureApi, type ErasureApiProps } from './constructs/erasure-api';
 import { ErasureFunction } from './constructs/erasure-function';
 import { RetryQueues } from './constructs/retry-queues';
@@ -161,6 +162,8 @@ export class VerifikErasureStack extends Stack {
     );
     const worker = serviceFunction('Worker', 'worker', 'Retry worker on the retry queue', WORKER_TIMEOUT, AUDIT_RETRIER_ACCESS);
     queues.bindDeadLetterQueue(worker);
+    // Certificates of erasure are issued by the HTTP API only (GET …/certificate): it alone may sign.
+    new CertificateSigning(this, 'Certificates', { issuers: [http] });
     queues.addConsumer(worker.function, {
       batchSize: 10,
       // Two concurrent workers (the minimum) drain a backlog after a Verifik outage without

@@ -1,11 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createErasureApi } from './api/erasure-api';
 import { DynamoAuditStore } from './audit/dynamo-audit-store';
-import { readConfig, SECRET_ARN_VARIABLE, type ServiceConfig } from './config';
+import { createCertificateIssuer } from './certificate/certificate-issuer';
+import { FileCertificateSigner, KmsCertificateSigner, type CertificateSigner } from './certificate/certificate-signer';
+import { readConfig, SECRET_ARN_VARIABLE, type HttpConfig, type ServiceConfig } from './config';
 import { ErasureService } from './erasure/erasure-service';
 import { hashSubjectRef } from './erasure/fingerprint';
 import { PENDING_AGE_METRIC, type AuditStore, type ErasureMetrics, type RetryQueue, type VerifikPort } from './erasure/ports';
@@ -44,6 +47,8 @@ export interface Overrides {
   metrics?: Metrics;
   secrets?: Secrets;
   now?: () => Date;
+  /** Signs certificates in place of the configured key (tests). */
+  certificateSigner?: CertificateSigner;
 }
 
 /** What the token rotation stands on, for the local stack and the tests. */
@@ -58,8 +63,22 @@ export interface RotationOverrides {
 }
 
 export function composeHttp(env: NodeJS.ProcessEnv, overrides: Overrides = {}): HttpAppDeps {
-  const { api, logger, metrics, secrets } = requestParts('http', env, overrides);
-  return { api, verifier: new WebhookVerifier(() => secrets.webhookSecrets()), logger, metrics };
+  const { api, service, logger, metrics, secrets } = requestParts('http', env, overrides);
+  const config = readConfig('http', env);
+  const certificates = createCertificateIssuer({
+    read: (erasureId) => service.get(erasureId),
+    signer: overrides.certificateSigner ?? certificateSigner(config),
+    organizationName: config.ORGANIZATION_NAME,
+    now: overrides.now,
+  });
+  return { api, certificates, verifier: new WebhookVerifier(() => secrets.webhookSecrets()), logger, metrics };
+}
+
+/** The certificate key: KMS in the cloud, a key file locally, none when neither is configured. */
+function certificateSigner(config: HttpConfig): CertificateSigner | undefined {
+  if (config.CERTIFICATE_KEY_ARN) return new KmsCertificateSigner(new KMSClient({}), config.CERTIFICATE_KEY_ARN);
+  if (config.CERTIFICATE_KEY_FILE) return new FileCertificateSigner(config.CERTIFICATE_KEY_FILE);
+  return undefined;
 }
 
 export function composeInvoke(env: NodeJS.ProcessEnv, overrides: Overrides = {}): InvokeDeps {
@@ -73,7 +92,7 @@ function requestParts(fn: 'http' | 'invoke', env: NodeJS.ProcessEnv, overrides: 
   const secrets = overrides.secrets ?? secretsFromEnvironment(env);
   const parts = serviceParts(config, secrets, { ...overrides, retryQueue: overrides.retryQueue ?? sqsRetryQueue(config) }, true);
   const api = createErasureApi({ ...parts, inlineBudgetMs: config.INLINE_BUDGET_MS, reserveMs: config.RESERVE_MS });
-  return { api, logger: parts.logger, metrics: parts.metrics, secrets };
+  return { api, service: parts.service, logger: parts.logger, metrics: parts.metrics, secrets };
 }
 
 export function composeWorker(env: NodeJS.ProcessEnv, overrides: Overrides = {}): RetryWorkerDeps {

@@ -52,6 +52,19 @@ const requestSettings = {
   INLINE_BUDGET_MS: milliseconds(10_000),
 };
 
+/** The certificate of erasure (GET /erasures/{id}/certificate): who the controller is and which key signs. */
+const certificateSettings = {
+  /** The controller named on every certificate. Without it certificates are refused (503), erasures go on. */
+  ORGANIZATION_NAME: z.string().trim().min(1).max(200).optional(),
+  /** The asymmetric KMS key (ECC_NIST_P256, SIGN_VERIFY) that signs certificates: the cloud. */
+  CERTIFICATE_KEY_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[A-Za-z0-9-]+$/, 'a KMS key ARN')
+    .optional(),
+  /** A PKCS8 PEM file holding a P-256 private key: the local stack (it creates one at first start). */
+  CERTIFICATE_KEY_FILE: z.string().min(1).optional(),
+};
+
 /** The service's secrets, each from Secrets Manager (the variable named here holds its ARN: the cloud) or the environment (locally). */
 export const SECRET_ARN_VARIABLE = {
   VERIFIK_TOKEN: 'VERIFIK_TOKEN_SECRET_ARN',
@@ -63,7 +76,7 @@ export type SecretName = keyof typeof SECRET_ARN_VARIABLE;
 /** Each function's settings and the secrets it reads: what it is not given it cannot use. */
 export const FUNCTION_CONFIG = {
   http: {
-    settings: { ...serviceSettings, ...requestSettings },
+    settings: { ...serviceSettings, ...requestSettings, ...certificateSettings },
     secrets: ['VERIFIK_TOKEN', 'WEBHOOK_SECRET', 'SUBJECT_REF_PEPPER'],
   },
   invoke: { settings: { ...serviceSettings, ...requestSettings }, secrets: ['VERIFIK_TOKEN', 'SUBJECT_REF_PEPPER'] },
@@ -101,6 +114,14 @@ export function readConfig<F extends FunctionName>(fn: F, env: NodeJS.ProcessEnv
   const { settings, secrets } = FUNCTION_CONFIG[fn];
   const parsed = z.object(settings).safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  if (
+    parsed.success &&
+    'CERTIFICATE_KEY_ARN' in parsed.data &&
+    parsed.data.CERTIFICATE_KEY_ARN &&
+    parsed.data.CERTIFICATE_KEY_FILE
+  ) {
+    problems.push('CERTIFICATE_KEY_ARN, CERTIFICATE_KEY_FILE: set one certificate key, not both');
+  }
   if (parsed.success && 'RETRY_SCHEDULE' in parsed.data) {
     const { RETENTION_DAYS: days, RETRY_SCHEDULE: schedule } = parsed.data;
     const needed = minimumRetentionDays(schedule);

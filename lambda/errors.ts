@@ -97,3 +97,21 @@ export class SecretUnavailableError extends AppError {
 
 /** The name of an error (or what was thrown), fit for a log line: never its message, which may carry data. */
 export const errorName = (error: unknown): string => (error instanceof Error ? error.name : typeof error);
+
+/** A certificate was asked for an erasure that still has persons pending: only a final outcome is certified. */
+export class ErasurePendingError extends AppError {
+  constructor(erasureId: string) {
+    super(
+      409,
+      'erasure_pending',
+      `Erasure ${erasureId} is still pending: a certificate is issued once every person has a final outcome. Read GET /erasures/{erasureId} for its progress.`,
+    );
+  }
+}
+
+/** The certificate key or the controller's name is not configured, or the key could not sign; says which setting, never a value. */
+export class CertificateUnavailableError extends AppError {
+  constructor(reason: string, cause?: unknown) {
+    super(503, 'certificate_unavailable', `No certificate can be issued now: ${reason}`, { cause });
+  }
+}

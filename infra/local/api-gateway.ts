@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { PendingWork } from './pending-work';
 
@@ -16,10 +16,20 @@ const TEXT_MEDIA = /^(application\/([a-z0-9.+-]+\+)?json|text\/)/i;
  */
 export function serveHandler(
   handler: HttpHandler,
-  { timeoutMs = 29_000, pending }: { timeoutMs?: number; pending?: PendingWork } = {},
+  {
+    timeoutMs = 29_000,
+    pending,
+    localRoutes,
+  }: {
+    timeoutMs?: number;
+    pending?: PendingWork;
+    /** Routes only the local stack has (they stream, which API Gateway's HTTP API does not): true when handled. */
+    localRoutes?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+  } = {},
 ): Server {
   return createServer(async (req, res) => {
     try {
+      if (localRoutes && (await localRoutes(req, res))) return;
       const body = await readBody(req);
       if (body === 'too_large') {
         res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));

@@ -5,6 +5,7 @@ import { ErasureApiClient, newMessageId } from './signed-client';
 const USAGE = `usage:
   npm run erasure -- erase <personId...> [--url URL] [--id ERASURE_ID] [--subject-ref REF] [--reason TEXT] [--requested-by NAME]
   npm run erasure -- status <erasureId> [--url URL]
+  npm run erasure -- certificate <erasureId> [--url URL] [--html]
 Signs with the first secret in WEBHOOK_SECRET. URL defaults to http://localhost:$PORT (3000).`;
 
 /** The operator's command line: signed requests to a local or deployed stack. */
@@ -18,11 +19,12 @@ async function main(argv: string[]): Promise<number> {
       'subject-ref': { type: 'string' },
       reason: { type: 'string' },
       'requested-by': { type: 'string' },
+      html: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, ...args] = positionals;
-  if (values.help || !command || args.length === 0 || !['erase', 'status'].includes(command)) {
+  if (values.help || !command || args.length === 0 || !['erase', 'status', 'certificate'].includes(command)) {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
@@ -40,7 +42,14 @@ async function main(argv: string[]): Promise<number> {
           },
           values.id ?? newMessageId(),
         )
-      : await client.status(args[0]!);
+      : command === 'certificate'
+        ? await client.certificate(args[0]!, { html: values.html === true })
+        : await client.status(args[0]!);
+  if (command === 'certificate' && answer.status === 200) {
+    // Only the document on stdout, so it can be saved and verified as it is.
+    process.stdout.write(typeof answer.body === 'string' ? answer.body : `${JSON.stringify(answer.body, null, 2)}\n`);
+    return 0;
+  }
   process.stdout.write(`HTTP ${answer.status}\n${JSON.stringify(answer.body, null, 2)}\n`);
   return answer.status < 300 ? 0 : 1;
 }

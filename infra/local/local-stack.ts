@@ -1,4 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { WebhookVerifier } from '../../lambda/http/webhook-signature';
+import { parseWebhookSecrets } from '../../lambda/secrets/secrets';
+import { ensureCertificateKey, type LocalCertificateKey } from './certificate-key';
+import { localRoutes } from './local-routes';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { serveHandler } from './api-gateway';
@@ -14,12 +19,18 @@ import { VerifikSandbox } from './verifik-sandbox';
 import { MemoryTokenStore, withLocalTokenRoutes } from './local-token-secret';
 
 export const DEFAULT_TABLE = 'verifik-erasure-audit';
+/** Where `npm start` keeps its certificate key unless CERTIFICATE_KEY_FILE names another file. */
+export const DEFAULT_CERTIFICATE_KEY_FILE = join('.verifik-erasure', 'certificate-key.pem');
+/** The controller on local certificates when ORGANIZATION_NAME is unset. */
+export const LOCAL_ORGANIZATION_NAME = 'Local test controller';
 
 export interface LocalStack {
   url: string;
   /** The environment the handlers were configured from, generated values included. */
   env: Readonly<Record<string, string>>;
-  generated: { webhookSecret: boolean; pepper: boolean };
+  generated: { webhookSecret: boolean; pepper: boolean; organizationName: boolean };
+  /** The local certificate key (absent when CERTIFICATE_KEY_ARN names a KMS key). */
+  certificateKey?: LocalCertificateKey;
   sandbox?: VerifikSandbox;
   sandboxPersons: string[];
   retryQueue: LocalRetryQueue;
@@ -51,9 +62,19 @@ export async function startLocalStack(
       Object.entries(given).filter((entry): entry is [string, string] => entry[1] !== undefined),
     );
     env.AUDIT_TABLE_NAME ??= DEFAULT_TABLE;
-    const generated = { webhookSecret: !env.WEBHOOK_SECRET, pepper: !env.SUBJECT_REF_PEPPER };
+    const generated = {
+      webhookSecret: !env.WEBHOOK_SECRET,
+      pepper: !env.SUBJECT_REF_PEPPER,
+      organizationName: !env.ORGANIZATION_NAME,
+    };
     env.WEBHOOK_SECRET ??= newWebhookSecret();
     env.SUBJECT_REF_PEPPER ??= randomBytes(32).toString('base64');
+    env.ORGANIZATION_NAME ??= LOCAL_ORGANIZATION_NAME;
+    let certificateKey: LocalCertificateKey | undefined;
+    if (!env.CERTIFICATE_KEY_ARN) {
+      env.CERTIFICATE_KEY_FILE ??= DEFAULT_CERTIFICATE_KEY_FILE;
+      certificateKey = await ensureCertificateKey(env.CERTIFICATE_KEY_FILE);
+    }
 
     let sandbox: VerifikSandbox | undefined;
     const sandboxPersons: string[] = [];
@@ -108,7 +129,9 @@ export async function startLocalStack(
           tokenStore,
         )
       : local.http;
-    const server = serveHandler(handler, { pending: requests });
+    const verifier = new WebhookVerifier(async () => parseWebhookSecrets(env.WEBHOOK_SECRET!, 'WEBHOOK_SECRET'));
+    const routes = localRoutes({ store: local.store, verifier, publicKey: certificateKey?.jwk, logger: local.logger });
+    const server = serveHandler(handler, { pending: requests, localRoutes: routes });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(Number(env.PORT ?? 3000), '127.0.0.1', resolve);
@@ -124,6 +147,7 @@ export async function startLocalStack(
       url: `http://localhost:${port}`,
       env,
       generated,
+      certificateKey,
       sandbox,
       sandboxPersons,
       retryQueue,

@@ -17,11 +17,20 @@ async function main() {
     stack.generated.webhookSecret
       ? `  webhook secret (generated for this run): ${stack.env.WEBHOOK_SECRET}`
       : '  webhook secret: from WEBHOOK_SECRET',
+    `  controller    ${stack.env.ORGANIZATION_NAME}${stack.generated.organizationName ? ' (default; set ORGANIZATION_NAME)' : ''}`,
+    stack.certificateKey
+      ? `  certificate key ${stack.certificateKey.privateKeyPath}${stack.certificateKey.created ? ' (created)' : ''}; public key ${stack.certificateKey.publicKeyPath}, also at ${stack.url}/.well-known/certificate-key`
+      : `  certificate key: KMS ${stack.env.CERTIFICATE_KEY_ARN}`,
     '',
     'Erase a person with a signed request (in another terminal, in this folder):',
     `  ${secretAssignment}npm run erasure -- erase ${person} --url ${stack.url}`,
     'Then read the erasure record with the erasureId it prints:',
     `  ${secretAssignment}npm run erasure -- status <erasureId> --url ${stack.url}`,
+    'Its signed certificate of erasure, and checking it offline:',
+    `  ${secretAssignment}npm run -s erasure -- certificate <erasureId> --url ${stack.url} > certificate.json`,
+    stack.certificateKey ? `  npm run verify-certificate -- certificate.json ${stack.certificateKey.publicKeyPath}` : '',
+    'Export every erasure received in a time range (CSV or JSON lines):',
+    `  AUDIT_TABLE_NAME=${stack.env.AUDIT_TABLE_NAME} npm run -s export -- --from 2026-01-01 --to 2027-01-01 --format csv --endpoint ${stack.dynamoEndpoint} > erasures.csv`,
     'Renew the Verifik token now, as the rotation function does every 7 days in AWS (answers its expiry, never the token):',
     `  curl -s -X POST ${stack.url}${LOCAL_TOKEN_ROUTES.rotate}`,
     `  curl -s -X POST ${stack.url}${LOCAL_TOKEN_ROUTES.check}   (days left; finishes an interrupted rotation)`,

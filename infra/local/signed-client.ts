@@ -52,13 +52,28 @@ export class ErasureApiClient {
     return this.send('GET', `/erasures/${encodeURIComponent(erasureId)}`, { id: newMessageId(), body: '' });
   }
 
-  private async send(method: string, path: string, { id, body }: { id: string; body: string }): Promise<ApiAnswer> {
+  /** The signed certificate of erasure: JSON, or the printable HTML page. */
+  async certificate(erasureId: string, { html = false } = {}): Promise<ApiAnswer> {
+    const path = `/erasures/${encodeURIComponent(erasureId)}/certificate`;
+    return this.send('GET', path, { id: newMessageId(), body: '' }, html ? { accept: 'text/html' } : {});
+  }
+
+  private async send(
+    method: string,
+    path: string,
+    { id, body }: { id: string; body: string },
+    headers: Record<string, string> = {},
+  ): Promise<ApiAnswer> {
     const url = new URL(path, this.baseUrl);
     // A GET signs the path fetch sends, after URL parsing, not the one asked for.
     const signed = method === 'GET' ? signedGetPayload(url.pathname) : body;
     const response = await fetch(url, {
       method,
-      headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...signedHeaders(this.secret, { id, body: signed }) },
+      headers: {
+        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+        ...signedHeaders(this.secret, { id, body: signed }),
+      },
       body: body || undefined,
     });
     const text = await response.text();

@@ -68,6 +68,54 @@ const error = z
   })
   .meta({ id: 'Error', description: 'Every error of the service: a code and a message, plus details for a schema violation.' });
 
+const nullable = <T extends z.ZodType>(schema: T) => schema.nullable();
+const certificatePerson = z.strictObject({
+  personId: z.string(),
+  outcome: z.enum([...TERMINAL_OUTCOMES, 'pending']),
+  vendorStatus: nullable(z.int()),
+  attempts: z.int().min(0),
+  completedAt: nullable(timestamp),
+  verifiedAbsentAt: nullable(timestamp),
+  evidence: nullable(evidence),
+  lastError: nullable(z.string()),
+  note: nullable(z.string()),
+});
+const certificate = z
+  .strictObject({
+    certificate: z.strictObject({
+      type: z.literal('verifik-erasure/certificate-of-erasure'),
+      certificateVersion: z.literal(1),
+      issuedAt: timestamp,
+      controller: z.strictObject({ name: z.string() }),
+      method: z.strictObject({ system: z.string(), operation: z.string(), verification: z.string(), meaning: z.string() }),
+      erasure: z.strictObject({
+        erasureId,
+        status: z.enum(['completed', 'failed']),
+        requestedBy: nullable(z.string()),
+        reason: nullable(z.string()),
+        receivedAt: timestamp,
+        dueAt: nullable(timestamp),
+        extendedDueAt: nullable(timestamp),
+        extension: nullable(z.strictObject({ months: z.int(), reason: z.string(), requestedAt: timestamp })),
+        completedAt: nullable(timestamp),
+        note: nullable(z.string()),
+      }),
+      persons: z.array(certificatePerson).min(1),
+      software: z.strictObject({ name: z.string(), version: z.string() }),
+      archiveDigest: nullable(z.string()),
+      archiveDigestNote: nullable(z.string()),
+    }),
+    jws: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+$/)
+      .meta({ description: 'Detached JWS (ES256) over the RFC 8785 canonical JSON of certificate: <protected>..<signature>.' }),
+  })
+  .meta({
+    id: 'SignedCertificate',
+    description:
+      'A certificate of erasure and its detached signature; verify offline with the certificate key (npm run verify-certificate).',
+  });
+
 const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema } });
 const location = z.string().meta({ description: 'Where to read the erasure: the GET route of the same family.' });
 
@@ -114,6 +162,28 @@ const idempotencyKey = z.object({
 const byId = z.object({ erasureId });
 const body = { required: true, content: json(erasureBody) };
 
+/** The answers of the certificate routes. */
+function certificateAnswers(family: 'webhook' | 'portal'): ZodOpenApiResponsesObject {
+  const failure = (description: string) => ({ description, content: json(error) });
+  return {
+    '200': {
+      description:
+        'The signed certificate: JSON, or a printable page when Accept prefers text/html (the JSON form is what is signed).',
+      content: { ...json(certificate), 'text/html': { schema: z.string() } },
+    },
+    '400': failure('A malformed erasure id (invalid_request).'),
+    ...(family === 'webhook'
+      ? { '401': failure('The signature is missing, wrong, stale or made for another request (invalid_signature).') }
+      : { '403': failure('Reached without an IAM identity (forbidden).') }),
+    '404': failure('No erasure with that id (not_found).'),
+    '409': failure('A person is still pending: no certificate yet (erasure_pending).'),
+    '500': failure('An unexpected failure (internal_error); retry.'),
+    '503': failure(
+      'The certificate key or the controller name is not available (certificate_unavailable), or the audit table is not; retry.',
+    ),
+  };
+}
+
 const webhook = { security: [{ webhookSignature: [] }] };
 const portal = { security: [{ sigv4: [] }] };
 
@@ -137,6 +207,15 @@ const operations: Record<string, Record<string, ZodOpenApiOperationObject>> = {
       responses: answers('read', 'webhook'),
     },
   },
+  '/erasures/{erasureId}/certificate': {
+    get: {
+      ...webhook,
+      operationId: 'readCertificate',
+      summary: 'The signed certificate of a terminal erasure (signed over the request line)',
+      requestParams: { path: byId, header: webhookHeaders.omit({ 'webhook-id': true }).extend({ 'webhook-id': z.string() }) },
+      responses: certificateAnswers('webhook'),
+    },
+  },
   '/portal/erasures': {
     post: {
       ...portal,
@@ -154,6 +233,15 @@ const operations: Record<string, Record<string, ZodOpenApiOperationObject>> = {
       summary: 'Read an erasure (IAM caller)',
       requestParams: { path: byId },
       responses: answers('read', 'portal'),
+    },
+  },
+  '/portal/erasures/{erasureId}/certificate': {
+    get: {
+      ...portal,
+      operationId: 'readCertificateAsPortal',
+      summary: 'The signed certificate of a terminal erasure (IAM caller)',
+      requestParams: { path: byId },
+      responses: certificateAnswers('portal'),
     },
   },
 };

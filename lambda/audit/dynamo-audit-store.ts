@@ -227,21 +227,39 @@ export class DynamoAuditStore implements AuditStore {
 
   async requestsReceivedBetween(from: Date, to: Date): Promise<StoredRequest[]> {
     const requests: StoredRequest[] = [];
-    for (const month of monthsBetween(from, to)) {
-      const items = await this.queryAll({
-        TableName: this.tableName,
-        IndexName: INDEX_BY_TIME,
-        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': monthPartition(month),
-          ':from': from.toISOString(),
-          // '#' sorts after every character of an ISO date, so the bound includes `to` exactly; filtered below.
-          ':to': `${to.toISOString()}#`,
-        },
-      });
-      requests.push(...items.map(toRequest).filter((r) => r.receivedAt < to.toISOString()));
-    }
+    for await (const page of this.requestPagesReceivedBetween(from, to)) requests.push(...page);
     return requests;
+  }
+
+  async *requestPagesReceivedBetween(from: Date, to: Date, { pageSize = 100 } = {}): AsyncGenerator<StoredRequest[]> {
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()))
+      throw new RangeError('requestPagesReceivedBetween: invalid date');
+    // DynamoDB refuses a BETWEEN whose bounds are reversed; an empty or reversed range has no requests.
+    if (!(from < to)) return;
+    const end = to.toISOString();
+    for (const month of monthsBetween(from, to)) {
+      const pages = paginateQuery(
+        { client: this.doc, pageSize },
+        {
+          TableName: this.tableName,
+          IndexName: INDEX_BY_TIME,
+          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: {
+            ':pk': monthPartition(month),
+            ':from': from.toISOString(),
+            // '#' sorts after every character of an ISO date, so the bound includes `to` exactly; filtered below.
+            ':to': `${end}#`,
+          },
+        },
+      );
+      const iterator = pages[Symbol.asyncIterator]();
+      for (;;) {
+        const next = await this.call(() => iterator.next());
+        if (next.done) break;
+        const page = (next.value.Items ?? []).map(toRequest).filter((r) => r.receivedAt < end);
+        if (page.length > 0) yield page;
+      }
+    }
   }
 
   private queryAll(input: QueryCommandInput): Promise<Item[]> {

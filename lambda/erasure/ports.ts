@@ -79,8 +79,13 @@ export interface AuditStore {
   getErasure(erasureId: string): Promise<{ request: StoredRequest; persons: PersonState[] } | undefined>;
   /** Erasures that touched a person id, newest first. */
   erasuresForPerson(personId: string, options?: { limit?: number }): Promise<PersonErasureRef[]>;
-  /** Requests received in [from, to), oldest first. */
+  /** Requests received in [from, to), oldest first; none when `from` is not before `to`. */
   requestsReceivedBetween(from: Date, to: Date): Promise<StoredRequest[]>;
+  /**
+   * The same requests one page at a time (at most `pageSize` each, some pages may be shorter), so a
+   * caller holds one page, never the whole range.
+   */
+  requestPagesReceivedBetween(from: Date, to: Date, options?: { pageSize?: number }): AsyncIterable<StoredRequest[]>;
 }
 
 export interface PersonErasureRef {

@@ -8,7 +8,10 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { newErasureId, type ErasureAnswer, type ErasureApi } from '../api/erasure-api';
 import { parseErasureBody, parseErasureId, type ErasureBody } from '../api/erasure-body';
+import type { CertificateIssuer } from '../certificate/certificate-issuer';
+import { CERTIFICATE_HTML_CSP, certificateHtml } from '../certificate/certificate-html';
 import { MAX_BODY_BYTES } from '../erasure/rules';
+import { loggerForErasure } from '../log';
 import { InvalidRequestError } from '../errors';
 import { bodyGuard, utf8Body } from './body-guard';
 import { iamPrincipal, requireIamCaller } from './iam-caller';
@@ -20,6 +23,7 @@ import type { WebhookVerifier } from './webhook-signature';
 
 export interface HttpAppDeps {
   api: ErasureApi;
+  certificates: CertificateIssuer;
   verifier: WebhookVerifier;
   logger: Logger;
   metrics: Metrics;
@@ -49,6 +53,25 @@ export function createHttpApp(deps: HttpAppDeps) {
       basePath,
     );
   const read = async (event: HttpEvent) => jsonResponse(200, await api.read(erasureIdInPath(event)));
+  // One signed model, two renderings: JSON unless the caller prefers HTML (Accept: text/html).
+  const certificate = async (event: HttpEvent): Promise<HttpResult> => {
+    const erasureId = erasureIdInPath(event);
+    const signed = await deps.certificates.issue(erasureId);
+    const html = prefersHtml(event.headers.accept);
+    loggerForErasure(logger, erasureId).info('certificate issued', { status: signed.certificate.erasure.status, html });
+    if (!html) return jsonResponse(200, signed, { vary: 'accept' });
+    return {
+      statusCode: 200,
+      headers: {
+        'content-type': 'text/html; charset=utf-8',
+        'cache-control': 'no-store',
+        vary: 'accept',
+        'content-security-policy': CERTIFICATE_HTML_CSP,
+        'x-content-type-options': 'nosniff',
+      },
+      body: certificateHtml(signed),
+    };
+  };
 
   const webhookPost = route()
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
@@ -59,10 +82,18 @@ export function createHttpApp(deps: HttpAppDeps) {
       submit(event, parseErasureId(event.headers['webhook-id'], 'webhook-id'), parseErasureBody(event.body as unknown), context),
     );
 
-  const webhookGet = route()
-    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
-    .use(signatureCheck(verifier, { signs: 'requestLine' }))
-    .handler(read);
+  // Every GET: signed over its request line (webhook), or IAM-authorized (portal).
+  type GetHandler = (event: HttpEvent) => Promise<HttpResult>;
+  const signedGet = (handler: GetHandler) =>
+    route()
+      .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
+      .use(signatureCheck(verifier, { signs: 'requestLine' }))
+      .handler(handler);
+  const portalGetRoute = (handler: GetHandler) =>
+    route()
+      .use(requireIamCaller())
+      .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
+      .handler(handler);
 
   const portalPost = route()
     .use(requireIamCaller())
@@ -82,11 +113,6 @@ export function createHttpApp(deps: HttpAppDeps) {
       );
     });
 
-  const portalGet = route()
-    .use(requireIamCaller())
-    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
-    .handler(read);
-
   return route()
     .use(publishMetrics(deps.metrics))
     .use(httpHeaderNormalizer())
@@ -94,11 +120,31 @@ export function createHttpApp(deps: HttpAppDeps) {
     .handler(
       httpRouterHandler<HttpEvent, HttpResult>([
         { method: 'POST', path: '/erasures', handler: webhookPost },
-        { method: 'GET', path: '/erasures/{erasureId}', handler: webhookGet },
+        { method: 'GET', path: '/erasures/{erasureId}', handler: signedGet(read) },
         { method: 'POST', path: '/portal/erasures', handler: portalPost },
-        { method: 'GET', path: '/portal/erasures/{erasureId}', handler: portalGet },
+        { method: 'GET', path: '/portal/erasures/{erasureId}', handler: portalGetRoute(read) },
+        { method: 'GET', path: '/erasures/{erasureId}/certificate', handler: signedGet(certificate) },
+        { method: 'GET', path: '/portal/erasures/{erasureId}/certificate', handler: portalGetRoute(certificate) },
       ]),
     );
+}
+
+/**
+ * Whether an Accept header prefers text/html to JSON: the higher quality wins, JSON on a tie or
+ * when neither is named (JSON is the default form).
+ */
+export function prefersHtml(accept: string | undefined): boolean {
+  if (!accept) return false;
+  const quality = { html: -1, json: -1 };
+  for (const range of accept.split(',')) {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    const value = q === undefined ? 1 : Number(q.slice(2));
+    if (!Number.isFinite(value)) continue;
+    if (type === 'text/html') quality.html = Math.max(quality.html, value);
+    if (type === 'application/json' || type === '*/*' || type === 'application/*') quality.json = Math.max(quality.json, value);
+  }
+  return quality.html > 0 && quality.html > quality.json;
 }
 
 /** The erasure id in the path; a malformed percent-encoding is a 400. */

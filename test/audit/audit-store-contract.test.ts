@@ -503,4 +503,37 @@ describe.each([
       await expect(store.requestsReceivedBetween(at, at)).resolves.toEqual([]);
     });
   });
+
+  describe('requestPagesReceivedBetween', () => {
+    const pagesOf = async (from: string, to: string, pageSize: number) => {
+      const pages: StoredRequest[][] = [];
+      for await (const page of store.requestPagesReceivedBetween(new Date(from), new Date(to), { pageSize })) pages.push(page);
+      return pages;
+    };
+
+    it('yields the same requests as requestsReceivedBetween, in order, in pages of at most pageSize', async () => {
+      for (let i = 0; i < 11; i++) {
+        const day = String(25 + (i % 6)).padStart(2, '0');
+        await store.createRequest(
+          request(`e${String(i).padStart(2, '0')}`, `2026-11-${day}T10:00:${String(i).padStart(2, '0')}.000Z`),
+        );
+      }
+      await store.createRequest(request('dec', '2026-12-01T00:00:00.000Z'));
+      const from = '2026-11-01T00:00:00.000Z';
+      const to = '2027-01-01T00:00:00.000Z';
+
+      const pages = await pagesOf(from, to, 3);
+
+      expect(pages.every((page) => page.length >= 1 && page.length <= 3)).toBe(true);
+      expect(pages.flat()).toEqual(await store.requestsReceivedBetween(new Date(from), new Date(to)));
+      expect(pages.flat()).toHaveLength(12);
+    });
+
+    it('yields no page for an empty or reversed range (DynamoDB would refuse the reversed key condition)', async () => {
+      await store.createRequest(request('e1', '2026-11-28T10:00:00.000Z'));
+      await expect(pagesOf('2026-11-28T10:00:00.000Z', '2026-11-28T10:00:00.000Z', 10)).resolves.toEqual([]);
+      await expect(pagesOf('2026-11-29T00:00:00.000Z', '2026-11-28T00:00:00.000Z', 10)).resolves.toEqual([]);
+      await expect(store.requestsReceivedBetween(new Date('2026-11-29'), new Date('2026-11-28'))).resolves.toEqual([]);
+    });
+  });
 });

@@ -63,3 +63,37 @@ describe('RETENTION_DAYS', () => {
     expect(() => readConfig('worker', { ...base, RETENTION_DAYS: '1', RETRY_SCHEDULE: '0.1' })).toThrow(/at least 16/);
   });
 });
+
+describe('certificate settings (the http function)', () => {
+  const base = {
+    AUDIT_TABLE_NAME: 'audit',
+    VERIFIK_BASE_URL: 'https://api.verifik.co',
+    VERIFIK_TOKEN: 't',
+    WEBHOOK_SECRET: 'w',
+    SUBJECT_REF_PEPPER: 'p',
+  };
+  const KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+  it('reads the controller and one certificate key, KMS or a file', () => {
+    expect(readConfig('http', { ...base, ORGANIZATION_NAME: ' Example GmbH ', CERTIFICATE_KEY_ARN: KEY_ARN })).toMatchObject({
+      ORGANIZATION_NAME: 'Example GmbH',
+      CERTIFICATE_KEY_ARN: KEY_ARN,
+    });
+    expect(readConfig('http', { ...base, CERTIFICATE_KEY_FILE: 'key.pem' }).CERTIFICATE_KEY_FILE).toBe('key.pem');
+  });
+
+  it('starts without them (certificates are then refused with 503, erasures go on)', () => {
+    const config = readConfig('http', base);
+    expect(config.ORGANIZATION_NAME).toBeUndefined();
+    expect(config.CERTIFICATE_KEY_ARN).toBeUndefined();
+  });
+
+  it('refuses both keys at once, a key ARN that is not one, and an empty or over-long controller name', () => {
+    expect(() => readConfig('http', { ...base, CERTIFICATE_KEY_ARN: KEY_ARN, CERTIFICATE_KEY_FILE: 'k.pem' })).toThrow(
+      /set one certificate key, not both/,
+    );
+    expect(() => readConfig('http', { ...base, CERTIFICATE_KEY_ARN: 'alias/certificates' })).toThrow(/CERTIFICATE_KEY_ARN/);
+    expect(() => readConfig('http', { ...base, ORGANIZATION_NAME: '   ' })).toThrow(/ORGANIZATION_NAME/);
+    expect(() => readConfig('http', { ...base, ORGANIZATION_NAME: 'x'.repeat(201) })).toThrow(/ORGANIZATION_NAME/);
+  });
+});

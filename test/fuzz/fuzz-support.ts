@@ -146,7 +146,14 @@ export const getRequestLine = (path: string) => `GET ${path}`;
  * one once percent-decoded, else 200 with the record when it is recorded and 404 when not.
  */
 export function expectedGet(path: string, recorded: readonly string[]): { status: number; erasureId?: string } {
-  const param = /^\/erasures\/([^/]+)\/?$/.exec(path)?.[1];
+  const named = erasureIdInPath(path, /^\/erasures\/([^/]+)\/?$/);
+  if (!('erasureId' in named)) return named;
+  return recorded.includes(named.erasureId) ? { status: 200, erasureId: named.erasureId } : { status: 404 };
+}
+
+/** The erasure id a route's path names (its pattern's first group, percent-decoded): 404 off the route, 400 when malformed. */
+export function erasureIdInPath(path: string, route: RegExp): { status: 400 | 404 } | { erasureId: string } {
+  const param = route.exec(path)?.[1];
   if (param === undefined) return { status: 404 };
   let decoded: string;
   try {
@@ -154,8 +161,7 @@ export function expectedGet(path: string, recorded: readonly string[]): { status
   } catch {
     return { status: 400 };
   }
-  if (!isErasureId(decoded)) return { status: 400 };
-  return recorded.includes(decoded) ? { status: 200, erasureId: decoded } : { status: 404 };
+  return isErasureId(decoded) ? { erasureId: decoded } : { status: 400 };
 }
 
 /** Whether a path reaches the signed GET route at all (the router answers 404 before any check otherwise). */

@@ -279,6 +279,8 @@ describe('fuzz: methods and paths', () => {
       ['GET', /^\/erasures\/[^/]+\/?$/],
       ['POST', /^\/portal\/erasures\/?$/],
       ['GET', /^\/portal\/erasures\/[^/]+\/?$/],
+      ['GET', /^\/erasures\/[^/]+\/certificate\/?$/],
+      ['GET', /^\/portal\/erasures\/[^/]+\/certificate\/?$/],
     ];
     const path = fc.oneof(
       { weight: 2, arbitrary: fc.constantFrom('/erasures', '/portal/erasures') },
@@ -300,6 +302,14 @@ describe('fuzz: methods and paths', () => {
         '/erasures/..',
         '/erasures/__proto__',
         '/erasures/constructor',
+        '/erasures/x/certificate',
+        '/erasures/x/certificate/',
+        '/erasures//certificate',
+        '/erasures/x/CERTIFICATE',
+        '/erasures/x/certificate/y',
+        '/erasures/certificate',
+        '/portal/erasures/x/certificate',
+        '/portal/erasures/x/certificate/x',
       ),
       fc.webPath(),
       fc.tuple(fc.constantFrom('/erasures/', '/portal/erasures/'), fc.string({ maxLength: 30 })).map(([a, b]) => a + b),

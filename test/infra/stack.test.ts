@@ -38,6 +38,8 @@ const RECEIVER_TABLE_GRANTS = {
 const EXPECTED_GRANTS: Record<(typeof FUNCTIONS)[number], Record<string, string[]>> = {
   Http: {
     ...RECEIVER_TABLE_GRANTS,
+    // Certificates of erasure (GET …/certificate): the certificate key, signing only.
+    'kms:Sign': ['CertificatesKey'],
     'logs:CreateLogStream': ['HttpLogs'],
     'logs:PutLogEvents': ['HttpLogs'],
     'secretsmanager:GetSecretValue': ['SecretsSubjectRefPepper', 'SecretsWebhookSecret', ...TOKEN].sort(),
@@ -287,8 +289,13 @@ describe('production stack', () => {
 
     it('is encrypted with an AWS-owned key by default', () => {
       template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { SSESpecification: { SSEEnabled: false } });
-      // The one key of the default stack is the archive's signing key (test/infra/audit-archive.test.ts).
-      expect(Object.keys(template.findResources('AWS::KMS::Key')).filter((id) => !id.startsWith('ArchiveKey'))).toEqual([]);
+      // Two KMS keys, both asymmetric and for signing only: the certificate key and the archive's
+      // (test/infra/audit-archive.test.ts). No key encrypts the table.
+      const keys = Object.values(template.findResources('AWS::KMS::Key'));
+      expect(keys.map((key) => [key.Properties.KeySpec, key.Properties.KeyUsage])).toEqual([
+        ['ECC_NIST_P256', 'SIGN_VERIFY'],
+        ['ECC_NIST_P256', 'SIGN_VERIFY'],
+      ]);
     });
 
     it('can be encrypted with a rotated customer-managed key the functions use only through DynamoDB', () => {
@@ -374,8 +381,10 @@ describe('production stack', () => {
       expect(Object.fromEntries(routes)).toEqual({
         'POST /erasures': 'NONE',
         'GET /erasures/{erasureId}': 'NONE',
+        'GET /erasures/{erasureId}/certificate': 'NONE',
         'POST /portal/erasures': 'AWS_IAM',
         'GET /portal/erasures/{erasureId}': 'AWS_IAM',
+        'GET /portal/erasures/{erasureId}/certificate': 'AWS_IAM',
       });
     });
 
@@ -403,8 +412,10 @@ describe('production stack', () => {
       expect(resource.Properties.RouteSettings).toEqual({
         'POST /erasures': { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 },
         'GET /erasures/{erasureId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+        'GET /erasures/{erasureId}/certificate': { ThrottlingRateLimit: 2, ThrottlingBurstLimit: 5 },
         'POST /portal/erasures': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
         'GET /portal/erasures/{erasureId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+        'GET /portal/erasures/{erasureId}/certificate': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
       });
     });
 
@@ -412,7 +423,7 @@ describe('production stack', () => {
       const { resource } = resourceNamed(template, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage');
       const routeIds = Object.keys(template.findResources('AWS::ApiGatewayV2::Route'));
 
-      expect(routeIds).toHaveLength(4);
+      expect(routeIds).toHaveLength(6);
       expect(resource.DependsOn).toEqual(expect.arrayContaining(routeIds));
     });
 
@@ -437,7 +448,8 @@ describe('production stack', () => {
 
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
       const ofHttp = permissions.filter((p) => p.Properties.Principal === 'apigateway.amazonaws.com');
-      expect(ofHttp).toHaveLength(4);
+      // One per route: the record and certificate routes, webhook and portal.
+      expect(ofHttp).toHaveLength(6);
       // The others: the token rotation's (Secrets Manager and its check schedule: see 'token rotation'),
       // and the hourly schedule of the archiver (test/infra/audit-archive.test.ts).
       expect(
@@ -475,11 +487,13 @@ describe('production stack', () => {
         (p) => p.Properties.FunctionName['Fn::GetAtt'][0] === resourceNamed(template, 'AWS::Lambda::Function', 'HttpFunction').id,
       );
 
-      expect(permissions).toHaveLength(4);
+      expect(permissions).toHaveLength(6);
       for (const permission of permissions) {
         expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
         // HttpLambdaIntegration scopes each permission to the route's path (any stage and method).
-        expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/"\/\*\/\*\/(portal\/)?erasures(\/\{erasureId\})?"/);
+        expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(
+          /"\/\*\/\*\/(portal\/)?erasures(\/\{erasureId\}(\/certificate)?)?"/,
+        );
       }
     });
   });

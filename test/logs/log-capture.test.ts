@@ -1,6 +1,6 @@
 /**
  * What the service writes to its logs, captured at DEBUG over every route and outcome: webhook
- * POST/GET, portal POST/GET, direct invoke erase/get, signature failures, 400/403/404/409/413/415,
+ * POST/GET, portal POST/GET, certificates (JSON, HTML, 409 pending, portal), direct invoke erase/get, signature failures, 400/403/404/409/413/415,
  * Verifik 200 in both documented shapes, 404, 401, 429, 5xx, retries through the worker, a dead
  * letter and its redrive.
  *
@@ -13,7 +13,8 @@
  * the messages it must produce, so the checks cannot pass vacuously.
  *
  * The rules asserted:
- * 1. No secret or personal data anywhere in the output: the Verifik token, every webhook secret and
+ * 1. No secret or personal data anywhere in the output: the Verifik token, the certificate private key
+ *    (PEM, its lines, its JWK `d`), every webhook secret and
  *    its base64 key, every webhook-signature header sent (and each signature in it), every
  *    subjectRef sent, the pepper, and every raw request body (as sent and JSON-escaped).
  * 2. Every line is one JSON object.
@@ -37,7 +38,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 
 import type { SQSEvent } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
-import { lambdaContext } from '../../infra/local/api-gateway';
+import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { signedHeaders } from '../../infra/local/signed-client';
 import { encodeRetryMessage } from '../../lambda/queue/retry-message';
 import { newWebhookSecret } from '../../infra/local/signed-client';
@@ -291,6 +292,59 @@ describe('logs at DEBUG over every route and outcome', () => {
     it('GET 400 (malformed id)', async () => {
       await log.scenario('GET 400 (malformed id)', undefined, REJECTED, async () => {
         expect((await log.signed('GET', '/erasures/bad%20id', '')).status).toBe(400);
+      });
+      log.expectRulesKept();
+    });
+  });
+
+  describe('certificates', () => {
+    const ISSUED = ['certificate issued'];
+
+    it('certificate 200 (JSON, signed GET)', async () => {
+      const { erasureId: erased } = await erasedErasure();
+      await log.scenario('certificate 200 (JSON)', erased, ISSUED, async () => {
+        const answer = await log.signed('GET', `/erasures/${erased}/certificate`, '');
+        expect(answer.status).toBe(200);
+        expect(answer.body.jws).toMatch(/\.\./);
+      });
+      log.expectRulesKept();
+    });
+
+    it('certificate 200 (HTML)', async () => {
+      const { erasureId: erased } = await erasedErasure();
+      await log.scenario('certificate 200 (HTML)', erased, ISSUED, async () => {
+        const path = `/erasures/${erased}/certificate`;
+        const signature = signedHeaders(t.api.secrets[0]!, { id: id(), body: `GET ${path}` });
+        log.forbidSignature(signature['webhook-signature']);
+        const result = await t.api.http(
+          httpEvent({ method: 'GET', url: path, headers: { ...signature, accept: 'text/html' } }),
+          lambdaContext(29_000),
+        );
+        expect(result.statusCode).toBe(200);
+        expect(result.body).toContain('Certificate of erasure');
+      });
+      log.expectRulesKept();
+    });
+
+    it('certificate 409 while the erasure is pending', async () => {
+      const e = id();
+      const person = t.api.sandbox.createPerson();
+      t.api.sandbox.script(person, { status: 403 });
+      await log.scenario('certificate 409 while pending', e, ['erasure recorded', 'erasure answered', ...REJECTED], async () => {
+        expect((await log.erase({ personIds: [person], subjectRef: log.subjectRef() }, e)).status).toBe(202);
+        expect((await log.signed('GET', `/erasures/${e}/certificate`, '')).status).toBe(409);
+      });
+      log.expectRulesKept();
+    });
+
+    it('certificate 404 and portal certificate 200', async () => {
+      const unknown = id();
+      await log.scenario('certificate 404', unknown, REJECTED, async () => {
+        expect((await log.signed('GET', `/erasures/${unknown}/certificate`, '')).status).toBe(404);
+      });
+      const portalKey = await portalErasure();
+      await log.scenario('portal certificate 200', portalKey, ISSUED, async () => {
+        expect((await t.api.portal('GET', `/portal/erasures/${portalKey}/certificate`, undefined)).status).toBe(200);
       });
       log.expectRulesKept();
     });

@@ -63,6 +63,10 @@ export class DyingStore implements AuditStore {
   erasuresForPerson(...args: Parameters<AuditStore['erasuresForPerson']>) {
     return this.inner.erasuresForPerson(...args);
   }
+  requestPagesReceivedBetween(...args: Parameters<AuditStore['requestPagesReceivedBetween']>) {
+    return this.inner.requestPagesReceivedBetween(...args);
+  }
+
   requestsReceivedBetween(...args: Parameters<AuditStore['requestsReceivedBetween']>) {
     return this.inner.requestsReceivedBetween(...args);
   }

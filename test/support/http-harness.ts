@@ -13,6 +13,8 @@ import type { createRetryWorker } from '../../lambda/worker/retry-worker';
 import type { createHttpApp } from '../../lambda/http/http-app';
 import type { InvokeResult } from '../../lambda/invoke/invoke-handler';
 import { startTestDynamo, type TestDynamo } from './dynamo';
+import { testCertificateKey } from './certificate-key';
+import type { LocalCertificateKey } from '../../infra/local/certificate-key';
 
 const WORKER_TIMEOUT_MS = 10_000;
 
@@ -68,6 +70,8 @@ export interface Harness {
   metrics: Metrics;
   secrets: string[];
   env: Record<string, string>;
+  /** The key that signs certificates (CERTIFICATE_KEY_FILE) and its public half. */
+  certificateKey: LocalCertificateKey;
   post(body: unknown, options?: SendOptions): Promise<Answer>;
   get(erasureId: string, options?: SendOptions): Promise<Answer>;
   send(method: string, path: string, rawBody: string, options?: SendOptions): Promise<Answer>;
@@ -92,6 +96,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
   const sandbox = await VerifikSandbox.start({ token });
   const { tableName } = await dynamo.newTable();
   const secrets = [newWebhookSecret(), newWebhookSecret()];
+  const certificateKey = await testCertificateKey();
   const fullEnv: Record<string, string> = {
     VERIFIK_BASE_URL: sandbox.url,
     VERIFIK_TOKEN: token,
@@ -105,6 +110,8 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     INLINE_BUDGET_MS: '2000',
     RESERVE_MS: '500',
     LEASE_MARGIN_MS: '1000',
+    ORGANIZATION_NAME: 'Harness Controller GmbH',
+    CERTIFICATE_KEY_FILE: certificateKey.privateKeyPath,
     ...env,
   };
   const logger = new Logger({
@@ -165,6 +172,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     store: local.store,
     secrets,
     env: fullEnv,
+    certificateKey,
     send,
     portal,
     invoke: (event) => invokeHandler(event, lambdaContext(29_000)),

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { newMessageId, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
 import type { Answer, Harness } from './http-harness';
 
@@ -33,6 +34,7 @@ export class LogCapture {
         { what: 'webhook secret', value: s },
         { what: 'webhook secret key (base64)', value: s.slice('whsec_'.length) },
       ]),
+      ...certificateKeySecrets(api.certificateKey.privateKeyPath),
     ];
     const sink = (stream: 'stdout' | 'stderr') =>
       ((chunk: string | Uint8Array) => {
@@ -136,7 +138,14 @@ export class LogCapture {
 
     // Rule 1: no secret or personal data anywhere in the output.
     expect(this.forbidden.map((f) => f.what)).toEqual(
-      expect.arrayContaining(['Verifik token', 'pepper', 'webhook secret', 'webhook secret key (base64)']),
+      expect.arrayContaining([
+        'Verifik token',
+        'pepper',
+        'webhook secret',
+        'webhook secret key (base64)',
+        'certificate private key',
+        'certificate private key (JWK d)',
+      ]),
     );
     const leaks = this.forbidden.filter(({ value }) => value.length >= 8 && all.includes(value));
     expect(leaks).toEqual([]);
@@ -196,4 +205,18 @@ function violations(windows: Window[]): string[] {
     }
   }
   return found;
+}
+
+/** The certificate private key in every form it could leak in: the PEM, each of its base64 lines, the JWK's `d`. */
+function certificateKeySecrets(path: string): { what: string; value: string }[] {
+  const pem = readFileSync(path, 'utf8');
+  const d = createPrivateKey(pem).export({ format: 'jwk' }).d!;
+  return [
+    { what: 'certificate private key', value: pem.trim() },
+    ...pem
+      .split('\n')
+      .filter((line) => line.length > 0 && !line.startsWith('-----'))
+      .map((line) => ({ what: 'certificate private key (PEM line)', value: line })),
+    { what: 'certificate private key (JWK d)', value: d },
+  ];
 }

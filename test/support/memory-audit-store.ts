@@ -97,6 +97,11 @@ export class MemoryAuditStore implements AuditStore {
       .map((p) => ({ erasureId: p.erasureId, receivedAt: p.receivedAt, person: toPerson(p) }));
   }
 
+  async *requestPagesReceivedBetween(from: Date, to: Date, { pageSize = 100 } = {}): AsyncGenerator<StoredRequest[]> {
+    const all = await this.requestsReceivedBetween(from, to);
+    for (let at = 0; at < all.length; at += pageSize) yield all.slice(at, at + pageSize);
+  }
+
   async requestsReceivedBetween(from: Date, to: Date): Promise<StoredRequest[]> {
     // The byReceivedAt index: sorted on `<receivedAt>#<erasureId>`, oldest first.
     return [...this.requests.values()]

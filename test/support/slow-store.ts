@@ -35,6 +35,10 @@ export class SlowStore implements AuditStore {
   erasuresForPerson(...args: Parameters<AuditStore['erasuresForPerson']>) {
     return this.inner.erasuresForPerson(...args);
   }
+  requestPagesReceivedBetween(...args: Parameters<AuditStore['requestPagesReceivedBetween']>) {
+    return this.inner.requestPagesReceivedBetween(...args);
+  }
+
   requestsReceivedBetween(...args: Parameters<AuditStore['requestsReceivedBetween']>) {
     return this.inner.requestsReceivedBetween(...args);
   }

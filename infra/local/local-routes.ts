@@ -1,0 +1,57 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
+import type { JWK } from 'jose';
+import { errorAnswer } from '../../lambda/api/error-answer';
+import type { AuditStore } from '../../lambda/erasure/ports';
+import { exportErasures, exportRange, type ExportFormat } from '../../lambda/export/erasure-export';
+import { InvalidRequestError } from '../../lambda/errors';
+import type { LogSink } from '../../lambda/log';
+import type { WebhookVerifier } from '../../lambda/http/webhook-signature';
+
+export const CERTIFICATE_KEY_PATH = '/.well-known/certificate-key';
+export const EXPORT_PATH = '/export';
+
+const CONTENT_TYPE: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson' };
+
+/**
+ * What only the local stack serves:
+ * - `GET /.well-known/certificate-key`: the public certificate key as a JWK (public: unsigned);
+ * - `GET /export?from=…&to=…&format=csv|jsonl`: the export, streamed, signed like a webhook GET but
+ *   over the whole request target `GET /export?{query}` (the query chooses what is read).
+ */
+export function localRoutes(deps: { store: AuditStore; verifier: WebhookVerifier; publicKey?: JWK; logger: LogSink }) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const target = req.url ?? '/';
+    const path = target.split('?', 1)[0];
+    if (req.method !== 'GET' || (path !== CERTIFICATE_KEY_PATH && path !== EXPORT_PATH)) return false;
+    if (path === CERTIFICATE_KEY_PATH) {
+      if (!deps.publicKey) return false;
+      res
+        .writeHead(200, { 'content-type': 'application/jwk+json', 'cache-control': 'no-store' })
+        .end(JSON.stringify(deps.publicKey));
+      return true;
+    }
+    try {
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+      await deps.verifier.verify(Buffer.from(`GET ${target}`, 'utf8'), headers);
+      const query = new URL(target, 'http://localhost').searchParams;
+      const format = query.get('format') ?? 'csv';
+      if (format !== 'csv' && format !== 'jsonl') throw new InvalidRequestError('format must be csv or jsonl.');
+      const range = exportRange(query.get('from') ?? undefined, query.get('to') ?? undefined);
+      const stream = exportErasures(deps.store, { ...range, format });
+      res.writeHead(200, { 'content-type': CONTENT_TYPE[format], 'cache-control': 'no-store' });
+      deps.logger.info('export started', { format, from: range.from.toISOString(), to: range.to.toISOString() });
+      await pipeline(stream, res);
+    } catch (error) {
+      if (res.headersSent) {
+        // Mid-stream: the reader sees a cut connection, never a file that looks complete.
+        deps.logger.error('export failed', { error: error instanceof Error ? error.name : typeof error });
+        res.destroy();
+        return true;
+      }
+      const { statusCode, body } = errorAnswer(error, deps.logger);
+      res.writeHead(statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+    }
+    return true;
+  };
+}

@@ -1,0 +1,72 @@
+import { execFile } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createCertificateIssuer } from '../../lambda/certificate/certificate-issuer';
+import { FileCertificateSigner } from '../../lambda/certificate/certificate-signer';
+import type { ErasureRecord } from '../../lambda/erasure/types';
+import { testCertificateKey } from '../support/certificate-key';
+
+const run = async (...args: string[]) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(join('node_modules', '.bin', 'tsx'), [
+      'scripts/verify-certificate.ts',
+      ...args,
+    ]);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+};
+
+describe('npm run verify-certificate', () => {
+  let folder: string;
+  const file = (name: string, content: string | Buffer) => {
+    const path = join(folder, name);
+    writeFileSync(path, content);
+    return path;
+  };
+  beforeAll(() => {
+    folder = mkdtempSync(join(tmpdir(), 'verify-certificate-'));
+  });
+  afterAll(() => rmSync(folder, { recursive: true, force: true }));
+
+  it('accepts a certificate with the public key as JWK, PEM, raw DER or the base64 DER `aws kms get-public-key` prints, and refuses it changed', async () => {
+    const key = await testCertificateKey();
+    const record: ErasureRecord = {
+      erasureId: 'msg_cli',
+      status: 'completed',
+      receivedAt: '2026-11-28T10:00:00.000Z',
+      completedAt: '2026-11-28T10:00:00.412Z',
+      persons: [{ personId: 'p1', outcome: 'erased', attempts: 1, vendorStatus: 200 }],
+    };
+    const signed = await createCertificateIssuer({
+      read: async () => record,
+      signer: new FileCertificateSigner(key.privateKeyPath),
+      organizationName: 'Example GmbH',
+    }).issue('msg_cli');
+    const certificate = file('certificate.json', JSON.stringify(signed, null, 2));
+    const der = createPublicKey(readFileSync(key.publicKeyPath, 'utf8')).export({ format: 'der', type: 'spki' });
+    const keys = [
+      file('key.jwk', JSON.stringify(key.jwk)),
+      key.publicKeyPath,
+      file('key.der', der),
+      file('key.der.b64', `${der.toString('base64')}\n`),
+    ];
+
+    for (const publicKey of keys) {
+      const valid = await run(certificate, publicKey);
+      expect([publicKey, valid.code]).toEqual([publicKey, 0]);
+      expect(valid.stdout).toMatch(/^valid: certificate of erasure msg_cli \(completed, 1 person\(s\)\) for Example GmbH/);
+    }
+
+    const tampered = file('tampered.json', JSON.stringify(signed).replace('"erased"', '"failed"'));
+    const invalid = await run(tampered, keys[0]!);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/^INVALID: /);
+    expect((await run()).code).toBe(2);
+  }, 60_000);
+});
