@@ -166,7 +166,7 @@ describe('fuzz: certificate routes', () => {
       300,
     );
     assertNoSideEffects(t.api, before);
-  }, 180_000);
+  }, 300_000);
 
   it('answers the portal twin to an IAM caller whatever the id and Accept, and 403 to anyone without the IAM identity', async () => {
     await record();
@@ -216,7 +216,7 @@ describe('fuzz: certificate routes', () => {
       200,
     );
     assertNoSideEffects(t.api, before);
-  }, 120_000);
+  }, 300_000);
 
   it('escapes any stored text in the HTML: the page has the same tags whatever the stored text', () => {
     const text = fc.string({ unit: 'grapheme', maxLength: 60 });

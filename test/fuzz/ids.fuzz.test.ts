@@ -90,7 +90,7 @@ describe('fuzz: ids', () => {
       },
       1000,
     );
-  }, 120_000);
+  }, 300_000);
 
   it('takes a well-formed webhook-id as the erasure id and answers 400 (401 when empty, as a missing header) to any other', async () => {
     const model = new IdempotencyModel();
@@ -118,7 +118,7 @@ describe('fuzz: ids', () => {
       },
       800,
     );
-  }, 120_000);
+  }, 300_000);
 
   it('reads GET /erasures/{id} for any path: 200 for a recorded id, 404 for an unknown id or route, 400 for a malformed id, never a 5xx or a Verifik call', async () => {
     const send = rawApp(t.dynamo, t.api);
@@ -206,5 +206,5 @@ describe('fuzz: ids', () => {
       1000,
     );
     expect(t.api.sandbox.calls).toHaveLength(calls);
-  }, 120_000);
+  }, 300_000);
 });

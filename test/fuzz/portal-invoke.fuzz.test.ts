@@ -117,7 +117,7 @@ describe('fuzz: portal routes', () => {
       },
       1500,
     );
-  }, 120_000);
+  }, 300_000);
 });
 
 /** An invoke result as an Answer, after the JSON round trip Lambda puts it through. */
@@ -202,7 +202,7 @@ describe('fuzz: direct invoke', () => {
       },
       1500,
     );
-  }, 120_000);
+  }, 300_000);
 });
 
 /** docs/api.md: the body of POST /erasures plus an optional erasureId; `{"action":"get"}` reads. */

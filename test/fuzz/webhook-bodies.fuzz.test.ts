@@ -77,7 +77,7 @@ describe('fuzz: POST /erasures bodies', () => {
       },
       1500,
     );
-  }, 120_000);
+  }, 300_000);
 
   it('decodes base64 bodies like plain ones, answers 400 (never a 401 or a 5xx) to bytes that are not UTF-8 signed over those bytes, and checks size on the decoded bytes', async () => {
     const send = rawApp(t.dynamo, t.api);
@@ -177,7 +177,7 @@ describe('fuzz: POST /erasures bodies', () => {
       },
       600,
     );
-  }, 120_000);
+  }, 300_000);
 
   it('verifies the signature over the exact bytes: random bytes signed over them are a 400 when not UTF-8, signed over their U+FFFD reading a 401, never a 5xx', async () => {
     const send = rawApp(t.dynamo, t.api);
@@ -264,7 +264,7 @@ describe('fuzz: POST /erasures bodies', () => {
       },
       600,
     );
-  }, 120_000);
+  }, 300_000);
 
   it('rejects a body that claims base64 but is not, or is base64 of something else, without side effects', async () => {
     const send = rawApp(t.dynamo, t.api);
@@ -287,5 +287,5 @@ describe('fuzz: POST /erasures bodies', () => {
       },
       400,
     );
-  }, 60_000);
+  }, 300_000);
 });

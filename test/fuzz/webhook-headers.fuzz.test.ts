@@ -268,7 +268,7 @@ describe('fuzz: webhook signatures and headers', () => {
       },
       2000,
     );
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('fuzz: methods and paths', () => {
@@ -431,7 +431,7 @@ describe('fuzz: signed GET paths', () => {
       300,
     );
     assertNoSideEffects(t.api, before);
-  }, 120_000);
+  }, 300_000);
 
   it('verifies a signature over "GET {path}" for random ids and encodings only on that exact path, and never one over another request line', async () => {
     const send = rawApp(t.dynamo, t.api);
@@ -492,5 +492,5 @@ describe('fuzz: signed GET paths', () => {
       500,
     );
     assertNoSideEffects(t.api, before);
-  }, 120_000);
+  }, 300_000);
 });

@@ -288,7 +288,7 @@ it('loses no erasure and reports no false one under injected faults', async () =
   expect(dying.deaths.afterRecording).toBeGreaterThanOrEqual(3);
   expect(deliveries.concurrentDuplicates).toBeGreaterThanOrEqual(50);
   expect(deliveries.sequentialDuplicates).toBeGreaterThanOrEqual(50);
-}, 240_000);
+}, 900_000);
 
 /** What may be recorded for a person, given what Verifik holds and answered. */
 function judge(
