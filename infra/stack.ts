@@ -13,6 +13,7 @@ import { ErasureFunction } from './constructs/erasure-function';
 import { RetryQueues } from './constructs/retry-queues';
 import { ServiceMonitoring } from './constructs/service-monitoring';
 import { ServiceSecrets } from './constructs/service-secrets';
+import { StatutoryClock } from './constructs/statutory-clock';
 
 export interface VerifikErasureStackProps extends StackProps {
   /** @default 'aws-owned' */
@@ -174,6 +175,7 @@ export class VerifikErasureStack extends Stack {
       alarmEmail: alarmEmail.valueAsString,
       pendingAlarmHours: pendingAlarmHours.valueAsNumber,
     });
+    new StatutoryClock(this, 'Clock', { audit, monitoring, verifikCallers: [http, invoke, worker] });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('ApiUrl', api.url, 'Base URL of the HTTP API (POST {ApiUrl}erasures).');

@@ -13,7 +13,12 @@ export const API_THROTTLED_METRIC = 'ApiThrottled';
 
 /** The API's routes, as API Gateway names them. */
 export type ErasureRouteKey =
-  'POST /erasures' | 'GET /erasures/{erasureId}' | 'POST /portal/erasures' | 'GET /portal/erasures/{erasureId}';
+  | 'POST /erasures'
+  | 'GET /erasures/{erasureId}'
+  | 'POST /erasures/{erasureId}/extension'
+  | 'POST /portal/erasures'
+  | 'GET /portal/erasures/{erasureId}'
+  | 'POST /portal/erasures/{erasureId}/extension';
 
 /** A token bucket: steady requests per second, and how many may arrive at once. */
 export interface RouteThrottle {
@@ -31,8 +36,11 @@ export interface RouteThrottle {
 export const DEFAULT_ROUTE_THROTTLING: Readonly<Record<ErasureRouteKey, RouteThrottle>> = {
   'POST /erasures': { rateLimit: 25, burstLimit: 50 },
   'GET /erasures/{erasureId}': { rateLimit: 5, burstLimit: 10 },
+  // An extension is rare (once per erasure at most): a small bucket.
+  'POST /erasures/{erasureId}/extension': { rateLimit: 1, burstLimit: 5 },
   'POST /portal/erasures': { rateLimit: 10, burstLimit: 20 },
   'GET /portal/erasures/{erasureId}': { rateLimit: 10, burstLimit: 20 },
+  'POST /portal/erasures/{erasureId}/extension': { rateLimit: 1, burstLimit: 5 },
 };
 
 export interface ErasureApiProps {
@@ -69,10 +77,11 @@ const ACCESS_LOG_FORMAT = {
 } as const;
 
 /**
- * The HTTP API of docs/api.md. One Lambda serves four routes:
- * - `POST /erasures`, `GET /erasures/{erasureId}`: no API Gateway authorizer; the Lambda checks the
- *   Standard Webhooks signature (a CRM cannot sign requests with AWS credentials);
- * - `POST /portal/erasures`, `GET /portal/erasures/{erasureId}`: AWS IAM (SigV4) authorization.
+ * The HTTP API of docs/api.md. One Lambda serves six routes:
+ * - `POST /erasures`, `GET /erasures/{erasureId}`, `POST /erasures/{erasureId}/extension`: no API
+ *   Gateway authorizer; the Lambda checks the Standard Webhooks signature (a CRM cannot sign requests
+ *   with AWS credentials);
+ * - the same under `/portal/erasures`: AWS IAM (SigV4) authorization.
  * Anything else is answered 404 by API Gateway without reaching the Lambda.
  *
  * Every route has throttling limits of its own (DEFAULT_ROUTE_THROTTLING), so a flood on the
@@ -128,6 +137,7 @@ export class ErasureApi extends Construct {
     const routes = (path: string, authorizer?: HttpIamAuthorizer) => [
       ...this.api.addRoutes({ path, methods: [HttpMethod.POST], integration, authorizer }),
       ...this.api.addRoutes({ path: `${path}/{erasureId}`, methods: [HttpMethod.GET], integration, authorizer }),
+      ...this.api.addRoutes({ path: `${path}/{erasureId}/extension`, methods: [HttpMethod.POST], integration, authorizer }),
     ];
     this.webhookRoutes = routes('/erasures');
     this.portalRoutes = routes('/portal/erasures', iam);

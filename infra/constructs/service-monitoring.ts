@@ -155,17 +155,28 @@ export class ServiceMonitoring extends Construct {
     this.dashboard = this.buildDashboard(props, functions);
   }
 
-  private alarm(
+  /**
+   * An alarm on the topic, alarm and OK both notified. Missing data is fine unless said otherwise;
+   * `comparison` defaults to above the threshold.
+   */
+  alarm(
     id: string,
-    options: { description: string; metric: IMetric; threshold: number; evaluationPeriods?: number },
+    options: {
+      description: string;
+      metric: IMetric;
+      threshold: number;
+      evaluationPeriods?: number;
+      comparison?: ComparisonOperator;
+      treatMissingData?: TreatMissingData;
+    },
   ): Alarm {
     const alarm = new Alarm(this, id, {
       alarmDescription: options.description,
       metric: options.metric,
       threshold: options.threshold,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      comparisonOperator: options.comparison ?? ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: options.evaluationPeriods ?? 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+      treatMissingData: options.treatMissingData ?? TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(new SnsAction(this.topic));
     alarm.addOkAction(new SnsAction(this.topic));

@@ -27,17 +27,21 @@ export interface SandboxOptions {
 const PERSON_PATH = /^\/v2\/face-recognition\/persons\/([^/]+)$/;
 
 /**
- * A local Verifik that behaves as verifik-api.md documents: DELETE answers 200 in either documented
- * body shape (alternating) and forgets the person, 404 for a person it does not hold, 401 for a
- * wrong token. Tests script other answers (429 with Retry-After, 5xx, slow answers, dropped
- * connections) per person id or through a responder.
+ * A local Verifik that behaves as Verifik documents its persons resource: DELETE answers 200 in
+ * either documented body shape (alternating) and forgets the person, 404 PERSON_NOT_FOUND for a
+ * person it does not hold, 401 for a wrong token; GET answers 200 with the person while it holds it
+ * and the same 404 once it does not. Tests script other answers (429 with Retry-After, 5xx, slow
+ * answers, dropped connections) per person id or through a responder, for DELETE and GET apart.
  */
 export class VerifikSandbox {
   readonly calls: SandboxCall[] = [];
   /** Consulted first for every DELETE with a valid token; undefined falls through to the documented behaviour. */
   responder: ((personId: string, call: SandboxCall) => SandboxAnswer | undefined) | undefined;
+  /** The same for every GET of a person. */
+  getResponder: ((personId: string, call: SandboxCall) => SandboxAnswer | undefined) | undefined;
   private readonly persons: Set<string>;
   private readonly scripts = new Map<string, SandboxAnswer[]>();
+  private readonly getScripts = new Map<string, SandboxAnswer[]>();
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private deletes = 0;
@@ -78,13 +82,19 @@ export class VerifikSandbox {
     return this.persons.has(personId);
   }
 
-  /** The next calls for this person get these answers, in order. */
+  /** The next DELETEs for this person get these answers, in order. */
   script(personId: string, ...answers: SandboxAnswer[]): void {
     this.scripts.set(personId, [...(this.scripts.get(personId) ?? []), ...answers]);
   }
 
-  callsFor(personId: string): SandboxCall[] {
-    return this.calls.filter((call) => call.personId === personId);
+  /** The next GETs for this person get these answers, in order. */
+  scriptGet(personId: string, ...answers: SandboxAnswer[]): void {
+    this.getScripts.set(personId, [...(this.getScripts.get(personId) ?? []), ...answers]);
+  }
+
+  /** Every call for this person (DELETEs and GETs), or those of one method. */
+  callsFor(personId: string, method?: 'DELETE' | 'GET'): SandboxCall[] {
+    return this.calls.filter((call) => call.personId === personId && (method === undefined || call.method === method));
   }
 
   async close(): Promise<void> {
@@ -107,7 +117,7 @@ export class VerifikSandbox {
     this.calls.push(call);
     req.resume();
 
-    if (req.method !== 'DELETE' || !call.personId)
+    if ((req.method !== 'DELETE' && req.method !== 'GET') || !call.personId)
       return send(res, { status: 404, body: { error: 'Not found', message: 'NOT_FOUND' } });
     if (url.searchParams.has('collection')) {
       return send(res, { status: 400, body: { error: 'collection must not be sent for an erasure', message: 'BAD_REQUEST' } });
@@ -115,6 +125,14 @@ export class VerifikSandbox {
     const auth = req.headers.authorization ?? '';
     if (auth !== `Bearer ${this.options.token}` && auth !== `jwt ${this.options.token}`) {
       return send(res, { status: 401, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } });
+    }
+    if (req.method === 'GET') {
+      const read =
+        this.getScripts.get(call.personId)?.shift() ??
+        this.getResponder?.(call.personId, call) ??
+        this.documentedGet(call.personId);
+      if (read.delayMs) await this.sleep(read.delayMs);
+      return send(res, read);
     }
     const answer =
       this.scripts.get(call.personId)?.shift() ?? this.responder?.(call.personId, call) ?? this.documented(call.personId);
@@ -133,7 +151,13 @@ export class VerifikSandbox {
     });
   }
 
-  /** The documented answer for this person now (and its effect: a 200 forgets the person). */
+  /** The documented answer to a GET of this person now: the person while held, else 404 PERSON_NOT_FOUND. */
+  documentedGet(personId: string): SandboxAnswer {
+    if (!this.persons.has(personId)) return { status: 404, body: { error: 'Person not found', message: 'PERSON_NOT_FOUND' } };
+    return { status: 200, body: { data: { _id: personId, name: 'Sandbox Person', status: 'active', collections: [] } } };
+  }
+
+  /** The documented answer to a DELETE of this person now (and its effect: a 200 forgets the person). */
   documented(personId: string): SandboxAnswer {
     if (!this.persons.has(personId)) return { status: 404, body: { error: 'Person not found', message: 'PERSON_NOT_FOUND' } };
     this.deletes += 1;

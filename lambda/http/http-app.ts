@@ -8,6 +8,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { newErasureId, type ErasureAnswer, type ErasureApi } from '../api/erasure-api';
 import { parseErasureBody, parseErasureId, type ErasureBody } from '../api/erasure-body';
+import { parseExtensionBody } from '../api/extension-body';
 import { MAX_BODY_BYTES } from '../erasure/rules';
 import { InvalidRequestError } from '../errors';
 import { bodyGuard, utf8Body } from './body-guard';
@@ -32,11 +33,11 @@ export function recordResponse({ statusCode, record }: ErasureAnswer, basePath =
 }
 
 /**
- * The HTTP API (API Gateway, payload v2). Webhook routes `POST /erasures` and
- * `GET /erasures/{erasureId}` are signed with Standard Webhooks (the GET over its request line
- * `GET {path}`); portal routes `POST /portal/erasures` and `GET /portal/erasures/{erasureId}` are
- * IAM-authorized by API Gateway, the caller's principal recorded as `requestedBy` and the
- * `Idempotency-Key` header giving the erasure id.
+ * The HTTP API (API Gateway, payload v2). Webhook routes `POST /erasures`, `GET /erasures/{erasureId}`
+ * and `POST /erasures/{erasureId}/extension` are signed with Standard Webhooks (the GET over its
+ * request line `GET {path}`, the extension over its request line and body); portal routes under
+ * `/portal/erasures` are IAM-authorized by API Gateway, the caller's principal recorded as
+ * `requestedBy` and the `Idempotency-Key` header giving the erasure id.
  */
 export function createHttpApp(deps: HttpAppDeps) {
   const { api, verifier, logger } = deps;
@@ -49,12 +50,14 @@ export function createHttpApp(deps: HttpAppDeps) {
       basePath,
     );
   const read = async (event: HttpEvent) => jsonResponse(200, await api.read(erasureIdInPath(event)));
+  const extend = async (event: HttpEvent) =>
+    jsonResponse(200, await api.extend(erasureIdInPath(event), parseExtensionBody(event.body as unknown)));
+  const jsonBody = () => [utf8Body(), httpJsonBodyParser<HttpEvent>({ disableContentTypeCheck: true })];
 
   const webhookPost = route()
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
     .use(signatureCheck(verifier, { signs: 'body' }))
-    .use(utf8Body())
-    .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
+    .use(jsonBody())
     .handler((event, context) =>
       submit(event, parseErasureId(event.headers['webhook-id'], 'webhook-id'), parseErasureBody(event.body as unknown), context),
     );
@@ -67,8 +70,7 @@ export function createHttpApp(deps: HttpAppDeps) {
   const portalPost = route()
     .use(requireIamCaller())
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
-    .use(utf8Body())
-    .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
+    .use(jsonBody())
     .handler((event, context) => {
       const key = event.headers['idempotency-key'];
       const erasureId = key === undefined ? newErasureId() : parseErasureId(key, 'Idempotency-Key');
@@ -87,6 +89,19 @@ export function createHttpApp(deps: HttpAppDeps) {
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
     .handler(read);
 
+  // The signature covers the path too: a captured extension cannot be replayed on another erasure.
+  const webhookExtension = route()
+    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
+    .use(signatureCheck(verifier, { signs: 'requestLineAndBody' }))
+    .use(jsonBody())
+    .handler(extend);
+
+  const portalExtension = route()
+    .use(requireIamCaller())
+    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
+    .use(jsonBody())
+    .handler(extend);
+
   return route()
     .use(publishMetrics(deps.metrics))
     .use(httpHeaderNormalizer())
@@ -97,6 +112,8 @@ export function createHttpApp(deps: HttpAppDeps) {
         { method: 'GET', path: '/erasures/{erasureId}', handler: webhookGet },
         { method: 'POST', path: '/portal/erasures', handler: portalPost },
         { method: 'GET', path: '/portal/erasures/{erasureId}', handler: portalGet },
+        { method: 'POST', path: '/erasures/{erasureId}/extension', handler: webhookExtension },
+        { method: 'POST', path: '/portal/erasures/{erasureId}/extension', handler: portalExtension },
       ]),
     );
 }

@@ -15,6 +15,7 @@ import {
   transient,
   unauthorized,
 } from '../support/scripted-verifik';
+import { dueDateFor } from '../../lambda/erasure/statutory-clock';
 
 const budget = () => ({ deadline: Date.now() + 5_000 });
 
@@ -53,7 +54,14 @@ const due = (erasureId: string, attempt = 0) => ({
 
 /** A request recorded by some earlier invocation, as the worker finds it. */
 const recordRequest = (store: MemoryAuditStore, erasureId: string, personIds: string[]) =>
-  store.createRequest({ erasureId, personIds, fingerprint: 'x', receivedAt: new Date().toISOString(), expiresAt: 1 });
+  store.createRequest({
+    erasureId,
+    personIds,
+    fingerprint: 'x',
+    receivedAt: new Date().toISOString(),
+    dueAt: dueDateFor(new Date().toISOString()),
+    expiresAt: 1,
+  });
 
 /** One person per kind of Verifik answer. */
 const oneOfEach = (): Record<string, VendorAnswer> => ({
