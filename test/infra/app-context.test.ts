@@ -48,8 +48,10 @@ describe('infra/app.ts: context apiRouteThrottling', () => {
     expect(run.routeSettings).toEqual({
       'POST /erasures': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       'GET /erasures/{erasureId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+      'POST /erasures/{erasureId}/extension': { ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 },
       'POST /portal/erasures': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'GET /portal/erasures/{erasureId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'POST /portal/erasures/{erasureId}/extension': { ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 },
     });
   });
 

@@ -207,14 +207,16 @@ describe('production stack', () => {
       expect(Object.keys(grantsOf(template, 'WorkerRole'))).not.toContain('dynamodb:PutItem');
     });
 
-    it('queries no index: no handler calls erasuresForPerson or requestsReceivedBetween today', () => {
-      const queryResources = JSON.stringify(
-        allowed(allStatements(template))
-          .filter((s) => actionsOf(s).includes('dynamodb:Query'))
-          .map((s) => s.Resource),
-      );
+    it('lets only the deadline check query an index, and only the received-time one (no handler calls erasuresForPerson)', () => {
+      const indexQueries = allowed(allStatements(template))
+        .filter((s) => actionsOf(s).includes('dynamodb:Query'))
+        .flatMap((s) => asArray(s.Resource))
+        .map((resource) => JSON.stringify(resource))
+        .filter((resource) => resource.includes('/index/'));
 
-      expect(queryResources).not.toContain('/index/');
+      expect(indexQueries).toHaveLength(1);
+      expect(indexQueries[0]).toContain('/index/byReceivedAt"');
+      expect(JSON.stringify(statementsOfRole(template, 'ClockDeadlinesRole'))).toContain('/index/byReceivedAt');
     });
 
     it('allows no wildcard actions and no "*" resources', () => {
@@ -356,6 +358,12 @@ describe('production stack', () => {
   });
 
   describe('API', () => {
+    /** The permissions API Gateway holds (the deadline schedule has one of its own, tested below). */
+    const apiPermissions = () =>
+      Object.values(template.findResources('AWS::Lambda::Permission')).filter(
+        (permission) => permission.Properties.Principal === 'apigateway.amazonaws.com',
+      );
+
     it('is an HTTP API with payload 2.0 Lambda integration', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
       template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
@@ -373,8 +381,10 @@ describe('production stack', () => {
       expect(Object.fromEntries(routes)).toEqual({
         'POST /erasures': 'NONE',
         'GET /erasures/{erasureId}': 'NONE',
+        'POST /erasures/{erasureId}/extension': 'NONE',
         'POST /portal/erasures': 'AWS_IAM',
         'GET /portal/erasures/{erasureId}': 'AWS_IAM',
+        'POST /portal/erasures/{erasureId}/extension': 'AWS_IAM',
       });
     });
 
@@ -402,8 +412,10 @@ describe('production stack', () => {
       expect(resource.Properties.RouteSettings).toEqual({
         'POST /erasures': { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 },
         'GET /erasures/{erasureId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+        'POST /erasures/{erasureId}/extension': { ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 },
         'POST /portal/erasures': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
         'GET /portal/erasures/{erasureId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+        'POST /portal/erasures/{erasureId}/extension': { ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 },
       });
     });
 
@@ -411,7 +423,7 @@ describe('production stack', () => {
       const { resource } = resourceNamed(template, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage');
       const routeIds = Object.keys(template.findResources('AWS::ApiGatewayV2::Route'));
 
-      expect(routeIds).toHaveLength(4);
+      expect(routeIds).toHaveLength(6);
       expect(resource.DependsOn).toEqual(expect.arrayContaining(routeIds));
     });
 
@@ -434,7 +446,7 @@ describe('production stack', () => {
       const httpFunction = resourceNamed(template, 'AWS::Lambda::Function', 'HttpFunction').id;
       const apiId = resourceNamed(template, 'AWS::ApiGatewayV2::Api', 'Api').id;
 
-      for (const permission of Object.values(template.findResources('AWS::Lambda::Permission'))) {
+      for (const permission of apiPermissions()) {
         expect(permission.Properties).toMatchObject({
           Action: 'lambda:InvokeFunction',
           FunctionName: { 'Fn::GetAtt': [httpFunction, 'Arn'] },
@@ -453,14 +465,21 @@ describe('production stack', () => {
     });
 
     it("lets API Gateway invoke the function only on the routes' paths", () => {
-      const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
+      const permissions = apiPermissions();
 
-      expect(permissions).toHaveLength(4);
+      expect(permissions).toHaveLength(6);
       for (const permission of permissions) {
-        expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
         // HttpLambdaIntegration scopes each permission to the route's path (any stage and method).
-        expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(/"\/\*\/\*\/(portal\/)?erasures(\/\{erasureId\})?"/);
+        expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(
+          /"\/\*\/\*\/(portal\/)?erasures(\/\{erasureId\}(\/extension)?)?"/,
+        );
       }
+    });
+
+    it('lets nothing but API Gateway and the deadline schedule invoke a function', () => {
+      const principals = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties.Principal);
+
+      expect(principals.filter((principal) => principal !== 'apigateway.amazonaws.com')).toEqual(['events.amazonaws.com']);
     });
   });
 

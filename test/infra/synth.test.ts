@@ -68,7 +68,8 @@ describe('npx cdk synth', () => {
   it('bundles each handler into a minified ESM file with an external source map', () => {
     const folders = assetFolders();
 
-    expect(folders).toHaveLength(3);
+    // http, invoke, worker and the deadline check.
+    expect(folders).toHaveLength(4);
     for (const folder of folders) {
       const bundle = path.join(folder, 'index.mjs');
       const code = readFileSync(bundle, 'utf8');
