@@ -5,7 +5,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { readConfig } from '../../lambda/config';
-import { METRIC_NAMES, PENDING_AGE_METRIC } from '../../lambda/erasure/ports';
+import { DEADLINE_METRIC_NAMES, METRIC_NAMES, PENDING_AGE_METRIC } from '../../lambda/erasure/ports';
 import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
 import { VerifikErasureStack } from '../../infra/stack';
 import { testContext } from '../infra/stack-template';
@@ -122,6 +122,7 @@ async function knownNames(): Promise<Known> {
       ...(await variablesRead((env) => readConfig('http', env))),
       ...(await variablesRead((env) => readConfig('invoke', env))),
       ...(await variablesRead((env) => readConfig('worker', env))),
+      ...(await variablesRead((env) => readConfig('deadlines', env))),
       ...(await secretVariables()),
       ...matchesOf(localSources, /\benv\.([A-Z][A-Z0-9_]+)/g),
       ...ofType('AWS::Lambda::Function').flatMap((fn) => Object.keys(fn.Properties?.Environment?.Variables ?? {})),
@@ -129,6 +130,7 @@ async function knownNames(): Promise<Known> {
     const metrics = [
       ...METRIC_NAMES,
       PENDING_AGE_METRIC,
+      ...DEADLINE_METRIC_NAMES,
       ...ofType('AWS::Logs::MetricFilter').flatMap((filter) =>
         (filter.Properties?.MetricTransformations ?? []).map((t: { MetricName: string }) => t.MetricName),
       ),
