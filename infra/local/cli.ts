@@ -5,6 +5,7 @@ import { ErasureApiClient, newMessageId } from './signed-client';
 const USAGE = `usage:
   npm run erasure -- erase <personId...> [--url URL] [--id ERASURE_ID] [--subject-ref REF] [--reason TEXT] [--requested-by NAME]
   npm run erasure -- status <erasureId> [--url URL]
+  npm run erasure -- extend <erasureId> --months 1|2 --reason TEXT [--url URL]
 Signs with the first secret in WEBHOOK_SECRET. URL defaults to http://localhost:$PORT (3000).`;
 
 /** The operator's command line: signed requests to a local or deployed stack. */
@@ -18,11 +19,13 @@ async function main(argv: string[]): Promise<number> {
       'subject-ref': { type: 'string' },
       reason: { type: 'string' },
       'requested-by': { type: 'string' },
+      months: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, ...args] = positionals;
-  if (values.help || !command || args.length === 0 || !['erase', 'status'].includes(command)) {
+  const extendUsage = command === 'extend' && (values.months === undefined || values.reason === undefined);
+  if (values.help || !command || args.length === 0 || !['erase', 'status', 'extend'].includes(command) || extendUsage) {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
@@ -40,7 +43,9 @@ async function main(argv: string[]): Promise<number> {
           },
           values.id ?? newMessageId(),
         )
-      : await client.status(args[0]!);
+      : command === 'extend'
+        ? await client.extend(args[0]!, { months: Number(values.months), reason: values.reason! })
+        : await client.status(args[0]!);
   process.stdout.write(`HTTP ${answer.status}\n${JSON.stringify(answer.body, null, 2)}\n`);
   return answer.status < 300 ? 0 : 1;
 }

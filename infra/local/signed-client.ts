@@ -58,6 +58,14 @@ export class ErasureApiClient {
     return this.send('POST', '/erasures', { id, body });
   }
 
+  /** The erasure's one extension of its due date (signed over the request line and the body). */
+  async extend(erasureId: string, extension: { months: number; reason: string }): Promise<ApiAnswer> {
+    return this.send('POST', `/erasures/${encodeURIComponent(erasureId)}/extension`, {
+      id: newMessageId(),
+      body: JSON.stringify(extension),
+    });
+  }
+
   async status(erasureId: string): Promise<ApiAnswer> {
     return this.send('GET', `/erasures/${encodeURIComponent(erasureId)}`, { id: newMessageId(), body: '' });
   }
