@@ -17,18 +17,21 @@ beforeEach(async () => {
 afterEach(() => sandbox.close());
 
 describe('VerifikClient.deletePerson', () => {
-  it('sends DELETE to the persons path with the bearer token, the id encoded and no collection', async () => {
-    const id = sandbox.createPerson('person_123456789');
-    await client.deletePerson(id, soon());
-    expect(sandbox.calls).toEqual([
-      expect.objectContaining({
-        method: 'DELETE',
-        path: '/v2/face-recognition/persons/person_123456789',
-        query: '',
-        authorization: `Bearer ${TOKEN}`,
-      }),
-    ]);
-  });
+  it.each(['DELETE', 'GET'] as const)(
+    'sends %s to the persons path with the bearer token, the id encoded and no collection',
+    async (method) => {
+      const id = sandbox.createPerson('person_123456789');
+      await (method === 'DELETE' ? client.deletePerson(id, soon()) : client.getPerson(id, soon()));
+      expect(sandbox.calls).toEqual([
+        expect.objectContaining({
+          method,
+          path: '/v2/face-recognition/persons/person_123456789',
+          query: '',
+          authorization: `Bearer ${TOKEN}`,
+        }),
+      ]);
+    },
+  );
 
   it('accepts the first documented 200 body and keeps the deleted id', async () => {
     const id = sandbox.createPerson();
@@ -231,20 +234,6 @@ describe('VerifikClient.deletePerson', () => {
 });
 
 describe('VerifikClient.getPerson (verifying a delete)', () => {
-  it('sends GET to the persons path with the bearer token, the id encoded and no query', async () => {
-    const id = sandbox.createPerson('person_123456789');
-    await client.getPerson(id, soon());
-
-    expect(sandbox.calls).toEqual([
-      expect.objectContaining({
-        method: 'GET',
-        path: '/v2/face-recognition/persons/person_123456789',
-        query: '',
-        authorization: `Bearer ${TOKEN}`,
-      }),
-    ]);
-  });
-
   it('calls a person absent when Verifik answers 404 PERSON_NOT_FOUND', async () => {
     await expect(client.getPerson('65175da13e81e4fabc12345f', soon())).resolves.toEqual({
       kind: 'absent',
