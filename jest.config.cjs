@@ -3,11 +3,11 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // ky, middy and p-map ship ESM only: swc turns them into CommonJS for jest like our own code.
+  // ky, middy, p-map and jose ship ESM only: swc turns them into CommonJS for jest like our own code.
   transform: {
     '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(ky|@middy|p-map)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(ky|@middy|p-map|jose)/)'],
   // The middy packages export only an `import` condition, which jest's CommonJS resolver skips.
   moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   setupFiles: ['<rootDir>/test/support/environment.ts'],

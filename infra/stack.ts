@@ -14,6 +14,7 @@ import { RetryQueues } from './constructs/retry-queues';
 import { ServiceMonitoring } from './constructs/service-monitoring';
 import { ServiceSecrets } from './constructs/service-secrets';
 import { StatutoryClock } from './constructs/statutory-clock';
+import { TokenRotation } from './constructs/token-rotation';
 
 export interface VerifikErasureStackProps extends StackProps {
   /** @default 'aws-owned' */
@@ -106,6 +107,15 @@ export class VerifikErasureStack extends Stack {
       description: 'Hours an erasure may stay pending (Verifik failing or token expired) before the alarm fires.',
     });
 
+    const tokenRotationDays = new CfnParameter(this, 'TokenRotationDays', {
+      type: 'Number',
+      default: 7,
+      minValue: 1,
+      maxValue: 20,
+      description:
+        'Days between renewals of the Verifik token (valid 30 days; renewable only while valid). At most 20 leaves time for failed renewals to be retried.',
+    });
+
     const audit = new AuditTable(this, 'Audit', { encryption: props.auditTableEncryption ?? 'aws-owned' });
     const queues = new RetryQueues(this, 'Retries', { workerTimeout: WORKER_TIMEOUT });
     const secrets = new ServiceSecrets(this, 'Secrets', {
@@ -165,6 +175,12 @@ export class VerifikErasureStack extends Stack {
       routeThrottling: props.apiRouteThrottling,
     });
 
+    const tokenRotation = new TokenRotation(this, 'TokenRotation', {
+      secrets,
+      verifikBaseUrl: verifikBaseUrl.valueAsString,
+      rotationDays: tokenRotationDays.valueAsNumber,
+    });
+
     const monitoring = new ServiceMonitoring(this, 'Monitoring', {
       httpFunction: http.function,
       workerFunction: worker.function,
@@ -194,6 +210,16 @@ export class VerifikErasureStack extends Stack {
       'VerifikTokenReaderRoleArns',
       secrets.readerRoleArns(secrets.verifikToken),
       'Roles that read the Verifik token: admit them (GetSecretValue only) in the policy of a token secret you passed in.',
+    );
+    output(
+      'VerifikTokenRotationRoleArn',
+      secrets.rotationRoleArn,
+      'Role of the token rotation: admit it (GetSecretValue, DescribeSecret, PutSecretValue, UpdateSecretVersionStage) in the policy of a token secret you passed in.',
+    );
+    output(
+      'TokenRotationFunctionName',
+      tokenRotation.rotationFunction.function.functionName,
+      'Rotates the Verifik token; invoke it with {"action":"check-token"} to check the token now.',
     );
     output('AuditTableName', audit.table.tableName, 'DynamoDB audit table (retained when the stack is deleted).');
     output('RetryQueueUrl', queues.retryQueue.queueUrl, 'Retry queue the worker consumes.');

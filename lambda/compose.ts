@@ -1,10 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createErasureApi } from './api/erasure-api';
 import { DynamoAuditStore } from './audit/dynamo-audit-store';
-import { readConfig, type ServiceConfig } from './config';
+import { readConfig, SECRET_ARN_VARIABLE, type ServiceConfig } from './config';
 import type { DeadlineCheckDeps } from './deadlines/deadline-check';
 import { ErasureService } from './erasure/erasure-service';
 import { hashSubjectRef } from './erasure/fingerprint';
@@ -19,6 +20,15 @@ import { SqsRetryQueue } from './queue/sqs-retry-queue';
 import { secretsFromEnvironment, type Secrets } from './secrets/secrets';
 import { VerifikClient } from './verifik/verifik-client';
 import type { RetryWorkerDeps } from './worker/retry-worker';
+import type { RotationDeps } from './rotation/rotation-handler';
+import {
+  TOKEN_DAYS_LEFT_METRIC,
+  TOKEN_ROTATION_FAILED_METRIC,
+  TokenRotation,
+  type TokenMetrics,
+} from './rotation/token-rotation';
+import { SecretsManagerTokenStore, type TokenSecretStore } from './rotation/token-store';
+import { VerifikSession } from './verifik/verifik-session';
 
 /**
  * The composition of each function: its own configuration (lambda/config.ts), the secrets it reads
@@ -34,6 +44,17 @@ export interface Overrides {
   logger?: Logger;
   metrics?: Metrics;
   secrets?: Secrets;
+  now?: () => Date;
+}
+
+/** What the token rotation stands on, for the local stack and the tests. */
+export interface RotationOverrides {
+  /** The token secret's versions (Secrets Manager in the cloud; in memory locally). */
+  tokenStore?: TokenSecretStore;
+  secretsManager?: SecretsManagerClient;
+  logger?: Logger;
+  metrics?: Metrics;
+  fetch?: typeof globalThis.fetch;
   now?: () => Date;
 }
 
@@ -78,6 +99,36 @@ const observability = (overrides: Overrides) => ({
 });
 const dynamoClient = (config: { DYNAMODB_ENDPOINT?: string }, overrides: Overrides) =>
   overrides.dynamodb ?? new DynamoDBClient(config.DYNAMODB_ENDPOINT ? { endpoint: config.DYNAMODB_ENDPOINT } : {});
+
+/** The token rotation: Verifik's session calls over the token secret's versions. */
+export function composeRotation(env: NodeJS.ProcessEnv, overrides: RotationOverrides = {}): RotationDeps {
+  const config = readConfig('rotation', env);
+  const tokenSecretId = env[SECRET_ARN_VARIABLE.VERIFIK_TOKEN] ?? '';
+  if (!overrides.tokenStore && !tokenSecretId) {
+    throw new ConfigurationError(`verifik-erasure (rotation): ${SECRET_ARN_VARIABLE.VERIFIK_TOKEN} must name the token secret`);
+  }
+  const logger = overrides.logger ?? new Logger({ serviceName: SERVICE_NAME });
+  const metrics = overrides.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  const session = new VerifikSession({
+    baseUrl: config.VERIFIK_BASE_URL,
+    timeoutMs: config.VERIFIK_TIMEOUT_MS,
+    fetch: overrides.fetch,
+  });
+  let secretsManager = overrides.secretsManager;
+  const tokenMetrics: TokenMetrics = {
+    daysLeft: (days) => metrics.addMetric(TOKEN_DAYS_LEFT_METRIC, MetricUnit.NoUnit, days),
+    rotationFailed: () => metrics.addMetric(TOKEN_ROTATION_FAILED_METRIC, MetricUnit.Count, 1),
+  };
+  const rotationFor = (secretId: string) =>
+    new TokenRotation({
+      store: overrides.tokenStore ?? new SecretsManagerTokenStore((secretsManager ??= new SecretsManagerClient({})), secretId),
+      session,
+      logger,
+      metrics: tokenMetrics,
+      now: overrides.now,
+    });
+  return { tokenSecretId, rotationFor, logger, metrics };
+}
 
 /** The erasure service and what it stands on. `submits`: the function records requests (and so hashes subjectRef). */
 function serviceParts(

@@ -94,6 +94,11 @@ export const FUNCTION_CONFIG = {
     },
     secrets: [],
   },
+  /** Renews the Verifik token in its secret; reads it through the rotation, not the cache. */
+  rotation: {
+    settings: { VERIFIK_BASE_URL: verifikBaseUrl, VERIFIK_TIMEOUT_MS: milliseconds(5_000) },
+    secrets: ['VERIFIK_TOKEN'],
+  },
 } as const satisfies Record<string, { settings: z.ZodRawShape; secrets: readonly SecretName[] }>;
 
 export type FunctionName = keyof typeof FUNCTION_CONFIG;
@@ -102,6 +107,7 @@ export type HttpConfig = ConfigOf<'http'>;
 export type InvokeConfig = ConfigOf<'invoke'>;
 export type WorkerConfig = ConfigOf<'worker'>;
 export type DeadlinesConfig = ConfigOf<'deadlines'>;
+export type RotationConfig = ConfigOf<'rotation'>;
 /** What the erasure service itself is built from, whichever function runs it. */
 export type ServiceConfig = Readonly<z.infer<z.ZodObject<typeof serviceSettings>>>;
 

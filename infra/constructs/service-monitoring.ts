@@ -18,6 +18,7 @@ import { CfnSubscription, Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ServiceMetricName } from '../../lambda/erasure/ports';
+import { TOKEN_DAYS_LEFT_METRIC, TOKEN_ROTATION_FAILED_METRIC, type TokenMetricName } from '../../lambda/rotation/token-rotation';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/names';
 import { API_THROTTLED_METRIC } from './erasure-api';
 
@@ -42,9 +43,15 @@ export interface ServiceMonitoringProps {
   readonly pendingAlarmHours: number;
 }
 
+/** Below this many days left of the Verifik token, the VerifikTokenExpiring alarm fires. */
+export const TOKEN_DAYS_LEFT_ALARM = 7;
+
 /** One of the service's EMF metrics (lambda/compose.ts: namespace VerifikErasure, dimension service). */
-export const serviceMetric = (metricName: ServiceMetricName, statistic: string = Stats.SUM) =>
-  new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period: PERIOD });
+export const serviceMetric = (
+  metricName: ServiceMetricName | TokenMetricName,
+  statistic: string = Stats.SUM,
+  period: Duration = PERIOD,
+) => new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: SERVICE_NAME }, statistic, period });
 
 /** 429s counted by the access log's metric filter, which publishes without a dimension. */
 const apiThrottled = () =>
@@ -52,8 +59,9 @@ const apiThrottled = () =>
 
 /**
  * The alarms of the issue on one SNS topic (optionally mailed), and a dashboard of erasures by
- * outcome, latency and retries. Every alarm treats missing data as fine: the custom metrics are
- * only published when something happened.
+ * outcome, latency and retries. Every alarm but VerifikTokenExpiring treats missing data as fine:
+ * those metrics are only published when something happened, while the token's days left are
+ * published every 6 hours, so a day without them means the check itself is failing.
  */
 export class ServiceMonitoring extends Construct {
   readonly topic: Topic;
@@ -152,6 +160,21 @@ export class ServiceMonitoring extends Construct {
       threshold: props.pendingAlarmHours,
     });
 
+    this.alarm('VerifikTokenExpiring', {
+      description: `The Verifik token has fewer than ${TOKEN_DAYS_LEFT_ALARM} days left, Verifik refuses it (0), or nobody has checked it for a day. Rotation renews it every TokenRotationDays; if the TokenRotationFailed alarm fired too, or Verifik refused the token, it cannot be renewed: log in to Verifik, issue a new token and put it in the token secret (docs/operations.md, "The Verifik token").`,
+      // The best of the day's checks: one good check after a new token clears it.
+      metric: serviceMetric(TOKEN_DAYS_LEFT_METRIC, Stats.MAXIMUM, Duration.days(1)),
+      threshold: TOKEN_DAYS_LEFT_ALARM,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      // No figure for a day means the check itself fails: the expiry is unknown, which is no better.
+      treatMissingData: TreatMissingData.BREACHING,
+    });
+    this.alarm('TokenRotationFailed', {
+      description:
+        'The Verifik token rotation failed twice within a day (Verifik unreachable, or it refused the token). The current token stays in use and the check retries every 6 hours; see the rotation function\'s log for the reason (docs/operations.md, "The Verifik token").',
+      metric: serviceMetric(TOKEN_ROTATION_FAILED_METRIC, Stats.SUM, Duration.days(1)),
+      threshold: 1,
+    });
     this.dashboard = this.buildDashboard(props, functions);
   }
 
@@ -166,7 +189,7 @@ export class ServiceMonitoring extends Construct {
       metric: IMetric;
       threshold: number;
       evaluationPeriods?: number;
-      comparison?: ComparisonOperator;
+      comparisonOperator?: ComparisonOperator;
       treatMissingData?: TreatMissingData;
     },
   ): Alarm {
@@ -174,7 +197,7 @@ export class ServiceMonitoring extends Construct {
       alarmDescription: options.description,
       metric: options.metric,
       threshold: options.threshold,
-      comparisonOperator: options.comparison ?? ComparisonOperator.GREATER_THAN_THRESHOLD,
+      comparisonOperator: options.comparisonOperator ?? ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: options.evaluationPeriods ?? 1,
       treatMissingData: options.treatMissingData ?? TreatMissingData.NOT_BREACHING,
     });
@@ -245,6 +268,11 @@ export class ServiceMonitoring extends Construct {
           ],
         },
       ),
+    );
+    dashboard.addWidgets(
+      graph('Verifik token', [labelled(serviceMetric(TOKEN_DAYS_LEFT_METRIC, Stats.MINIMUM, Duration.hours(6)), 'days left')], {
+        right: [labelled(serviceMetric(TOKEN_ROTATION_FAILED_METRIC, Stats.SUM, Duration.hours(6)), 'failed rotation steps')],
+      }),
     );
     dashboard.addWidgets(new AlarmStatusWidget({ title: 'Alarms', alarms: Object.values(this.alarms), width: 24, height: 4 }));
     return dashboard;

@@ -29,6 +29,14 @@ export const SECRET_METADATA_ACTIONS = [
   'secretsmanager:ListSecretVersionIds',
 ] as const;
 
+/** What the token's rotation function does with the token secret, and all it may do. */
+export const TOKEN_ROTATION_ACTIONS = [
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecretVersionStage',
+] as const;
+
 /** One secret as the functions see it: the value of its `*_SECRET_ARN` variable and the ARNs a policy names. */
 export interface SecretReference {
   /** What the function passes to GetSecretValue: an ARN, or a name for a referenced secret. */
@@ -43,6 +51,8 @@ export interface SecretReference {
  * Each secret the stack creates also gets a resource policy that denies, to every principal of the
  * account whatever its own IAM policies say, everything but reading metadata, except to:
  * - the function roles granted the secret here, which may only read its value (GetSecretValue);
+ * - for the Verifik token, the role of its rotation function (`bindRotation`), which may only rotate
+ *   it (TOKEN_ROTATION_ACTIONS);
  * - the operators named in `adminPrincipalArns`: they put new values (a renewed Verifik token, a
  *   rotated webhook key) and read the webhook key to hand it to the sender;
  * - the account root and CloudFormation's execution role (the CDK bootstrap's, when the stack uses
@@ -65,11 +75,15 @@ export class ServiceSecrets extends Construct {
   /** Only created when no existing secret is named; guarded by `createVerifikToken`. */
   readonly createdVerifikTokenSecret: Secret;
   readonly createVerifikToken: CfnCondition;
+  /** The name or ARN of a token secret passed in (empty when the stack creates it). */
+  readonly passedInTokenSecret: string;
   readonly webhook: SecretReference;
   readonly pepper: SecretReference;
   readonly verifikToken: SecretReference;
   /** The roles granted each secret, filled by `grantRead`; the resource policies read them at synth time. */
   private readonly readers = new Map<SecretReference, IRole[]>();
+  /** The role of the token's rotation function, the only one that may write the token (`bindRotation`). */
+  private rotator: IRole | undefined;
 
   constructor(scope: Construct, id: string, props: ServiceSecretsProps) {
     super(scope, id);
@@ -85,6 +99,7 @@ export class ServiceSecrets extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    this.passedInTokenSecret = props.existingVerifikTokenSecret;
     this.createVerifikToken = new CfnCondition(this, 'CreateVerifikToken', {
       expression: Fn.conditionEquals(props.existingVerifikTokenSecret, ''),
     });
@@ -111,6 +126,7 @@ export class ServiceSecrets extends Construct {
     this.restrictAccess(this.pepperSecret, this.pepper, admins).applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.restrictAccess(this.createdVerifikTokenSecret, this.verifikToken, admins).cfnOptions.condition = this.createVerifikToken;
 
+    // The token secret rotates (infra/constructs/token-rotation.ts); these two must not.
     const rotation = (secret: Secret, reason: string) => Validations.of(secret).acknowledge({ id: 'AwsSolutions-SMG4', reason });
     rotation(
       this.webhookSecret,
@@ -120,10 +136,26 @@ export class ServiceSecrets extends Construct {
       this.pepperSecret,
       'The pepper must never change: subjectRef hashes already in the retained audit trail are only verifiable with it.',
     );
-    rotation(
-      this.createdVerifikTokenSecret,
-      'The Verifik token is issued by Verifik; it is renewed in the Verifik dashboard and written here by the operator (docs/deploy.md). AWS has no API to rotate it.',
+  }
+
+  /**
+   * Names the token secret to its rotation function and lets it rotate that secret alone: read the
+   * value and the versions, store a pending value, move AWSCURRENT. No other role may write the
+   * token; the secret's resource policy admits this role for these four actions only.
+   */
+  bindRotation(fn: BindTarget): void {
+    if (this.rotator) throw new Error('the Verifik token has one rotation function');
+    fn.addEnvironment(SECRET_ARN_VARIABLE.VERIFIK_TOKEN, this.verifikToken.secretId);
+    fn.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...TOKEN_ROTATION_ACTIONS], resources: this.verifikToken.policyArns }),
     );
+    this.rotator = fn.role;
+  }
+
+  /** The role of the rotation function, for the policy of a token secret the stack does not own. */
+  get rotationRoleArn(): string {
+    if (!this.rotator) throw new Error('bindRotation has not been called');
+    return this.rotator.roleArn;
   }
 
   /** Names `secret` to `fn` (the variable lambda/config.ts reads its ARN from) and lets it read the value. */
@@ -165,6 +197,9 @@ export class ServiceSecrets extends Construct {
   /** Attaches the resource policy described on the class to `secret`; returns it for conditions and removal policy. */
   private restrictAccess(secret: Secret, reference: SecretReference, admins: string[]): CfnResourcePolicy {
     const readers = Lazy.list({ produce: () => this.readerArns(reference) });
+    const rotators = Lazy.list({
+      produce: () => (this.rotator && reference === this.verifikToken ? [this.rotator.roleArn] : []),
+    });
     const everyone = new AnyPrincipal();
     secret.addToResourcePolicy(
       new PolicyStatement({
@@ -175,7 +210,16 @@ export class ServiceSecrets extends Construct {
         resources: ['*'],
         conditions: {
           // One flat list: the operators' CommaDelimitedList cannot be nested in another list.
-          ArnNotLike: { 'aws:PrincipalArn': Fn.split(',', Fn.join(',', [Fn.join(',', readers), ...admins])) },
+          ArnNotLike: {
+            'aws:PrincipalArn': Fn.split(
+              ',',
+              Fn.join(',', [
+                Fn.join(',', readers),
+                ...admins,
+                ...(reference === this.verifikToken ? [Fn.join(',', rotators)] : []),
+              ]),
+            ),
+          },
         },
       }),
     );
@@ -189,6 +233,18 @@ export class ServiceSecrets extends Construct {
         conditions: { ArnLike: { 'aws:PrincipalArn': readers } },
       }),
     );
+    if (reference === this.verifikToken) {
+      secret.addToResourcePolicy(
+        new PolicyStatement({
+          sid: 'RotationOnlyRotates',
+          effect: Effect.DENY,
+          principals: [everyone],
+          notActions: [...TOKEN_ROTATION_ACTIONS],
+          resources: ['*'],
+          conditions: { ArnLike: { 'aws:PrincipalArn': rotators } },
+        }),
+      );
+    }
     const policy = (policyDependable as ResourcePolicy).node.defaultChild as CfnResourcePolicy;
     // Secrets Manager refuses a policy that would let anyone outside the account in.
     policy.blockPublicPolicy = true;

@@ -71,7 +71,7 @@ export class StatutoryClock extends Construct {
       description: 'The hourly deadline check has not run for three hours: near-due and overdue erasures go unnoticed.',
       metric: this.deadlines.function.metricInvocations({ period: Duration.hours(3), statistic: Stats.SUM }),
       threshold: 1,
-      comparison: ComparisonOperator.LESS_THAN_THRESHOLD,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
       treatMissingData: TreatMissingData.BREACHING,
     });
     monitoring.alarm('DeadlineCheckErrors', {

@@ -8,10 +8,11 @@ import type { AuditStore } from '../../lambda/erasure/ports';
 import { createHttpApp } from '../../lambda/http/http-app';
 import { createInvokeHandler } from '../../lambda/invoke/invoke-handler';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/names';
-import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
+import { secretsFromEnvironment, type Secrets } from '../../lambda/secrets/secrets';
 import { createRetryWorker } from '../../lambda/worker/retry-worker';
 import { lambdaContext } from './api-gateway';
 import { LocalRetryQueue } from './local-retry-queue';
+import type { MemoryTokenStore } from './local-token-secret';
 
 /** The worker Lambda's timeout in the stack. */
 export const WORKER_TIMEOUT_MS = 60_000;
@@ -25,6 +26,11 @@ export interface LocalOverrides {
   logger?: Logger;
   metrics?: Metrics;
   workerTimeoutMs?: number;
+  /**
+   * Where the functions read the Verifik token and the rotation renews it (`npm start`). Without it
+   * the token is read as in the cloud: VERIFIK_TOKEN_SECRET_ARN or VERIFIK_TOKEN, at each use.
+   */
+  tokenStore?: MemoryTokenStore;
 }
 
 /**
@@ -39,11 +45,22 @@ export function composeLocal(env: NodeJS.ProcessEnv, overrides: LocalOverrides) 
   const dynamoStore = new DynamoAuditStore(overrides.dynamodb, readConfig('worker', env).AUDIT_TABLE_NAME);
   const store = overrides.store ? overrides.store(dynamoStore) : dynamoStore;
   const retryQueue = overrides.retryQueue ?? new LocalRetryQueue({ invocationTimeoutMs: workerTimeoutMs });
-  const shared = { dynamodb: overrides.dynamodb, store, retryQueue, logger, metrics, secrets: secretsFromEnvironment(env) };
+  const secrets = overrides.tokenStore ? localSecrets(env, overrides.tokenStore) : secretsFromEnvironment(env);
+  const shared = { dynamodb: overrides.dynamodb, store, retryQueue, logger, metrics, secrets };
 
   const http = createHttpApp(composeHttp(env, shared));
   const invoke = createInvokeHandler(composeInvoke(env, shared));
   const worker = createRetryWorker(composeWorker(env, shared));
   retryQueue.consumer = (event) => worker(event, lambdaContext(workerTimeoutMs, 'verifik-erasure-worker-local'));
   return { http, invoke, worker, retryQueue, store: dynamoStore, logger, metrics };
+}
+
+/** The secrets from the environment, except the Verifik token: the current version of the local token secret, which rotation renews. */
+function localSecrets(env: NodeJS.ProcessEnv, tokenStore: MemoryTokenStore): Secrets {
+  const fromEnvironment = secretsFromEnvironment(env);
+  return {
+    verifikToken: async () => tokenStore.current(),
+    webhookSecrets: () => fromEnvironment.webhookSecrets(),
+    pepper: () => fromEnvironment.pepper(),
+  };
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { serveHandler } from './api-gateway';
+import { composeRotation } from '../../lambda/compose';
 import { composeLocal } from './compose-local';
 import { newWebhookSecret } from './signed-client';
 import type { LocalRetryQueue } from './local-retry-queue';
@@ -9,6 +10,7 @@ import { PendingWork } from './pending-work';
 import { ensureAuditTable } from './audit-table';
 import { localDynamoClient, startEmbeddedDynamo, type EmbeddedDynamo } from './embedded-dynamodb';
 import { VerifikSandbox } from './verifik-sandbox';
+import { MemoryTokenStore, withLocalTokenRoutes } from './local-token-secret';
 
 export const DEFAULT_TABLE = 'verifik-erasure-audit';
 
@@ -49,8 +51,12 @@ export async function startLocalStack(
     let sandbox: VerifikSandbox | undefined;
     const sandboxPersons: string[] = [];
     if (!env.VERIFIK_BASE_URL) {
-      env.VERIFIK_TOKEN ??= `sandbox-${randomBytes(16).toString('hex')}`;
-      const started = await VerifikSandbox.start({ token: env.VERIFIK_TOKEN });
+      const lifetime = env.SANDBOX_TOKEN_LIFETIME_SECONDS;
+      const started = await VerifikSandbox.start({
+        token: env.VERIFIK_TOKEN,
+        tokenLifetimeSeconds: lifetime === undefined ? undefined : positiveSeconds(lifetime),
+      });
+      env.VERIFIK_TOKEN ??= started.token;
       sandbox = started;
       closers.push(() => started.close());
       for (let i = 0; i < (options.sandboxPersons ?? 5); i++) sandboxPersons.push(started.createPerson());
@@ -68,12 +74,21 @@ export async function startLocalStack(
 
     env.DYNAMODB_ENDPOINT ??= dynamoEndpoint;
     const tableCreated = (await ensureAuditTable(dynamodb, env.AUDIT_TABLE_NAME)) === 'created';
-    const local = composeLocal(env, { dynamodb, logger: options.logger });
+    // The token in memory, where /_local/token/rotate renews it, unless it comes from Secrets Manager.
+    const tokenStore = env.VERIFIK_TOKEN_SECRET_ARN ? undefined : new MemoryTokenStore(env.VERIFIK_TOKEN ?? '');
+    const local = composeLocal(env, { dynamodb, logger: options.logger, tokenStore });
     const retryQueue = local.retryQueue;
     closers.push(() => retryQueue.close());
 
     const requests = new PendingWork();
-    const server = serveHandler(local.http, { pending: requests });
+    const handler = tokenStore
+      ? withLocalTokenRoutes(
+          local.http,
+          composeRotation(env, { tokenStore, logger: local.logger, metrics: local.metrics }),
+          tokenStore,
+        )
+      : local.http;
+    const server = serveHandler(handler, { pending: requests });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(Number(env.PORT ?? 3000), '127.0.0.1', resolve);
@@ -100,4 +115,14 @@ export async function startLocalStack(
     await close();
     throw error;
   }
+}
+
+function positiveSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isInteger(seconds) || seconds < 1) {
+    throw new Error(
+      `SANDBOX_TOKEN_LIFETIME_SECONDS must be a whole number of seconds, at least 1 (got ${JSON.stringify(value)})`,
+    );
+  }
+  return seconds;
 }

@@ -1,4 +1,5 @@
 import { startLocalStack } from './local-stack';
+import { LOCAL_TOKEN_ROUTES } from './local-token-secret';
 
 /** `npm start`: the local stack, and how to send it a signed request. */
 async function main() {
@@ -20,6 +21,9 @@ async function main() {
     `  ${secretAssignment}npm run erasure -- erase ${person} --url ${stack.url}`,
     'Then read the erasure record with the erasureId it prints:',
     `  ${secretAssignment}npm run erasure -- status <erasureId> --url ${stack.url}`,
+    'Renew the Verifik token now, as the rotation function does every 7 days in AWS (answers its expiry, never the token):',
+    `  curl -s -X POST ${stack.url}${LOCAL_TOKEN_ROUTES.rotate}`,
+    `  curl -s -X POST ${stack.url}${LOCAL_TOKEN_ROUTES.check}   (days left; finishes an interrupted rotation)`,
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { SignJWT } from 'jose';
+import { tokenExpiry } from '../../lambda/rotation/token-expiry';
 
 /** How the sandbox answers one call. */
 export type SandboxAnswer =
@@ -19,19 +21,28 @@ export interface SandboxCall {
 }
 
 export interface SandboxOptions {
-  token: string;
+  /** A bearer token the sandbox accepts (a JWT with `exp` expires then). Unset: the sandbox issues its own first token. */
+  token?: string;
   persons?: Iterable<string>;
   port?: number;
+  /** Lifetime of the tokens the sandbox issues (its first one and every renewal). @default 30 days */
+  tokenLifetimeSeconds?: number;
 }
 
 const PERSON_PATH = /^\/v2\/face-recognition\/persons\/([^/]+)$/;
+const SESSION_PATH = '/v2/auth/session';
+const THIRTY_DAYS_S = 30 * 86_400;
+const UNAUTHORIZED: SandboxAnswer = { status: 401, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } };
+const TOKEN_EXPIRED: SandboxAnswer = { status: 401, body: { error: 'Token expired', message: 'TOKEN_EXPIRED' } };
 
 /**
- * A local Verifik that behaves as Verifik documents its persons resource: DELETE answers 200 in
- * either documented body shape (alternating) and forgets the person, 404 PERSON_NOT_FOUND for a
- * person it does not hold, 401 for a wrong token; GET answers 200 with the person while it holds it
- * and the same 404 once it does not. Tests script other answers (429 with Retry-After, 5xx, slow
- * answers, dropped connections) per person id or through a responder, for DELETE and GET apart.
+ * A local Verifik that behaves as Verifik documents: DELETE answers 200 in either documented body
+ * shape (alternating) and forgets the person, 404 for a person it does not hold, 401 for a wrong,
+ * revoked or expired token. GET of a person answers 200 while it holds the person, 404 after.
+ * Token renewal (`GET /v2/auth/session?origin=refresh&expiresIn=<months>`) issues a new JWT with a
+ * short `exp` when asked (`tokenLifetimeSeconds`) and refuses an expired token; earlier tokens stay
+ * valid until their own `exp`. Tests script other answers (429 with Retry-After, 5xx, slow answers,
+ * dropped connections) per person id, for renewals, or through a responder, for DELETE and GET apart.
  */
 export class VerifikSandbox {
   readonly calls: SandboxCall[] = [];
@@ -42,6 +53,11 @@ export class VerifikSandbox {
   private readonly persons: Set<string>;
   private readonly scripts = new Map<string, SandboxAnswer[]>();
   private readonly getScripts = new Map<string, SandboxAnswer[]>();
+  private readonly sessionScripts: SandboxAnswer[] = [];
+  /** Every token the sandbox accepts until its `exp` (revoked ones are removed). */
+  private readonly tokens = new Set<string>();
+  private readonly signingKey = randomBytes(32);
+  private firstToken = '';
   private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private deletes = 0;
@@ -52,6 +68,8 @@ export class VerifikSandbox {
     private readonly options: SandboxOptions,
   ) {
     this.persons = new Set(options.persons ?? []);
+    if (options.token) this.tokens.add(options.token);
+    this.firstToken = options.token ?? '';
   }
 
   static async start(options: SandboxOptions): Promise<VerifikSandbox> {
@@ -60,6 +78,7 @@ export class VerifikSandbox {
     await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
     sandbox = new VerifikSandbox(server, `http://127.0.0.1:${port}`, options);
+    if (!options.token) sandbox.firstToken = await sandbox.issueToken();
     server.on('connection', (socket) => {
       sandbox?.sockets.add(socket);
       socket.on('close', () => sandbox?.sockets.delete(socket));
@@ -67,9 +86,36 @@ export class VerifikSandbox {
     return sandbox;
   }
 
-  /** The bearer token the sandbox accepts. */
+  /** The first bearer token the sandbox accepts (given, or issued at start). */
   get token(): string {
-    return this.options.token;
+    return this.firstToken;
+  }
+
+  /** A new token, as a login or a renewal gives it: a JWT valid `lifetimeSeconds` (default: the sandbox's token lifetime). */
+  async issueToken(lifetimeSeconds = this.options.tokenLifetimeSeconds ?? THIRTY_DAYS_S): Promise<string> {
+    const token = await new SignJWT({ client: 'verifik-sandbox' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuedAt()
+      .setJti(randomBytes(8).toString('hex'))
+      .setExpirationTime(Math.floor(Date.now() / 1000) + lifetimeSeconds)
+      .sign(this.signingKey);
+    this.tokens.add(token);
+    return token;
+  }
+
+  /** Whether a call with this token would be served now. */
+  accepts(token: string): boolean {
+    return this.authorization(`Bearer ${token}`) === undefined;
+  }
+
+  /** Withdraws a token, as the account owner can in Verifik's dashboard. */
+  revoke(token: string): void {
+    this.tokens.delete(token);
+  }
+
+  /** The next renewals get these answers, in order. */
+  scriptSession(...answers: SandboxAnswer[]): void {
+    this.sessionScripts.push(...answers);
   }
 
   /** A new person with a MongoDB-style id, as Verifik creates them. */
@@ -117,28 +163,56 @@ export class VerifikSandbox {
     this.calls.push(call);
     req.resume();
 
-    if ((req.method !== 'DELETE' && req.method !== 'GET') || !call.personId)
+    if (req.method === 'GET' && url.pathname === SESSION_PATH) return this.answer(res, await this.renewal(req, url));
+    if (req.method === 'GET' && call.personId) return this.answer(res, this.read(req, call.personId, call));
+    if (req.method !== 'DELETE' || !call.personId)
       return send(res, { status: 404, body: { error: 'Not found', message: 'NOT_FOUND' } });
     if (url.searchParams.has('collection')) {
       return send(res, { status: 400, body: { error: 'collection must not be sent for an erasure', message: 'BAD_REQUEST' } });
     }
-    const auth = req.headers.authorization ?? '';
-    if (auth !== `Bearer ${this.options.token}` && auth !== `jwt ${this.options.token}`) {
-      return send(res, { status: 401, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } });
-    }
-    if (req.method === 'GET') {
-      const read =
-        this.getScripts.get(call.personId)?.shift() ??
-        this.getResponder?.(call.personId, call) ??
-        this.documentedGet(call.personId);
-      if (read.delayMs) await this.sleep(read.delayMs);
-      return send(res, read);
-    }
+    const refused = this.authorization(req.headers.authorization);
+    if (refused) return send(res, refused);
     const answer =
       this.scripts.get(call.personId)?.shift() ?? this.responder?.(call.personId, call) ?? this.documented(call.personId);
     if ('status' in answer && answer.status >= 200 && answer.status < 300) this.persons.delete(call.personId);
     if (answer.delayMs) await this.sleep(answer.delayMs);
     send(res, answer);
+  }
+
+  private async answer(res: ServerResponse, answer: SandboxAnswer): Promise<void> {
+    if (answer.delayMs) await this.sleep(answer.delayMs);
+    send(res, answer);
+  }
+
+  /** Undefined when the header carries a token the sandbox accepts now; otherwise the 401 it answers. */
+  private authorization(header: string | undefined): SandboxAnswer | undefined {
+    const token = /^(Bearer|jwt) (.+)$/.exec(header ?? '')?.[2];
+    if (token === undefined || !this.tokens.has(token)) return UNAUTHORIZED;
+    // A token that is not a JWT (a test's fixed string) never expires.
+    const expiry = tokenExpiry(token);
+    return expiry !== undefined && expiry.getTime() <= Date.now() ? TOKEN_EXPIRED : undefined;
+  }
+
+  /** `GET /v2/auth/session?origin=refresh&expiresIn=<months>`: a new token for a still-valid one. */
+  private async renewal(req: IncomingMessage, url: URL): Promise<SandboxAnswer> {
+    const refused = this.authorization(req.headers.authorization);
+    if (refused) return refused;
+    const scripted = this.sessionScripts.shift();
+    if (scripted) return scripted;
+    const months = Number(url.searchParams.get('expiresIn'));
+    if (url.searchParams.get('origin') !== 'refresh' || !Number.isInteger(months) || months < 1) {
+      return { status: 400, body: { error: 'origin=refresh and expiresIn=<months> are required', message: 'BAD_REQUEST' } };
+    }
+    const lifetime = this.options.tokenLifetimeSeconds ?? months * THIRTY_DAYS_S;
+    return { status: 200, body: { accessToken: await this.issueToken(lifetime), tokenType: 'bearer' } };
+  }
+
+  /** `GET /v2/face-recognition/persons/{id}`: the person while the sandbox holds it (no personal fields here), 404 after. */
+  /** `GET /v2/face-recognition/persons/{id}`: a scripted answer, the GET responder's, or the documented one. */
+  private read(req: IncomingMessage, personId: string, call: SandboxCall): SandboxAnswer {
+    const refused = this.authorization(req.headers.authorization);
+    if (refused) return refused;
+    return this.getScripts.get(personId)?.shift() ?? this.getResponder?.(personId, call) ?? this.documentedGet(personId);
   }
 
   private sleep(ms: number): Promise<void> {

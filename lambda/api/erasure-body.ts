@@ -13,7 +13,8 @@ const optionalText = z
   .refine((text) => text.isWellFormed(), 'must be well-formed Unicode')
   .optional();
 
-const erasureBody = z
+/** The erasure body as the handlers validate it; the OpenAPI document (openapi.json) is generated from it. */
+export const erasureBody = z
   .object(
     {
       // No cap on the raw array: repeats collapse to one id, the 64 KiB body bounds it.
@@ -31,6 +32,10 @@ const erasureBody = z
   .refine((body) => body.personIds.length >= 1 && body.personIds.length <= MAX_PERSONS, {
     message: `personIds must name 1 to ${MAX_PERSONS} distinct ids`,
     path: ['personIds'],
+  })
+  .meta({
+    id: 'ErasureRequest',
+    description: `The persons to erase: personIds (1 to ${MAX_PERSONS} distinct ids; repeats collapse) or personId (one), not both. subjectRef is stored only as a keyed hash. Unknown fields are ignored; at most 64 KiB.`,
   });
 
 export type ErasureBody = Omit<ErasureInput, 'erasureId'>;

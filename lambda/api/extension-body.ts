@@ -5,7 +5,7 @@ import type { ExtensionMonths } from '../erasure/statutory-clock';
 import { schemaViolation } from './erasure-body';
 
 /** `{"months": 1 | 2, "reason": "…"}`; any other key is refused, so a typo cannot pass for a reason. */
-const extensionBody = z.strictObject(
+export const extensionBody = z.strictObject(
   {
     months: z.union([z.literal(1), z.literal(2)], { error: 'months must be 1 or 2' }),
     reason: z

@@ -6,6 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { readConfig } from '../../lambda/config';
 import { DEADLINE_METRIC_NAMES, METRIC_NAMES, PENDING_AGE_METRIC } from '../../lambda/erasure/ports';
+import { TOKEN_METRIC_NAMES } from '../../lambda/rotation/token-rotation';
 import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
 import { VerifikErasureStack } from '../../infra/stack';
 import { testContext } from '../infra/stack-template';
@@ -123,6 +124,7 @@ async function knownNames(): Promise<Known> {
       ...(await variablesRead((env) => readConfig('invoke', env))),
       ...(await variablesRead((env) => readConfig('worker', env))),
       ...(await variablesRead((env) => readConfig('deadlines', env))),
+      ...(await variablesRead((env) => readConfig('rotation', env))),
       ...(await secretVariables()),
       ...matchesOf(localSources, /\benv\.([A-Z][A-Z0-9_]+)/g),
       ...ofType('AWS::Lambda::Function').flatMap((fn) => Object.keys(fn.Properties?.Environment?.Variables ?? {})),
@@ -131,6 +133,7 @@ async function knownNames(): Promise<Known> {
       ...METRIC_NAMES,
       PENDING_AGE_METRIC,
       ...DEADLINE_METRIC_NAMES,
+      ...TOKEN_METRIC_NAMES,
       ...ofType('AWS::Logs::MetricFilter').flatMap((filter) =>
         (filter.Properties?.MetricTransformations ?? []).map((t: { MetricName: string }) => t.MetricName),
       ),

@@ -34,6 +34,14 @@ describe('cdk-nag AwsSolutions', () => {
     },
   );
 
+  it('holds the token secret to the rotation rule (no acknowledgement): without its rotation schedule the synth fails', () => {
+    const app = appWithChecks();
+    const stack = new VerifikErasureStack(app, 'VerifikErasure');
+    expect(stack.node.findChild('TokenRotation').node.tryRemoveChild('CreatedSecretRotation')).toBe(true);
+
+    expect(() => app.synth()).toThrow(/AwsSolutions-SMG4/);
+  });
+
   it('fails the synth on a finding nobody acknowledged', () => {
     const app = appWithChecks();
     new Queue(new Stack(app, 'Careless'), 'PlainQueue');

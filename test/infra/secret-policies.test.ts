@@ -104,6 +104,65 @@ describe('resource policies of the secrets the stack creates', () => {
     });
   });
 
+  describe('the token rotation role', () => {
+    const ROTATION_ROLE = 'TokenRotationFunctionRole';
+    const arnOf = (secret: string) => scope.refs[resourceNamed(template, 'AWS::SecretsManager::Secret', secret).id] as string;
+    const asRotation = (secret: string, action: string, broadened = false) =>
+      decide(
+        {
+          identity: [...identityPolicyOf(template, ROTATION_ROLE, scope), ...(broadened ? EVERYTHING : [])],
+          resource: secretResourcePolicy(template, secret, scope).statements,
+        },
+        { principalArn: deployedRoleArn(template, ROTATION_ROLE), action, resource: arnOf(secret) },
+      );
+
+    it('may read the token, its versions, put a pending value and move AWSCURRENT', () => {
+      for (const action of ['GetSecretValue', 'DescribeSecret', 'PutSecretValue', 'UpdateSecretVersionStage']) {
+        expect([action, asRotation('SecretsVerifikToken', `secretsmanager:${action}`)]).toEqual([action, 'allowed']);
+      }
+    });
+
+    it('may do nothing else with the token, even if its role were granted secretsmanager:* later', () => {
+      for (const action of [
+        'DeleteSecret',
+        'UpdateSecret',
+        'PutResourcePolicy',
+        'RotateSecret',
+        'CancelRotateSecret',
+        'TagResource',
+      ]) {
+        expect([action, asRotation('SecretsVerifikToken', `secretsmanager:${action}`, true)]).toEqual([
+          action,
+          'explicitly denied',
+        ]);
+      }
+    });
+
+    it.each(['SecretsWebhookSecret', 'SecretsSubjectRefPepper'])(
+      'may not read or write %s, even with secretsmanager:*',
+      (secret) => {
+        for (const action of ['GetSecretValue', 'PutSecretValue']) {
+          expect([action, asRotation(secret, `secretsmanager:${action}`, true)]).toEqual([action, 'explicitly denied']);
+        }
+      },
+    );
+
+    it('is the only function role that may write the token: the readers are refused PutSecretValue whatever their IAM policies', () => {
+      const token = secretResourcePolicy(template, 'SecretsVerifikToken', scope).statements;
+      for (const name of FUNCTIONS) {
+        const identity = [...identityPolicyOf(template, `${name}Role`, scope), ...EVERYTHING];
+        const request = { principalArn: deployedRoleArn(template, `${name}Role`), resource: arnOf('SecretsVerifikToken') };
+        for (const action of ['PutSecretValue', 'UpdateSecretVersionStage']) {
+          expect([
+            name,
+            action,
+            decide({ identity, resource: token }, { ...request, action: `secretsmanager:${action}` }),
+          ]).toEqual([name, action, 'explicitly denied']);
+        }
+      }
+    });
+  });
+
   it('keeps the pepper policy with the retained pepper when the stack is deleted', () => {
     const pepperId = resourceNamed(template, 'AWS::SecretsManager::Secret', 'SecretsSubjectRefPepper').id;
     const policy = Object.values(template.findResources('AWS::SecretsManager::ResourcePolicy')).find(

@@ -358,11 +358,6 @@ describe('production stack', () => {
   });
 
   describe('API', () => {
-    /** The permissions API Gateway holds (the deadline schedule has one of its own, tested below). */
-    const apiPermissions = () =>
-      Object.values(template.findResources('AWS::Lambda::Permission')).filter(
-        (permission) => permission.Properties.Principal === 'apigateway.amazonaws.com',
-      );
 
     it('is an HTTP API with payload 2.0 Lambda integration', () => {
       template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
@@ -446,7 +441,17 @@ describe('production stack', () => {
       const httpFunction = resourceNamed(template, 'AWS::Lambda::Function', 'HttpFunction').id;
       const apiId = resourceNamed(template, 'AWS::ApiGatewayV2::Api', 'Api').id;
 
-      for (const permission of apiPermissions()) {
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
+      const ofHttp = permissions.filter((p) => p.Properties.Principal === 'apigateway.amazonaws.com');
+      expect(ofHttp).toHaveLength(6);
+      // The others are the token rotation's (Secrets Manager and its check schedule: see 'token rotation') and the
+      // deadline check's schedule (test/infra/statutory-clock.test.ts).
+      expect(permissions.filter((p) => !ofHttp.includes(p)).map((p) => p.Properties.FunctionName['Fn::GetAtt'][0])).toEqual([
+        expect.stringMatching(/^TokenRotationFunction/),
+        expect.stringMatching(/^TokenRotationFunction/),
+        expect.stringMatching(/^ClockDeadlinesFunction/),
+      ]);
+      for (const permission of ofHttp) {
         expect(permission.Properties).toMatchObject({
           Action: 'lambda:InvokeFunction',
           FunctionName: { 'Fn::GetAtt': [httpFunction, 'Arn'] },
@@ -465,21 +470,18 @@ describe('production stack', () => {
     });
 
     it("lets API Gateway invoke the function only on the routes' paths", () => {
-      const permissions = apiPermissions();
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
+        (p) => p.Properties.FunctionName['Fn::GetAtt'][0] === resourceNamed(template, 'AWS::Lambda::Function', 'HttpFunction').id,
+      );
 
       expect(permissions).toHaveLength(6);
       for (const permission of permissions) {
+        expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
         // HttpLambdaIntegration scopes each permission to the route's path (any stage and method).
         expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(
           /"\/\*\/\*\/(portal\/)?erasures(\/\{erasureId\}(\/extension)?)?"/,
         );
       }
-    });
-
-    it('lets nothing but API Gateway and the deadline schedule invoke a function', () => {
-      const principals = Object.values(template.findResources('AWS::Lambda::Permission')).map((p) => p.Properties.Principal);
-
-      expect(principals.filter((principal) => principal !== 'apigateway.amazonaws.com')).toEqual(['events.amazonaws.com']);
     });
   });
 
@@ -656,8 +658,127 @@ describe('production stack', () => {
           'DeadLetterQueueArn',
           'AlarmTopicArn',
           'HttpFunctionArn',
+          'VerifikTokenRotationRoleArn',
+          'TokenRotationFunctionName',
         ]),
       );
+    });
+  });
+
+  describe('token rotation', () => {
+    const rotationFunction = () => resourceNamed(template, 'AWS::Lambda::Function', 'TokenRotationFunction');
+
+    it('runs the rotation handler on Node.js 24, arm64, naming the token secret and Verifik', () => {
+      expect(rotationFunction().resource.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Environment: {
+          Variables: {
+            VERIFIK_BASE_URL: { Ref: 'VerifikBaseUrl' },
+            VERIFIK_TOKEN_SECRET_ARN: {
+              'Fn::If': [expect.stringMatching(/^SecretsCreateVerifikToken/), expect.anything(), { Ref: 'VerifikTokenSecret' }],
+            },
+          },
+        },
+      });
+    });
+
+    it('lets the rotation role rotate the token secret and nothing else', () => {
+      expect(grantsOf(template, 'TokenRotationFunctionRole')).toEqual({
+        'logs:CreateLogStream': ['TokenRotationFunctionLogs'],
+        'logs:PutLogEvents': ['TokenRotationFunctionLogs'],
+        'secretsmanager:DescribeSecret': TOKEN,
+        'secretsmanager:GetSecretValue': TOKEN,
+        'secretsmanager:PutSecretValue': TOKEN,
+        'secretsmanager:UpdateSecretVersionStage': TOKEN,
+      });
+    });
+
+    it('gives no other role of the stack a way to write any secret', () => {
+      const writes = ['secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage', 'secretsmanager:UpdateSecret'];
+      for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role'))) {
+        if (id.startsWith('TokenRotationFunctionRole')) continue;
+        const statements = allowed(statementsOfRole(template, id));
+        expect([id, statements.flatMap(actionsOf).filter((action) => writes.includes(action))]).toEqual([id, []]);
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    });
+
+    it('rotates whichever token secret is used, every TokenRotationDays (default 7), not at deploy time', () => {
+      const schedules = Object.values(template.findResources('AWS::SecretsManager::RotationSchedule'));
+      expect(schedules).toHaveLength(2);
+      const created = schedules.find((r) => JSON.stringify(r.Properties.SecretId).includes('SecretsVerifikToken'))!;
+      const passedIn = schedules.find((r) => r.Properties.SecretId.Ref === 'VerifikTokenSecret')!;
+      expect(created.Condition).toMatch(/^SecretsCreateVerifikToken/);
+      expect(passedIn.Condition).toMatch(/^TokenRotationTokenSecretPassedIn/);
+      for (const schedule of [created, passedIn]) {
+        expect(schedule.Properties).toMatchObject({
+          RotationLambdaARN: { 'Fn::GetAtt': [rotationFunction().id, 'Arn'] },
+          RotationRules: { AutomaticallyAfterDays: { Ref: 'TokenRotationDays' } },
+          RotateImmediatelyOnUpdate: false,
+        });
+      }
+      expect(template.toJSON().Parameters.TokenRotationDays).toMatchObject({
+        Type: 'Number',
+        Default: 7,
+        MinValue: 1,
+        MaxValue: 20,
+      });
+    });
+
+    it('lets Secrets Manager of this account invoke it (for the created secret: that secret only), and the check schedule', () => {
+      const permissions = Object.values(template.findResources('AWS::Lambda::Permission')).filter(
+        (p) => p.Properties.FunctionName['Fn::GetAtt'][0] === rotationFunction().id,
+      );
+      const bySecretsManager = permissions.find((p) => p.Properties.Principal === 'secretsmanager.amazonaws.com')!;
+      expect(bySecretsManager.Properties).toMatchObject({
+        SourceAccount: { Ref: 'AWS::AccountId' },
+        SourceArn: {
+          'Fn::If': [
+            expect.stringMatching(/^SecretsCreateVerifikToken/),
+            { Ref: expect.stringMatching(/^SecretsVerifikToken/) },
+            { Ref: 'AWS::NoValue' },
+          ],
+        },
+      });
+      const byRule = permissions.find((p) => p.Properties.Principal === 'events.amazonaws.com')!;
+      expect(byRule.Properties.SourceArn).toEqual({
+        'Fn::GetAtt': [resourceNamed(template, 'AWS::Events::Rule', 'TokenRotationCheckSchedule').id, 'Arn'],
+      });
+    });
+
+    it('checks the token every 6 hours', () => {
+      const rule = resourceNamed(template, 'AWS::Events::Rule', 'TokenRotationCheckSchedule').resource;
+      expect(rule.Properties.ScheduleExpression).toBe('rate(6 hours)');
+      expect(rule.Properties.Targets).toEqual([
+        expect.objectContaining({
+          Arn: { 'Fn::GetAtt': [rotationFunction().id, 'Arn'] },
+          Input: JSON.stringify({ action: 'check-token' }),
+        }),
+      ]);
+    });
+
+    it('alarms below 7 days left (or a day without a figure), and on a second failed rotation step in a day', () => {
+      const alarm = (id: string) => resourceNamed(template, 'AWS::CloudWatch::Alarm', `Monitoring${id}`).resource.Properties;
+      expect(alarm('VerifikTokenExpiring')).toMatchObject({
+        MetricName: 'VerifikTokenDaysLeft',
+        Namespace: 'VerifikErasure',
+        Dimensions: [{ Name: 'service', Value: 'verifik-erasure' }],
+        Statistic: 'Maximum',
+        Period: 86_400,
+        ComparisonOperator: 'LessThanThreshold',
+        Threshold: 7,
+        TreatMissingData: 'breaching',
+      });
+      expect(alarm('VerifikTokenExpiring').AlarmDescription).toMatch(/issue a new token and put it in the token secret/);
+      expect(alarm('TokenRotationFailed')).toMatchObject({
+        MetricName: 'TokenRotationFailed',
+        Statistic: 'Sum',
+        Period: 86_400,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+      });
     });
   });
 });

@@ -68,8 +68,8 @@ describe('npx cdk synth', () => {
   it('bundles each handler into a minified ESM file with an external source map', () => {
     const folders = assetFolders();
 
-    // http, invoke, worker and the deadline check.
-    expect(folders).toHaveLength(4);
+    // http, invoke, worker, the token rotation and the deadline check.
+    expect(folders).toHaveLength(5);
     for (const folder of folders) {
       const bundle = path.join(folder, 'index.mjs');
       const code = readFileSync(bundle, 'utf8');

@@ -7,6 +7,7 @@ import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { composeLocal } from '../../infra/local/compose-local';
 import { newMessageId, newWebhookSecret, signedContent, signedHeaders } from '../../infra/local/signed-client';
 import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
+import { expectAnswerMatchesContract } from './openapi-contract';
 import { LocalRetryQueue } from '../../infra/local/local-retry-queue';
 import type { createRetryWorker } from '../../lambda/worker/retry-worker';
 import type { createHttpApp } from '../../lambda/http/http-app';
@@ -16,6 +17,12 @@ import { startTestDynamo, type TestDynamo } from './dynamo';
 const WORKER_TIMEOUT_MS = 10_000;
 
 export const PORTAL_PRINCIPAL = 'arn:aws:sts::123456789012:assumed-role/privacy-portal/session';
+
+/** Every answer the harness gets from the real handler must match openapi.json (the contract test). */
+function checked(method: string, path: string, answer: Answer): Answer {
+  expectAnswerMatchesContract(method, path, answer);
+  return answer;
+}
 
 /** An answer as callers see it; the body must be JSON (a parse error fails the test). */
 export function answerOf(result: { statusCode?: number; headers?: Record<string, unknown>; body?: string }): Answer {
@@ -123,7 +130,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
       headers: { ...(method === 'POST' ? { 'content-type': 'application/json' } : {}), ...signature, ...options.headers },
       body: rawBody,
     });
-    return answerOf(await handler(event, lambdaContext(options.remainingMs ?? 29_000)));
+    return checked(method, path, answerOf(await handler(event, lambdaContext(options.remainingMs ?? 29_000))));
   };
 
   const portal: Harness['portal'] = async (
@@ -146,7 +153,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
         },
       });
     }
-    return answerOf(await handler(event, lambdaContext(29_000)));
+    return checked(method, path, answerOf(await handler(event, lambdaContext(29_000))));
   };
 
   return {
