@@ -13,6 +13,7 @@ import {
 import { buildRunner, runFresh } from './fresh-process';
 import { bytes, median, ms, quantile, ratio, table, type Section } from './report';
 import { startServices, type BenchServices } from './services';
+import { dueDateFor } from '../lambda/erasure/statutory-clock';
 
 interface Subject {
   bundle: Bundle;
@@ -122,6 +123,7 @@ async function recordForWorker(services: BenchServices, erasureId: string, perso
     personIds: [personId],
     fingerprint: requestFingerprint({ personIds: [personId], reason: 'gdpr-art-17', requestedBy: 'bench' }),
     receivedAt: receivedAt.toISOString(),
+    dueAt: dueDateFor(receivedAt.toISOString()),
     expiresAt: Math.floor(receivedAt.getTime() / 1000) + 86_400,
     reason: 'gdpr-art-17',
     requestedBy: 'bench',

@@ -15,6 +15,7 @@ import { ErasureFunction } from './constructs/erasure-function';
 import { RetryQueues } from './constructs/retry-queues';
 import { ServiceMonitoring } from './constructs/service-monitoring';
 import { ServiceSecrets } from './constructs/service-secrets';
+import { StatutoryClock } from './constructs/statutory-clock';
 import { TokenRotation } from './constructs/token-rotation';
 
 export interface VerifikErasureStackProps extends StackProps {
@@ -194,6 +195,7 @@ export class VerifikErasureStack extends Stack {
       alarmEmail: alarmEmail.valueAsString,
       pendingAlarmHours: pendingAlarmHours.valueAsNumber,
     });
+    new StatutoryClock(this, 'Clock', { audit, monitoring, verifikCallers: [http, invoke, worker] });
 
     // Tamper evidence: the table's stream archived under Object Lock, digests signed hourly; its own outputs and alarms.
     new AuditArchive(this, 'Archive', {

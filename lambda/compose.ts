@@ -9,6 +9,7 @@ import { DynamoAuditStore } from './audit/dynamo-audit-store';
 import { createCertificateIssuer } from './certificate/certificate-issuer';
 import { FileCertificateSigner, KmsCertificateSigner, type CertificateSigner } from './certificate/certificate-signer';
 import { readConfig, SECRET_ARN_VARIABLE, type HttpConfig, type ServiceConfig } from './config';
+import type { DeadlineCheckDeps } from './deadlines/deadline-check';
 import { ErasureService } from './erasure/erasure-service';
 import { hashSubjectRef } from './erasure/fingerprint';
 import { PENDING_AGE_METRIC, type AuditStore, type ErasureMetrics, type RetryQueue, type VerifikPort } from './erasure/ports';
@@ -103,6 +104,21 @@ export function composeWorker(env: NodeJS.ProcessEnv, overrides: Overrides = {})
   return { service: parts.service, logger: parts.logger, metrics: parts.metrics, reserveMs: config.RESERVE_MS };
 }
 
+/** The hourly deadline check: the audit table and metrics, nothing else. */
+export function composeDeadlines(env: NodeJS.ProcessEnv, overrides: Overrides = {}): DeadlineCheckDeps {
+  const config = readConfig('deadlines', env);
+  const { logger, metrics } = observability(overrides);
+  const store = overrides.store ?? new DynamoAuditStore(dynamoClient(config, overrides), config.AUDIT_TABLE_NAME);
+  return { store, logger, metrics, overdueLookbackDays: config.OVERDUE_LOOKBACK_DAYS, now: overrides.now };
+}
+
+const observability = (overrides: Overrides) => ({
+  logger: overrides.logger ?? new Logger({ serviceName: SERVICE_NAME }),
+  metrics: overrides.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME }),
+});
+const dynamoClient = (config: { DYNAMODB_ENDPOINT?: string }, overrides: Overrides) =>
+  overrides.dynamodb ?? new DynamoDBClient(config.DYNAMODB_ENDPOINT ? { endpoint: config.DYNAMODB_ENDPOINT } : {});
+
 /** The token rotation: Verifik's session calls over the token secret's versions. */
 export function composeRotation(env: NodeJS.ProcessEnv, overrides: RotationOverrides = {}): RotationDeps {
   const config = readConfig('rotation', env);
@@ -140,11 +156,8 @@ function serviceParts(
   overrides: Overrides & { retryQueue: RetryQueue },
   submits: boolean,
 ) {
-  const logger = overrides.logger ?? new Logger({ serviceName: SERVICE_NAME });
-  const metrics = overrides.metrics ?? new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
-  const dynamodb =
-    overrides.dynamodb ?? new DynamoDBClient(config.DYNAMODB_ENDPOINT ? { endpoint: config.DYNAMODB_ENDPOINT } : {});
-  const store = overrides.store ?? new DynamoAuditStore(dynamodb, config.AUDIT_TABLE_NAME);
+  const { logger, metrics } = observability(overrides);
+  const store = overrides.store ?? new DynamoAuditStore(dynamoClient(config, overrides), config.AUDIT_TABLE_NAME);
   const verifik =
     overrides.verifik ??
     new VerifikClient({
@@ -167,6 +180,7 @@ function serviceParts(
     leaseMarginMs: config.LEASE_MARGIN_MS,
     // Twice what one call may make: a redelivery can finish an interrupted first delivery, no more.
     redeliveryAttemptCap: 2 * (config.VERIFIK_RETRY_LIMIT + 1),
+    verifyAfterDelete: config.VERIFY_AFTER_DELETE,
     now: overrides.now,
   });
   return { logger, metrics, store, service };

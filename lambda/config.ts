@@ -16,11 +16,25 @@ export const verifikBaseUrl = z.url({ protocol: /^https?$/ }).refine((value) => 
   return value === url.origin && (url.protocol === 'https:' || LOOPBACK_HOST.test(url.hostname));
 }, 'must be a bare origin, https://host[:port] (no path, query or fragment; http:// only for loopback)');
 
-/** What every function needs: Verifik, the audit table, the retry schedule and the durable queue. */
-const serviceSettings = {
-  VERIFIK_BASE_URL: verifikBaseUrl,
+/** A switch given as `true` or `false`. */
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false'])
+    .default(fallback ? 'true' : 'false')
+    .transform((value) => value === 'true');
+
+/** Where the audit table is. */
+const tableSettings = {
   AUDIT_TABLE_NAME: z.string().min(3).max(255),
   DYNAMODB_ENDPOINT: z.url().optional(),
+};
+
+/** What every function that erases needs: Verifik, the audit table, the retry schedule and the durable queue. */
+const serviceSettings = {
+  VERIFIK_BASE_URL: verifikBaseUrl,
+  ...tableSettings,
+  /** Read every person back (GET) after a 2xx DELETE before recording it erased (docs/lifecycle.md). */
+  VERIFY_AFTER_DELETE: flag(true),
   /** Default six years (GDPR accountability evidence is commonly kept for the limitation period). */
   RETENTION_DAYS: z.coerce
     .number()
@@ -84,6 +98,15 @@ export const FUNCTION_CONFIG = {
     settings: { ...serviceSettings, DEAD_LETTER_QUEUE_URL: z.url().optional() },
     secrets: ['VERIFIK_TOKEN'],
   },
+  /** The hourly deadline check: reads the audit table, nothing else (no Verifik, no queue, no secret). */
+  deadlines: {
+    settings: {
+      ...tableSettings,
+      /** Days after its (extended) due date an erasure that is not completed keeps counting as overdue. */
+      OVERDUE_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(3_660).default(90),
+    },
+    secrets: [],
+  },
   /** Renews the Verifik token in its secret; reads it through the rotation, not the cache. */
   rotation: {
     settings: { VERIFIK_BASE_URL: verifikBaseUrl, VERIFIK_TIMEOUT_MS: milliseconds(5_000) },
@@ -96,6 +119,7 @@ export type ConfigOf<F extends FunctionName> = Readonly<z.infer<z.ZodObject<(typ
 export type HttpConfig = ConfigOf<'http'>;
 export type InvokeConfig = ConfigOf<'invoke'>;
 export type WorkerConfig = ConfigOf<'worker'>;
+export type DeadlinesConfig = ConfigOf<'deadlines'>;
 export type RotationConfig = ConfigOf<'rotation'>;
 /** What the erasure service itself is built from, whichever function runs it. */
 export type ServiceConfig = Readonly<z.infer<z.ZodObject<typeof serviceSettings>>>;
@@ -123,7 +147,7 @@ export function readConfig<F extends FunctionName>(fn: F, env: NodeJS.ProcessEnv
     problems.push('CERTIFICATE_KEY_ARN, CERTIFICATE_KEY_FILE: set one certificate key, not both');
   }
   if (parsed.success && 'RETRY_SCHEDULE' in parsed.data) {
-    const { RETENTION_DAYS: days, RETRY_SCHEDULE: schedule } = parsed.data;
+    const { RETENTION_DAYS: days, RETRY_SCHEDULE: schedule } = parsed.data as unknown as ServiceConfig;
     const needed = minimumRetentionDays(schedule);
     if (days < needed)
       problems.push(`RETENTION_DAYS: must be at least ${needed} (the retry schedule and 14 days of dead letters)`);
@@ -135,5 +159,5 @@ export function readConfig<F extends FunctionName>(fn: F, env: NodeJS.ProcessEnv
   if (!parsed.success || problems.length > 0) {
     throw new ConfigurationError(`verifik-erasure (${fn}): invalid configuration: ${problems.join('; ')}`);
   }
-  return Object.freeze(parsed.data) as ConfigOf<F>;
+  return Object.freeze(parsed.data) as unknown as ConfigOf<F>;
 }

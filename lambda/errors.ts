@@ -59,6 +59,13 @@ export class IdempotencyConflictError extends AppError {
   }
 }
 
+/** The erasure's due date cannot be extended: it was extended already, or its due date has passed. */
+export class ExtensionRefusedError extends AppError {
+  constructor(code: 'already_extended' | 'past_due', message: string) {
+    super(409, code, message);
+  }
+}
+
 export class PayloadTooLargeError extends AppError {
   constructor(limitBytes: number) {
     super(413, 'payload_too_large', `The body is larger than ${limitBytes} bytes.`);

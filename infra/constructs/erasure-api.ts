@@ -16,9 +16,11 @@ export type ErasureRouteKey =
   | 'POST /erasures'
   | 'GET /erasures/{erasureId}'
   | 'GET /erasures/{erasureId}/certificate'
+  | 'POST /erasures/{erasureId}/extension'
   | 'POST /portal/erasures'
   | 'GET /portal/erasures/{erasureId}'
-  | 'GET /portal/erasures/{erasureId}/certificate';
+  | 'GET /portal/erasures/{erasureId}/certificate'
+  | 'POST /portal/erasures/{erasureId}/extension';
 
 /** A token bucket: steady requests per second, and how many may arrive at once. */
 export interface RouteThrottle {
@@ -38,9 +40,12 @@ export const DEFAULT_ROUTE_THROTTLING: Readonly<Record<ErasureRouteKey, RouteThr
   'GET /erasures/{erasureId}': { rateLimit: 5, burstLimit: 10 },
   // A certificate costs a KMS Sign call (KMS's own quota is shared with the account): a DPO's pace.
   'GET /erasures/{erasureId}/certificate': { rateLimit: 2, burstLimit: 5 },
+  // An extension is rare (once per erasure at most): a small bucket.
+  'POST /erasures/{erasureId}/extension': { rateLimit: 1, burstLimit: 5 },
   'POST /portal/erasures': { rateLimit: 10, burstLimit: 20 },
   'GET /portal/erasures/{erasureId}': { rateLimit: 10, burstLimit: 20 },
   'GET /portal/erasures/{erasureId}/certificate': { rateLimit: 5, burstLimit: 10 },
+  'POST /portal/erasures/{erasureId}/extension': { rateLimit: 1, burstLimit: 5 },
 };
 
 export interface ErasureApiProps {
@@ -78,8 +83,9 @@ const ACCESS_LOG_FORMAT = {
 
 /**
  * The HTTP API of docs/api.md. One Lambda serves six routes:
- * - `POST /erasures`, `GET /erasures/{erasureId}` and its `/certificate`: no API Gateway authorizer;
- *   the Lambda checks the Standard Webhooks signature (a CRM cannot sign requests with AWS credentials);
+ * - `POST /erasures`, `GET /erasures/{erasureId}` and its `/certificate`, `POST /erasures/{erasureId}/extension`:
+ *   no API Gateway authorizer; the Lambda checks the Standard Webhooks signature (a CRM cannot sign
+ *   requests with AWS credentials);
  * - the same under `/portal/erasures`: AWS IAM (SigV4) authorization.
  * Anything else is answered 404 by API Gateway without reaching the Lambda.
  *
@@ -137,6 +143,7 @@ export class ErasureApi extends Construct {
       ...this.api.addRoutes({ path, methods: [HttpMethod.POST], integration, authorizer }),
       ...this.api.addRoutes({ path: `${path}/{erasureId}`, methods: [HttpMethod.GET], integration, authorizer }),
       ...this.api.addRoutes({ path: `${path}/{erasureId}/certificate`, methods: [HttpMethod.GET], integration, authorizer }),
+      ...this.api.addRoutes({ path: `${path}/{erasureId}/extension`, methods: [HttpMethod.POST], integration, authorizer }),
     ];
     this.webhookRoutes = routes('/erasures');
     this.portalRoutes = routes('/portal/erasures', iam);

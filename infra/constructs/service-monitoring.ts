@@ -178,7 +178,11 @@ export class ServiceMonitoring extends Construct {
     this.dashboard = this.buildDashboard(props, functions);
   }
 
-  private alarm(
+  /**
+   * An alarm on the topic, alarm and OK both notified. Missing data is fine unless said otherwise;
+   * `comparison` defaults to above the threshold.
+   */
+  alarm(
     id: string,
     options: {
       description: string;

@@ -6,6 +6,7 @@ const USAGE = `usage:
   npm run erasure -- erase <personId...> [--url URL] [--id ERASURE_ID] [--subject-ref REF] [--reason TEXT] [--requested-by NAME]
   npm run erasure -- status <erasureId> [--url URL]
   npm run erasure -- certificate <erasureId> [--url URL] [--html]
+  npm run erasure -- extend <erasureId> --months 1|2 --reason TEXT [--url URL]
 Signs with the first secret in WEBHOOK_SECRET. URL defaults to http://localhost:$PORT (3000).`;
 
 /** The operator's command line: signed requests to a local or deployed stack. */
@@ -20,11 +21,19 @@ async function main(argv: string[]): Promise<number> {
       reason: { type: 'string' },
       'requested-by': { type: 'string' },
       html: { type: 'boolean' },
+      months: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   const [command, ...args] = positionals;
-  if (values.help || !command || args.length === 0 || !['erase', 'status', 'certificate'].includes(command)) {
+  const extendUsage = command === 'extend' && (values.months === undefined || values.reason === undefined);
+  if (
+    values.help ||
+    !command ||
+    args.length === 0 ||
+    !['erase', 'status', 'certificate', 'extend'].includes(command) ||
+    extendUsage
+  ) {
     process.stderr.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
@@ -44,7 +53,9 @@ async function main(argv: string[]): Promise<number> {
         )
       : command === 'certificate'
         ? await client.certificate(args[0]!, { html: values.html === true })
-        : await client.status(args[0]!);
+        : command === 'extend'
+          ? await client.extend(args[0]!, { months: Number(values.months), reason: values.reason! })
+          : await client.status(args[0]!);
   if (command === 'certificate' && answer.status === 200) {
     // Only the document on stdout, so it can be saved and verified as it is.
     process.stdout.write(typeof answer.body === 'string' ? answer.body : `${JSON.stringify(answer.body, null, 2)}\n`);

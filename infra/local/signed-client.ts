@@ -25,6 +25,16 @@ export function signedHeaders(
 /** What a signed GET signs: its request line `GET {path}`, the path exactly as sent (no query string). */
 export const signedGetPayload = (target: string) => signedRequestLine('GET', requestTarget(target).rawPath);
 
+/**
+ * What a signed call signs: a GET its request line; `POST /erasures` its body; a POST on a record's
+ * path (`/erasures/{id}/extension`) its request line, a line feed, then its body.
+ */
+export function signedContent(method: string, target: string, body: string): string {
+  if (method === 'GET') return signedGetPayload(target);
+  const { rawPath } = requestTarget(target);
+  return rawPath === '/erasures' ? body : `${signedRequestLine(method, rawPath)}\n${body}`;
+}
+
 export const newMessageId = () => `msg_${randomBytes(12).toString('base64url')}`;
 
 export interface ApiAnswer {
@@ -48,6 +58,14 @@ export class ErasureApiClient {
     return this.send('POST', '/erasures', { id, body });
   }
 
+  /** The erasure's one extension of its due date (signed over the request line and the body). */
+  async extend(erasureId: string, extension: { months: number; reason: string }): Promise<ApiAnswer> {
+    return this.send('POST', `/erasures/${encodeURIComponent(erasureId)}/extension`, {
+      id: newMessageId(),
+      body: JSON.stringify(extension),
+    });
+  }
+
   async status(erasureId: string): Promise<ApiAnswer> {
     return this.send('GET', `/erasures/${encodeURIComponent(erasureId)}`, { id: newMessageId(), body: '' });
   }
@@ -65,8 +83,8 @@ export class ErasureApiClient {
     headers: Record<string, string> = {},
   ): Promise<ApiAnswer> {
     const url = new URL(path, this.baseUrl);
-    // A GET signs the path fetch sends, after URL parsing, not the one asked for.
-    const signed = method === 'GET' ? signedGetPayload(url.pathname) : body;
+    // A signed path is the one fetch sends, after URL parsing, not the one asked for.
+    const signed = signedContent(method, url.pathname, body);
     const response = await fetch(url, {
       method,
       headers: {

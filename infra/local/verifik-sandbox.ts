@@ -42,14 +42,17 @@ const TOKEN_EXPIRED: SandboxAnswer = { status: 401, body: { error: 'Token expire
  * Token renewal (`GET /v2/auth/session?origin=refresh&expiresIn=<months>`) issues a new JWT with a
  * short `exp` when asked (`tokenLifetimeSeconds`) and refuses an expired token; earlier tokens stay
  * valid until their own `exp`. Tests script other answers (429 with Retry-After, 5xx, slow answers,
- * dropped connections) per person id, for renewals, or through a responder.
+ * dropped connections) per person id, for renewals, or through a responder, for DELETE and GET apart.
  */
 export class VerifikSandbox {
   readonly calls: SandboxCall[] = [];
   /** Consulted first for every DELETE with a valid token; undefined falls through to the documented behaviour. */
   responder: ((personId: string, call: SandboxCall) => SandboxAnswer | undefined) | undefined;
+  /** The same for every GET of a person. */
+  getResponder: ((personId: string, call: SandboxCall) => SandboxAnswer | undefined) | undefined;
   private readonly persons: Set<string>;
   private readonly scripts = new Map<string, SandboxAnswer[]>();
+  private readonly getScripts = new Map<string, SandboxAnswer[]>();
   private readonly sessionScripts: SandboxAnswer[] = [];
   /** Every token the sandbox accepts until its `exp` (revoked ones are removed). */
   private readonly tokens = new Set<string>();
@@ -125,13 +128,19 @@ export class VerifikSandbox {
     return this.persons.has(personId);
   }
 
-  /** The next calls for this person get these answers, in order. */
+  /** The next DELETEs for this person get these answers, in order. */
   script(personId: string, ...answers: SandboxAnswer[]): void {
     this.scripts.set(personId, [...(this.scripts.get(personId) ?? []), ...answers]);
   }
 
-  callsFor(personId: string): SandboxCall[] {
-    return this.calls.filter((call) => call.personId === personId);
+  /** The next GETs for this person get these answers, in order. */
+  scriptGet(personId: string, ...answers: SandboxAnswer[]): void {
+    this.getScripts.set(personId, [...(this.getScripts.get(personId) ?? []), ...answers]);
+  }
+
+  /** Every call for this person (DELETEs and GETs), or those of one method. */
+  callsFor(personId: string, method?: 'DELETE' | 'GET'): SandboxCall[] {
+    return this.calls.filter((call) => call.personId === personId && (method === undefined || call.method === method));
   }
 
   async close(): Promise<void> {
@@ -155,7 +164,7 @@ export class VerifikSandbox {
     req.resume();
 
     if (req.method === 'GET' && url.pathname === SESSION_PATH) return this.answer(res, await this.renewal(req, url));
-    if (req.method === 'GET' && call.personId) return this.answer(res, this.read(req, call.personId));
+    if (req.method === 'GET' && call.personId) return this.answer(res, this.read(req, call.personId, call));
     if (req.method !== 'DELETE' || !call.personId)
       return send(res, { status: 404, body: { error: 'Not found', message: 'NOT_FOUND' } });
     if (url.searchParams.has('collection')) {
@@ -199,11 +208,11 @@ export class VerifikSandbox {
   }
 
   /** `GET /v2/face-recognition/persons/{id}`: the person while the sandbox holds it (no personal fields here), 404 after. */
-  private read(req: IncomingMessage, personId: string): SandboxAnswer {
+  /** `GET /v2/face-recognition/persons/{id}`: a scripted answer, the GET responder's, or the documented one. */
+  private read(req: IncomingMessage, personId: string, call: SandboxCall): SandboxAnswer {
     const refused = this.authorization(req.headers.authorization);
     if (refused) return refused;
-    if (!this.persons.has(personId)) return { status: 404, body: { error: 'Person not found', message: 'PERSON_NOT_FOUND' } };
-    return { status: 200, body: { data: { _id: personId, status: 'active' } } };
+    return this.getScripts.get(personId)?.shift() ?? this.getResponder?.(personId, call) ?? this.documentedGet(personId);
   }
 
   private sleep(ms: number): Promise<void> {
@@ -216,7 +225,13 @@ export class VerifikSandbox {
     });
   }
 
-  /** The documented answer for this person now (and its effect: a 200 forgets the person). */
+  /** The documented answer to a GET of this person now: the person while held, else 404 PERSON_NOT_FOUND. */
+  documentedGet(personId: string): SandboxAnswer {
+    if (!this.persons.has(personId)) return { status: 404, body: { error: 'Person not found', message: 'PERSON_NOT_FOUND' } };
+    return { status: 200, body: { data: { _id: personId, name: 'Sandbox Person', status: 'active', collections: [] } } };
+  }
+
+  /** The documented answer to a DELETE of this person now (and its effect: a 200 forgets the person). */
   documented(personId: string): SandboxAnswer {
     if (!this.persons.has(personId)) return { status: 404, body: { error: 'Person not found', message: 'PERSON_NOT_FOUND' } };
     this.deletes += 1;

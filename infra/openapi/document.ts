@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
 import { erasureBody } from '../../lambda/api/erasure-body';
+import { extensionBody } from '../../lambda/api/extension-body';
 import { ERASURE_ID_PATTERN, PERSON_ID_PATTERN } from '../../lambda/erasure/rules';
 import { TERMINAL_OUTCOMES } from '../../lambda/erasure/types';
 
@@ -42,6 +43,11 @@ const person = z
     retryAfter: timestamp.optional().meta({ description: 'Earliest next attempt, when Verifik asked for a pause.' }),
     note: z.string().optional().meta({ description: 'What an auditor should know beside the outcome.' }),
     exhausted: z.boolean().optional().meta({ description: 'Failed because the retry schedule ran out.' }),
+    deletedAt: timestamp.optional().meta({ description: 'When Verifik accepted the DELETE (2xx).' }),
+    verifiedAbsentAt: timestamp.optional().meta({
+      description: 'When Verifik answered 404 PERSON_NOT_FOUND for the person (the GET after a delete, or the DELETE).',
+    }),
+    verifyAttempts: z.int().min(0).optional().meta({ description: 'GET calls made to verify the absence.' }),
   })
   .meta({ id: 'PersonOutcome' });
 
@@ -50,6 +56,12 @@ const record = z
     erasureId,
     status: z.enum(['completed', 'failed', 'pending']),
     receivedAt: timestamp,
+    dueAt: timestamp.meta({ description: 'GDPR art. 12(3): receivedAt plus one calendar month.' }),
+    extendedDueAt: timestamp.optional().meta({ description: 'After the one extension: the new due date.' }),
+    extension: z
+      .strictObject({ months: z.union([z.literal(1), z.literal(2)]), reason: z.string(), requestedAt: timestamp })
+      .optional()
+      .meta({ id: 'Extension' }),
     completedAt: timestamp.optional(),
     requestedBy: z.string().optional(),
     reason: z.string().optional(),
@@ -120,7 +132,7 @@ const json = <T extends z.ZodType>(schema: T) => ({ 'application/json': { schema
 const location = z.string().meta({ description: 'Where to read the erasure: the GET route of the same family.' });
 
 /** The answers every route may give, by status. */
-function answers(kind: 'submit' | 'read', family: 'webhook' | 'portal'): ZodOpenApiResponsesObject {
+function answers(kind: 'submit' | 'read' | 'extend', family: 'webhook' | 'portal'): ZodOpenApiResponsesObject {
   const failure = (description: string) => ({ description, content: json(error) });
   return {
     '200': { description: 'Every person is terminal: the record, status completed or failed.', content: json(record) },
@@ -139,11 +151,18 @@ function answers(kind: 'submit' | 'read', family: 'webhook' | 'portal'): ZodOpen
         }),
     ...(kind === 'read'
       ? { '404': failure('No erasure with that id (not_found).') }
-      : {
-          '409': failure('The erasure id was received before with a different request (idempotency_conflict).'),
-          '413': failure('The body is over 64 KiB (payload_too_large).'),
-          '415': failure('The content-type is missing or not JSON (unsupported_media_type).'),
-        }),
+      : kind === 'extend'
+        ? {
+            '404': failure('No erasure with that id (not_found).'),
+            '409': failure('Extended already (already_extended), or asked on or after dueAt (past_due).'),
+            '413': failure('The body is over 64 KiB (payload_too_large).'),
+            '415': failure('The content-type is missing or not JSON (unsupported_media_type).'),
+          }
+        : {
+            '409': failure('The erasure id was received before with a different request (idempotency_conflict).'),
+            '413': failure('The body is over 64 KiB (payload_too_large).'),
+            '415': failure('The content-type is missing or not JSON (unsupported_media_type).'),
+          }),
     '500': failure('An unexpected failure (internal_error); retry.'),
     '503': failure('Could not be recorded, a secret could not be read, or time ran out; retry with the same erasure id.'),
   };
@@ -160,6 +179,12 @@ const idempotencyKey = z.object({
   'Idempotency-Key': erasureId.optional().meta({ description: 'The erasure id; erasure_<uuid> when absent.' }),
 });
 const byId = z.object({ erasureId });
+const extension = { required: true, content: json(extensionBody) };
+/** A 200 only: an extension answers the record as it stands. */
+const extended = (family: 'webhook' | 'portal') => {
+  const { '202': _pending, ...rest } = answers('extend', family);
+  return rest;
+};
 const body = { required: true, content: json(erasureBody) };
 
 /** The answers of the certificate routes. */
@@ -214,6 +239,26 @@ const operations: Record<string, Record<string, ZodOpenApiOperationObject>> = {
       summary: 'The signed certificate of a terminal erasure (signed over the request line)',
       requestParams: { path: byId, header: webhookHeaders.omit({ 'webhook-id': true }).extend({ 'webhook-id': z.string() }) },
       responses: certificateAnswers('webhook'),
+    },
+  },
+  '/erasures/{erasureId}/extension': {
+    post: {
+      ...webhook,
+      operationId: 'extendErasure',
+      summary: 'Extend the due date once, before it passes (signed over the request line and the body)',
+      requestParams: { path: byId, header: webhookHeaders.omit({ 'webhook-id': true }).extend({ 'webhook-id': z.string() }) },
+      requestBody: extension,
+      responses: extended('webhook'),
+    },
+  },
+  '/portal/erasures/{erasureId}/extension': {
+    post: {
+      ...portal,
+      operationId: 'extendErasureAsPortal',
+      summary: 'Extend the due date once, before it passes (IAM caller)',
+      requestParams: { path: byId },
+      requestBody: extension,
+      responses: extended('portal'),
     },
   },
   '/portal/erasures': {

@@ -5,6 +5,7 @@ import type { ErasureRecord } from '../erasure/types';
 import { NotFoundError } from '../errors';
 import type { RootLogger } from '../log';
 import type { ErasureBody } from './erasure-body';
+import type { ExtensionBody } from './extension-body';
 
 export interface ErasureApiDeps {
   service: ErasureService;
@@ -39,6 +40,12 @@ export function createErasureApi({ service, logger, inlineBudgetMs, reserveMs }:
       const record = await service.submit({ erasureId, ...body, apiRequestId }, { deadline }, log);
       log.info('erasure answered', { status: record.status });
       return { statusCode: record.status === 'pending' ? 202 : 200, record };
+    },
+
+    /** The erasure's one extension of its due date; the record as it then stands. */
+    async extend(erasureId: string, body: ExtensionBody): Promise<ErasureRecord> {
+      const log = logger.createChild({ persistentKeys: { erasureId } });
+      return service.extend(erasureId, body, log);
     },
 
     async read(erasureId: string): Promise<ErasureRecord> {

@@ -44,8 +44,13 @@ export type ErasureBody = Omit<ErasureInput, 'erasureId'>;
 export function parseErasureBody(body: unknown): ErasureBody {
   const parsed = erasureBody.safeParse(body);
   if (parsed.success) return parsed.data;
-  const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-  throw new InvalidRequestError('The request body does not match the erasure schema.', details);
+  throw schemaViolation('erasure', parsed.error);
+}
+
+/** A 400 naming each place where a body breaks its schema. */
+export function schemaViolation(schema: string, error: z.ZodError): InvalidRequestError {
+  const details = error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+  return new InvalidRequestError(`The request body does not match the ${schema} schema.`, details);
 }
 
 export function parseErasureId(value: unknown, source: string): string {

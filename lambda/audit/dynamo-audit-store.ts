@@ -8,7 +8,8 @@ import {
   paginateQuery,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { AuditStore, Claim, ClaimResult, PersonErasureRef, Settlement } from '../erasure/ports';
+import type { AuditStore, Claim, ClaimResult, ExtensionResult, PersonErasureRef, Settlement } from '../erasure/ports';
+import { dueDateFor } from '../erasure/statutory-clock';
 import type { PersonState, StoredRequest } from '../erasure/types';
 import { StorageUnavailableError } from '../errors';
 import {
@@ -115,6 +116,9 @@ export class DynamoAuditStore implements AuditStore {
       note: settlement.note,
       exhausted: settlement.exhausted,
       uncertain: settlement.uncertain,
+      deletedAt: settlement.deletedAt,
+      verifiedAbsentAt: settlement.verifiedAbsentAt,
+      verifyAttempts: settlement.verifyAttempts,
       updatedAt: settlement.updatedAt,
     };
     const set = Object.entries(fields).filter(([, value]) => value !== undefined);
@@ -190,6 +194,34 @@ export class DynamoAuditStore implements AuditStore {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
+    }
+  }
+
+  async extendDueDate(erasureId: string, change: Parameters<AuditStore['extendDueDate']>[1]): Promise<ExtensionResult> {
+    try {
+      const { Attributes } = await this.call(() =>
+        this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: erasureKey(erasureId), sk: REQUEST_SK },
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(#extension)',
+            // A request recorded before due dates has none stored: it gets the one it was read with.
+            UpdateExpression: 'SET dueAt = if_not_exists(dueAt, :dueAt), extendedDueAt = :extendedDueAt, #extension = :extension',
+            ExpressionAttributeNames: { '#extension': 'extension' },
+            ExpressionAttributeValues: {
+              ':dueAt': change.dueAt,
+              ':extendedDueAt': change.extendedDueAt,
+              ':extension': change.extension,
+            },
+            ReturnValues: 'ALL_NEW',
+          }),
+        ),
+      );
+      return { granted: true, request: toRequest(Attributes ?? {}) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const item = await this.getItem(erasureKey(erasureId), REQUEST_SK);
+      return { granted: false, request: item && toRequest(item) };
     }
   }
 
@@ -300,6 +332,10 @@ function toRequest(item: Item): StoredRequest {
     personIds: (item.personIds as string[]) ?? [],
     fingerprint: String(item.fingerprint),
     receivedAt: String(item.receivedAt),
+    // Requests recorded before due dates existed get theirs from when they were received.
+    dueAt: typeof item.dueAt === 'string' ? item.dueAt : dueDateFor(String(item.receivedAt)),
+    extendedDueAt: item.extendedDueAt as string | undefined,
+    extension: item.extension as StoredRequest['extension'],
     expiresAt: Number(item.expiresAt),
     subjectRefHash: item.subjectRefHash as string | undefined,
     reason: item.reason as string | undefined,
@@ -322,6 +358,9 @@ function toPerson(item: Item): PersonState {
     note: item.note as string | undefined,
     exhausted: item.exhausted === true ? true : undefined,
     uncertain: item.uncertain === true ? true : undefined,
+    deletedAt: item.deletedAt as string | undefined,
+    verifiedAbsentAt: item.verifiedAbsentAt as string | undefined,
+    verifyAttempts: typeof item.verifyAttempts === 'number' ? item.verifyAttempts : undefined,
     leaseUntil: typeof item.leaseUntil === 'number' ? item.leaseUntil : undefined,
   };
 }

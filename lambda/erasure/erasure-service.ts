@@ -1,12 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import pMap from 'p-map';
-import { IdempotencyConflictError, StorageUnavailableError, errorName } from '../errors';
+import { ExtensionRefusedError, IdempotencyConflictError, NotFoundError, StorageUnavailableError, errorName } from '../errors';
 import type { LogSink } from '../log';
 import { requestFingerprint } from './fingerprint';
-import { settlementFor } from './outcome';
-import type { AuditStore, ErasureMetrics, RetryMessage, RetryQueue, Settlement, VendorAnswer, VerifikPort } from './ports';
+import { settlementFor, verificationSettlement } from './outcome';
+import type {
+  AuditStore,
+  ErasureMetrics,
+  PresenceAnswer,
+  RetryMessage,
+  RetryQueue,
+  Settlement,
+  VendorAnswer,
+  VerifikPort,
+} from './ports';
 import { buildRecord, notYetAttempted } from './record';
 import type { RetryPolicy } from './retry-policy';
+import { STATUTORY_MONTHS, addCalendarMonths, dueDateFor, type ExtensionMonths } from './statutory-clock';
 import type { ErasureInput, ErasureRecord, PersonState, StoredRequest } from './types';
 import { isTerminal } from './types';
 
@@ -28,6 +38,11 @@ export interface ErasureServiceDeps {
    * retry chain does, so replaying a request cannot multiply the calls to Verifik.
    */
   redeliveryAttemptCap?: number;
+  /**
+   * After every 2xx DELETE, read the person back (GET) and record the erasure only once Verifik
+   * answers 404 (docs/lifecycle.md, "Verified absence"). Default true.
+   */
+  verifyAfterDelete?: boolean;
   now?: () => Date;
   newOwnerId?: () => string;
 }
@@ -67,9 +82,11 @@ export class ErasureService {
   private readonly newOwnerId: () => string;
   private readonly newStepId: () => string;
   private readonly metrics: ErasureMetrics;
+  private readonly verifyAfterDelete: boolean;
 
   constructor(private readonly deps: ErasureServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.verifyAfterDelete = deps.verifyAfterDelete ?? true;
     this.newOwnerId = deps.newOwnerId ?? randomUUID;
     this.newStepId = randomUUID;
     this.metrics = deps.metrics ?? noMetrics;
@@ -101,6 +118,41 @@ export class ErasureService {
   async get(erasureId: string): Promise<ErasureRecord | undefined> {
     const stored = await this.deps.store.getErasure(erasureId);
     return stored && buildRecord(stored.request, stored.persons);
+  }
+
+  /**
+   * The erasure's one extension of its due date (GDPR art. 12(3)): `months` further months from
+   * receipt, asked before `dueAt`, with its reason. The same extension asked again (a retried call)
+   * answers the record as it stands; any other second extension, or one on or after `dueAt`, is refused.
+   */
+  async extend(erasureId: string, asked: { months: ExtensionMonths; reason: string }, log: LogSink): Promise<ErasureRecord> {
+    const stored = await this.deps.store.getErasure(erasureId);
+    if (!stored) throw new NotFoundError();
+    const { request } = stored;
+    const now = this.now();
+    const refuseOrRepeat = (current: StoredRequest) => {
+      const repeated = current.extension?.months === asked.months && current.extension.reason === asked.reason;
+      if (repeated) return buildRecord(current, stored.persons);
+      log.warn('extension refused: the erasure was extended already');
+      throw new ExtensionRefusedError('already_extended', 'This erasure was extended already; it can be extended only once.');
+    };
+    if (request.extension) return refuseOrRepeat(request);
+    if (now.getTime() >= Date.parse(request.dueAt)) {
+      log.warn('extension refused: past the due date', { dueAt: request.dueAt });
+      throw new ExtensionRefusedError('past_due', `The due date (${request.dueAt}) has passed; it can no longer be extended.`);
+    }
+    const extendedDueAt = addCalendarMonths(request.receivedAt, STATUTORY_MONTHS + asked.months);
+    const result = await this.deps.store.extendDueDate(erasureId, {
+      dueAt: request.dueAt,
+      extendedDueAt,
+      extension: { months: asked.months, reason: asked.reason, requestedAt: now.toISOString() },
+    });
+    if (!result.granted) {
+      if (!result.request) throw new StorageUnavailableError(new Error('a recorded erasure could not be read back'));
+      return refuseOrRepeat(result.request);
+    }
+    log.info('due date extended', { months: asked.months, extendedDueAt });
+    return buildRecord(result.request, stored.persons);
   }
 
   /**
@@ -304,7 +356,7 @@ export class ErasureService {
   ): Promise<{ record: ErasureRecord; persons: PersonState[] }> {
     const recorded = new Map(known.map((p) => [p.personId, p]));
     // Persons past the cap are the retry chain's alone (a redelivery or a replay adds no calls).
-    const open = openPersons(request, known).filter((id) => (recorded.get(id)?.attempts ?? 0) < attemptCap);
+    const open = openPersons(request, known).filter((id) => callsOf(recorded.get(id)) < attemptCap);
     const owner = this.newOwnerId();
     const attempted = await pMap(open, (personId) => this.erasePerson(request, personId, owner, budget, log, attemptCap), {
       concurrency: this.deps.concurrency,
@@ -314,7 +366,10 @@ export class ErasureService {
     return { record: buildRecord(request, persons), persons };
   }
 
-  /** Claim, call Verifik, record: the only path by which Verifik's answer reaches the audit trail. */
+  /**
+   * Claim, call Verifik, record: the only path by which Verifik's answer reaches the audit trail.
+   * A person Verifik accepted the DELETE for but whose absence is not yet verified is only read back.
+   */
   private async erasePerson(
     request: StoredRequest,
     personId: string,
@@ -325,7 +380,7 @@ export class ErasureService {
   ): Promise<PersonState> {
     const claim = await this.claim(request, personId, owner, budget);
     if (!claim.claimed) return claim.person;
-    if (claim.person.attempts >= attemptCap) {
+    if (callsOf(claim.person) >= attemptCap) {
       // Another invocation reached the cap since this one read the record: hand the person back untouched.
       return this.settle(request, personId, owner, {
         outcome: 'pending',
@@ -334,22 +389,18 @@ export class ErasureService {
       });
     }
 
-    const answer = await this.deps.verifik.deletePerson(personId, budget);
-    this.countAnswer(answer);
-    const settlement = settlementFor(answer, this.now());
-    settlement.attempts += claim.person.attempts;
-    // An interrupted earlier attempt may have deleted the person: carried on, so a later 404 says so.
-    if (claim.interrupted) settlement.uncertain = true;
-    if (answer.kind === 'not_found' && claim.interrupted) settlement.note = INTERRUPTED_NOTE;
-    else if (answer.kind === 'not_found' && (answer.uncertain || claim.person.uncertain)) settlement.note = UNCERTAIN_NOTE;
+    const { settlement, vendorStatus } =
+      claim.person.deletedAt === undefined
+        ? await this.deleteAndVerify(personId, claim, budget)
+        : await this.verifyDeleted(personId, claim.person, budget);
     try {
       const person = await this.settle(request, personId, owner, settlement);
-      log.info('person settled', { personId, outcome: person.outcome, vendorStatus: answer.status, attempts: person.attempts });
+      log.info('person settled', { personId, outcome: person.outcome, vendorStatus, attempts: person.attempts });
       return person;
     } catch (error) {
       // Verifik answered but the answer could not be recorded: the lease keeps the person pending and
       // the retry path will ask Verifik again. Nothing is reported that the audit trail does not hold.
-      log.error('person outcome not recorded', { personId, vendorStatus: answer.status, error: errorName(error) });
+      log.error('person outcome not recorded', { personId, vendorStatus, error: errorName(error) });
       // This invocation's lease still stands in the table: say so, so that giving up waits for it.
       return {
         ...claim.person,
@@ -358,6 +409,43 @@ export class ErasureService {
         lastError: 'The outcome could not be recorded yet; it will be retried.',
       };
     }
+  }
+
+  /** The DELETE, and when it went through (2xx) and the switch is on, the GET that verifies it. */
+  private async deleteAndVerify(personId: string, claim: { person: PersonState; interrupted: boolean }, budget: Budget) {
+    const answer = await this.deps.verifik.deletePerson(personId, budget);
+    this.countAnswer(answer);
+    const settlement = settlementFor(answer, this.now());
+    settlement.attempts += claim.person.attempts;
+    // An interrupted earlier attempt may have deleted the person: carried on, so a later 404 says so.
+    if (claim.interrupted) settlement.uncertain = true;
+    if (answer.kind === 'not_found' && claim.interrupted) settlement.note = INTERRUPTED_NOTE;
+    else if (answer.kind === 'not_found' && (answer.uncertain || claim.person.uncertain)) settlement.note = UNCERTAIN_NOTE;
+    if (answer.kind !== 'deleted' || !this.verifyAfterDelete) return { settlement, vendorStatus: answer.status };
+    // Until the GET answers, nothing is terminal: an unclear answer leaves the person pending with
+    // `deletedAt`, and the retry path only reads it back from then on.
+    const verified = await this.readBack(
+      personId,
+      { attempts: settlement.attempts, verifyAttempts: claim.person.verifyAttempts },
+      budget,
+    );
+    return { settlement: { ...settlement, completedAt: undefined, ...verified }, vendorStatus: answer.status };
+  }
+
+  /** A person whose DELETE went through earlier: verified now, or (switch turned off since) recorded as erased. */
+  private async verifyDeleted(personId: string, person: PersonState, budget: Budget) {
+    if (!this.verifyAfterDelete) {
+      const at = this.now().toISOString();
+      const settlement: Settlement = { outcome: 'erased', attempts: person.attempts, completedAt: at, updatedAt: at };
+      return { settlement, vendorStatus: person.vendorStatus };
+    }
+    return { settlement: await this.readBack(personId, person, budget), vendorStatus: person.vendorStatus };
+  }
+
+  private async readBack(personId: string, deletion: { attempts: number; verifyAttempts?: number }, budget: Budget) {
+    const presence = await this.deps.verifik.getPerson(personId, budget);
+    this.countPresence(presence);
+    return verificationSettlement(presence, deletion, this.now());
   }
 
   private claim(request: StoredRequest, personId: string, owner: string, budget: Budget) {
@@ -384,6 +472,15 @@ export class ErasureService {
     if (answer.status !== undefined && answer.status >= 500) this.metrics.count('VerifikServerErrors');
   }
 
+  private countPresence(presence: PresenceAnswer): void {
+    if (presence.attempts > 1) this.metrics.count('Retries', presence.attempts - 1);
+    if (presence.kind === 'present') this.metrics.count('VerifikPersonStillPresent');
+    if (presence.kind !== 'unclear' || presence.status === undefined) return;
+    if (presence.status === 401 || presence.status === 403) this.metrics.count('VendorAuthFailures');
+    if (presence.status === 404) this.metrics.count('VerifikUnexpectedNotFound');
+    if (presence.status >= 500) this.metrics.count('VerifikServerErrors');
+  }
+
   private firstRetry(erasureId: string, step: string): RetryMessage {
     return { erasureId, attempt: 0, notBefore: this.now().getTime() + this.deps.retryPolicy.delayBefore(0), step };
   }
@@ -408,6 +505,7 @@ export class ErasureService {
       personIds: input.personIds,
       fingerprint: requestFingerprint({ ...input, subjectRefHash }),
       receivedAt: receivedAt.toISOString(),
+      dueAt: dueDateFor(receivedAt.toISOString()),
       expiresAt: Math.floor((receivedAt.getTime() + this.deps.retentionDays * DAY_MS) / 1000),
       subjectRefHash,
       reason: input.reason,
@@ -428,4 +526,6 @@ function openPersons(request: StoredRequest, persons: readonly PersonState[]): s
   const outcomes = new Map(persons.map((p) => [p.personId, p.outcome]));
   return request.personIds.filter((id) => !isTerminal(outcomes.get(id) ?? 'pending'));
 }
+/** Calls made to Verifik for a person (DELETEs and GETs), which the redelivery cap bounds. */
+const callsOf = (person: PersonState | undefined) => (person?.attempts ?? 0) + (person?.verifyAttempts ?? 0);
 const retryAfterOf = (person: PersonState | undefined) => (person?.retryAfter ? Date.parse(person.retryAfter) : 0);

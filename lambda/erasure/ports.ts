@@ -1,4 +1,4 @@
-import type { Evidence, PersonState, StoredRequest } from './types';
+import type { Evidence, Extension, PersonState, StoredRequest } from './types';
 
 /** Verifik's answer to one DELETE, already classified at the client boundary. */
 export type VendorAnswer =
@@ -20,8 +20,22 @@ export interface DeleteOptions {
   deadline: number;
 }
 
+/** Verifik's answer to `GET /v2/face-recognition/persons/{id}` after a delete, classified at the client boundary. */
+export type PresenceAnswer =
+  /** 404 with PERSON_NOT_FOUND: the person is gone. */
+  | { kind: 'absent'; status: 404; attempts: number }
+  /** 2xx: Verifik still holds the person. */
+  | { kind: 'present'; status: number; attempts: number }
+  /**
+   * Anything else (timeouts, 408, 429, 5xx, 401/403, a 404 without PERSON_NOT_FOUND, any other status):
+   * proves nothing either way; asked again on the retry path.
+   */
+  | { kind: 'unclear'; status?: number; attempts: number; message: string; retryAfterMs?: number };
+
 export interface VerifikPort {
   deletePerson(personId: string, options: DeleteOptions): Promise<VendorAnswer>;
+  /** Reads the person back after a delete (`GET`, same base URL, encoding and token as the DELETE). */
+  getPerson(personId: string, options: DeleteOptions): Promise<PresenceAnswer>;
 }
 
 export interface Claim {
@@ -51,8 +65,14 @@ export interface Settlement {
   exhausted?: boolean;
   /** Some attempt got no clear answer, so Verifik may already have deleted the person. */
   uncertain?: boolean;
+  deletedAt?: string;
+  verifiedAbsentAt?: string;
+  verifyAttempts?: number;
   updatedAt: string;
 }
+
+/** An extension written, or refused because the erasure is unknown (`request` absent) or already extended. */
+export type ExtensionResult = { granted: true; request: StoredRequest } | { granted: false; request?: StoredRequest };
 
 /**
  * The audit trail. Every write is a single-item conditional write: no transactions.
@@ -86,6 +106,15 @@ export interface AuditStore {
    * caller holds one page, never the whole range.
    */
   requestPagesReceivedBetween(from: Date, to: Date, options?: { pageSize?: number }): AsyncIterable<StoredRequest[]>;
+  /**
+   * Grants the erasure's one extension: sets `extendedDueAt` and `extension` (and `dueAt` on a request
+   * recorded before due dates were) with a single-item conditional write, only when it has none.
+   * Whether it is still before `dueAt` is the caller's check.
+   */
+  extendDueDate(
+    erasureId: string,
+    change: { dueAt: string; extendedDueAt: string; extension: Extension },
+  ): Promise<ExtensionResult>;
 }
 
 export interface PersonErasureRef {
@@ -129,12 +158,17 @@ export const METRIC_NAMES = [
   'VerifikServerErrors',
   'DeadLettered',
   'VerifikUnexpectedNotFound',
+  /** Verifik accepted a DELETE (2xx) but its GET still returns the person. */
+  'VerifikPersonStillPresent',
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 /** How long a still-pending erasure has waited (seconds), published by the retry worker. */
 export const PENDING_AGE_METRIC = 'PendingAge';
+/** Published hourly by the deadline check (lambda/deadlines): erasures not completed, near their due date or past it. */
+export const DEADLINE_METRIC_NAMES = ['ErasuresNearDue', 'ErasuresOverdue'] as const;
+export type DeadlineMetricName = (typeof DEADLINE_METRIC_NAMES)[number];
 /** Every metric the functions publish: the alarms and the dashboard name only these. */
-export type ServiceMetricName = MetricName | typeof PENDING_AGE_METRIC;
+export type ServiceMetricName = MetricName | typeof PENDING_AGE_METRIC | DeadlineMetricName;
 
 export interface ErasureMetrics {
   count(name: MetricName, value?: number): void;

@@ -32,6 +32,11 @@ export interface StoredRequest {
   personIds: string[];
   fingerprint: string;
   receivedAt: string;
+  /** GDPR art. 12(3): received + one calendar month (docs/api.md, "The statutory clock"). */
+  dueAt: string;
+  /** Set once, before `dueAt`, by an extension. */
+  extendedDueAt?: string;
+  extension?: Extension;
   expiresAt: number;
   subjectRefHash?: string;
   reason?: string;
@@ -42,6 +47,13 @@ export interface StoredRequest {
    * step (armed by a redelivery, or a duplicate of a step already taken) is dropped.
    */
   retryStep?: string;
+}
+
+/** The one extension of an erasure's due date: how many further months, why, and when it was asked (ISO 8601). */
+export interface Extension {
+  months: 1 | 2;
+  reason: string;
+  requestedAt: string;
 }
 
 /** One person's state within one erasure. */
@@ -59,6 +71,12 @@ export interface PersonState {
   note?: string;
   /** Failed because the retry schedule ran out (a redrive reopens it). */
   exhausted?: boolean;
+  /** When Verifik accepted the DELETE (2xx). With verification on, the person stays pending until its absence is verified. */
+  deletedAt?: string;
+  /** When Verifik last answered 404 PERSON_NOT_FOUND for the person (the GET after a delete, or the DELETE itself). */
+  verifiedAbsentAt?: string;
+  /** GETs made to verify the person's absence, retries inside a call included. */
+  verifyAttempts?: number;
   /** Internal: an earlier attempt got no clear answer (kept so a later 404 is recorded with a note). */
   uncertain?: boolean;
   /** Internal: epoch ms until which an invocation holds the person (it may be calling Verifik). */
@@ -70,6 +88,9 @@ export interface ErasureRecord {
   erasureId: string;
   status: ErasureStatus;
   receivedAt: string;
+  dueAt: string;
+  extendedDueAt?: string;
+  extension?: Extension;
   completedAt?: string;
   requestedBy?: string;
   reason?: string;

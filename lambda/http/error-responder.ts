@@ -16,12 +16,14 @@ export function errorResponder(rootLogger: RootLogger): HttpMiddleware {
 
 /**
  * Rejections carry the erasure id the caller named, when it is well-formed (it may be unverified):
- * on a GET the id in the path, on a POST the webhook-id or Idempotency-Key.
+ * the id in the path on a route that has one (a GET, an extension), else on a POST the webhook-id or
+ * Idempotency-Key.
  */
 function loggerFor(root: RootLogger, event: HttpEvent): LogSink {
+  const inPath = decodedPathParameter(event, 'erasureId');
   const named =
-    event.requestContext?.http?.method === 'GET'
-      ? decodedPathParameter(event, 'erasureId')
+    inPath !== undefined || event.requestContext?.http?.method === 'GET'
+      ? inPath
       : (event.headers?.['webhook-id'] ?? event.headers?.['idempotency-key']);
   return loggerForErasure(root, named);
 }

@@ -10,6 +10,7 @@ import { newErasureId, type ErasureAnswer, type ErasureApi } from '../api/erasur
 import { parseErasureBody, parseErasureId, type ErasureBody } from '../api/erasure-body';
 import type { CertificateIssuer } from '../certificate/certificate-issuer';
 import { CERTIFICATE_HTML_CSP, certificateHtml } from '../certificate/certificate-html';
+import { parseExtensionBody } from '../api/extension-body';
 import { MAX_BODY_BYTES } from '../erasure/rules';
 import { loggerForErasure } from '../log';
 import { InvalidRequestError } from '../errors';
@@ -36,11 +37,11 @@ export function recordResponse({ statusCode, record }: ErasureAnswer, basePath =
 }
 
 /**
- * The HTTP API (API Gateway, payload v2). Webhook routes `POST /erasures` and
- * `GET /erasures/{erasureId}` are signed with Standard Webhooks (the GET over its request line
- * `GET {path}`); portal routes `POST /portal/erasures` and `GET /portal/erasures/{erasureId}` are
- * IAM-authorized by API Gateway, the caller's principal recorded as `requestedBy` and the
- * `Idempotency-Key` header giving the erasure id.
+ * The HTTP API (API Gateway, payload v2). Webhook routes `POST /erasures`, `GET /erasures/{erasureId}`
+ * and `POST /erasures/{erasureId}/extension` are signed with Standard Webhooks (the GET over its
+ * request line `GET {path}`, the extension over its request line and body); portal routes under
+ * `/portal/erasures` are IAM-authorized by API Gateway, the caller's principal recorded as
+ * `requestedBy` and the `Idempotency-Key` header giving the erasure id.
  */
 export function createHttpApp(deps: HttpAppDeps) {
   const { api, verifier, logger } = deps;
@@ -72,12 +73,14 @@ export function createHttpApp(deps: HttpAppDeps) {
       body: certificateHtml(signed),
     };
   };
+  const extend = async (event: HttpEvent) =>
+    jsonResponse(200, await api.extend(erasureIdInPath(event), parseExtensionBody(event.body as unknown)));
+  const jsonBody = () => [utf8Body(), httpJsonBodyParser<HttpEvent>({ disableContentTypeCheck: true })];
 
   const webhookPost = route()
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
     .use(signatureCheck(verifier, { signs: 'body' }))
-    .use(utf8Body())
-    .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
+    .use(jsonBody())
     .handler((event, context) =>
       submit(event, parseErasureId(event.headers['webhook-id'], 'webhook-id'), parseErasureBody(event.body as unknown), context),
     );
@@ -98,8 +101,7 @@ export function createHttpApp(deps: HttpAppDeps) {
   const portalPost = route()
     .use(requireIamCaller())
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
-    .use(utf8Body())
-    .use(httpJsonBodyParser({ disableContentTypeCheck: true }))
+    .use(jsonBody())
     .handler((event, context) => {
       const key = event.headers['idempotency-key'];
       const erasureId = key === undefined ? newErasureId() : parseErasureId(key, 'Idempotency-Key');
@@ -113,6 +115,19 @@ export function createHttpApp(deps: HttpAppDeps) {
       );
     });
 
+  // The signature covers the path too: a captured extension cannot be replayed on another erasure.
+  const webhookExtension = route()
+    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
+    .use(signatureCheck(verifier, { signs: 'requestLineAndBody' }))
+    .use(jsonBody())
+    .handler(extend);
+
+  const portalExtension = route()
+    .use(requireIamCaller())
+    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
+    .use(jsonBody())
+    .handler(extend);
+
   return route()
     .use(publishMetrics(deps.metrics))
     .use(httpHeaderNormalizer())
@@ -125,6 +140,8 @@ export function createHttpApp(deps: HttpAppDeps) {
         { method: 'GET', path: '/portal/erasures/{erasureId}', handler: portalGetRoute(read) },
         { method: 'GET', path: '/erasures/{erasureId}/certificate', handler: signedGet(certificate) },
         { method: 'GET', path: '/portal/erasures/{erasureId}/certificate', handler: portalGetRoute(certificate) },
+        { method: 'POST', path: '/erasures/{erasureId}/extension', handler: webhookExtension },
+        { method: 'POST', path: '/portal/erasures/{erasureId}/extension', handler: portalExtension },
       ]),
     );
 }

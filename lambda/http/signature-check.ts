@@ -10,17 +10,28 @@ import type { WebhookVerifier } from './webhook-signature';
  */
 export const signedRequestLine = (method: string, rawPath: string) => `${method} ${rawPath}`;
 
+/** What signs a POST on a record's path (an extension): the request line, a line feed, then the body's bytes. */
+type Signs = 'body' | 'requestLine' | 'requestLineAndBody';
+const SIGNS: readonly Signs[] = ['body', 'requestLine', 'requestLineAndBody'];
+
 /**
  * Rejects the request with 401 unless it carries a valid Standard Webhooks signature: over the body's
- * exact bytes (kept by bodyGuard, which runs first), or over the request line, so that a captured
- * GET signature reads the one record it was made for.
+ * exact bytes (kept by bodyGuard, which runs first), over the request line, so that a captured GET
+ * signature reads the one record it was made for, or over both, so that a captured POST on one
+ * record's path (an extension) cannot be replayed on another's.
  */
-export function signatureCheck(verifier: WebhookVerifier, { signs }: { signs: 'body' | 'requestLine' }): HttpMiddleware {
-  if (signs !== 'body' && signs !== 'requestLine') throw new TypeError("signatureCheck: signs must be 'body' or 'requestLine'");
+export function signatureCheck(verifier: WebhookVerifier, { signs }: { signs: Signs }): HttpMiddleware {
+  if (!SIGNS.includes(signs)) throw new TypeError(`signatureCheck: signs must be one of ${SIGNS.join(', ')}`);
   return {
     name: 'signatureCheck',
     before: async ({ event, internal }) => {
-      await verifier.verify(signs === 'body' ? rawBodyOf(internal) : requestLineBytes(event), event.headers ?? {});
+      const content =
+        signs === 'body'
+          ? rawBodyOf(internal)
+          : signs === 'requestLine'
+            ? requestLineBytes(event)
+            : Buffer.concat([requestLineBytes(event), Buffer.from('\n'), rawBodyOf(internal)]);
+      await verifier.verify(content, event.headers ?? {});
     },
   };
 }

@@ -1,5 +1,5 @@
 import ky, { isHTTPError, isNetworkError, isTimeoutError, type KyInstance, type RetryOptions } from 'ky';
-import type { DeleteOptions, VendorAnswer, VerifikPort } from '../erasure/ports';
+import type { DeleteOptions, PresenceAnswer, VendorAnswer, VerifikPort } from '../erasure/ports';
 import { PERSON_ID_PATTERN } from '../erasure/rules';
 import { PERSON_NOT_FOUND, evidenceFrom, vendorCode, vendorMessage } from './delete-response';
 import { MAX_RETRY_AFTER_MS, retryAfterMs } from './retry-after';
@@ -19,17 +19,29 @@ export interface VerifikClientOptions {
 
 const TRANSIENT_STATUSES = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
 /** The token could not be read (secret missing or unreachable): no request left the service. */
-const TOKEN_UNREADABLE: VendorAnswer = {
+const TOKEN_UNREADABLE = {
   kind: 'transient',
   attempts: 0,
   message: 'The Verifik token could not be read; nothing was sent to Verifik.',
   uncertain: false,
-};
+} as const satisfies VendorAnswer;
+/** The invocation's time is used up: nothing was sent. */
+const NO_TIME = {
+  kind: 'transient',
+  attempts: 0,
+  message: 'No time left in this invocation; deferred to the retry path.',
+  uncertain: false,
+} as const satisfies VendorAnswer;
 /** Below this, an attempt cannot usefully start. */
 const MIN_ATTEMPT_MS = 50;
 
+type Sent =
+  | { kind: 'no_time' }
+  | { kind: 'ok'; response: Response; attempts: number }
+  | { kind: 'failed'; error: unknown; attempts: number; lastFailure: string; uncertain: boolean };
+
 /**
- * Deletes persons at Verifik. Retries 408, 429, 5xx, timeouts and dropped connections with exponential
+ * Deletes persons at Verifik, and reads them back to verify the deletion. Retries 408, 429, 5xx, timeouts and dropped connections with exponential
  * backoff and full jitter, honouring Retry-After, never past the caller's deadline; never follows a
  * redirect (the token must not travel elsewhere) and never sends `collection`.
  */
@@ -50,14 +62,65 @@ export class VerifikClient implements VerifikPort {
    * (rotated since it was cached), so a rotation needs no redeploy.
    */
   async deletePerson(personId: string, options: DeleteOptions): Promise<VendorAnswer> {
+    return this.withToken<VendorAnswer>(
+      personId,
+      async (token) => {
+        const sent = await this.send('delete', personId, token, options);
+        if (sent.kind === 'no_time') return NO_TIME;
+        if (sent.kind === 'failed') return classifyFailure(sent.error, sent);
+        const body: unknown = await sent.response.json().catch(() => undefined);
+        return { kind: 'deleted', status: sent.response.status, attempts: sent.attempts, evidence: evidenceFrom(body) };
+      },
+      (answer) => answer.kind === 'unauthorized' && answer.status === 401,
+      TOKEN_UNREADABLE,
+    );
+  }
+
+  /**
+   * One GET of the person after a delete, with the same base URL, encoding, token and retries: a 404
+   * with PERSON_NOT_FOUND is `absent`, a 2xx `present`, anything else `unclear`. The body of a 2xx
+   * (the person's personal data) is never read.
+   */
+  async getPerson(personId: string, options: DeleteOptions): Promise<PresenceAnswer> {
+    return this.withToken(
+      personId,
+      async (token): Promise<PresenceAnswer> => {
+        const sent = await this.send('get', personId, token, options);
+        if (sent.kind === 'no_time') return { kind: 'unclear', attempts: 0, message: NO_TIME.message };
+        if (sent.kind === 'ok') {
+          await sent.response.body?.cancel();
+          return { kind: 'present', status: sent.response.status, attempts: sent.attempts };
+        }
+        const failure = classifyFailure(sent.error, sent);
+        if (failure.kind === 'not_found') return { kind: 'absent', status: 404, attempts: failure.attempts };
+        return {
+          kind: 'unclear',
+          status: failure.status,
+          attempts: failure.attempts,
+          message: failure.message,
+          retryAfterMs: failure.kind === 'transient' ? failure.retryAfterMs : undefined,
+        };
+      },
+      (answer) => answer.kind === 'unclear' && answer.status === 401,
+      { kind: 'unclear', attempts: 0, message: TOKEN_UNREADABLE.message },
+    );
+  }
+
+  /** Runs `call` with the token; once more with a re-read token when the answer says it was refused and the token changed. */
+  private async withToken<A extends { attempts: number }>(
+    personId: string,
+    call: (token: string) => Promise<A>,
+    refused: (answer: A) => boolean,
+    unreadable: A,
+  ): Promise<A> {
     if (!PERSON_ID_PATTERN.test(personId)) throw new TypeError('invalid person id');
     const token = await this.readToken();
-    if (token === undefined) return TOKEN_UNREADABLE;
-    const answer = await this.attempt(personId, token, options);
-    if (answer.kind !== 'unauthorized' || answer.status !== 401) return answer;
+    if (token === undefined) return unreadable;
+    const answer = await call(token);
+    if (!refused(answer)) return answer;
     const fresh = await this.readToken({ refresh: true });
     if (fresh === undefined || fresh === token) return answer;
-    const again = await this.attempt(personId, fresh, options);
+    const again = await call(fresh);
     return { ...again, attempts: again.attempts + answer.attempts };
   }
 
@@ -70,26 +133,20 @@ export class VerifikClient implements VerifikPort {
     }
   }
 
-  private async attempt(personId: string, token: string, { deadline }: DeleteOptions): Promise<VendorAnswer> {
+  /** One call on the person's URL with its retries inside the deadline; the answer or the last failure. */
+  private async send(method: 'delete' | 'get', personId: string, token: string, { deadline }: DeleteOptions): Promise<Sent> {
     const remaining = deadline - Date.now();
-    if (remaining < MIN_ATTEMPT_MS) {
-      return {
-        kind: 'transient',
-        attempts: 0,
-        message: 'No time left in this invocation; deferred to the retry path.',
-        uncertain: false,
-      };
-    }
-
+    if (remaining < MIN_ATTEMPT_MS) return { kind: 'no_time' };
     let attempts = 1;
     let lastFailure = '';
     let uncertain = false;
     try {
-      const response = await this.http.delete(`v2/face-recognition/persons/${encodeURIComponent(personId)}`, {
+      const response = await this.http(`v2/face-recognition/persons/${encodeURIComponent(personId)}`, {
+        method,
         headers: { authorization: `Bearer ${token}` },
         timeout: Math.min(this.options.timeoutMs, remaining),
         totalTimeout: remaining,
-        retry: this.retryOptions(deadline),
+        retry: this.retryOptions(deadline, method),
         hooks: {
           beforeRetry: [
             ({ error }) => {
@@ -100,17 +157,16 @@ export class VerifikClient implements VerifikPort {
           ],
         },
       });
-      const body: unknown = await response.json().catch(() => undefined);
-      return { kind: 'deleted', status: response.status, attempts, evidence: evidenceFrom(body) };
+      return { kind: 'ok', response, attempts };
     } catch (error) {
-      return classifyFailure(error, { attempts, lastFailure, uncertain });
+      return { kind: 'failed', error, attempts, lastFailure, uncertain };
     }
   }
 
-  private retryOptions(deadline: number): RetryOptions {
+  private retryOptions(deadline: number, method: 'delete' | 'get'): RetryOptions {
     return {
       limit: this.options.retryLimit,
-      methods: ['delete'],
+      methods: [method],
       statusCodes: TRANSIENT_STATUSES,
       afterStatusCodes: TRANSIENT_STATUSES,
       delay: (attempt) => this.options.backoffBaseMs * 2 ** (attempt - 1),
@@ -132,7 +188,7 @@ export class VerifikClient implements VerifikPort {
 function classifyFailure(
   error: unknown,
   { attempts, lastFailure, uncertain }: { attempts: number; lastFailure: string; uncertain: boolean },
-): VendorAnswer {
+): Exclude<VendorAnswer, { kind: 'deleted' }> {
   if (isHTTPError(error)) {
     const { status } = error.response;
     const message = vendorMessage(status, error.data);

@@ -53,6 +53,7 @@ async function scene(): Promise<Scene> {
     personIds: ['p1', 'p2'],
     fingerprint: 'f'.repeat(64),
     receivedAt: '2026-11-29T10:00:00.000Z',
+    dueAt: '2026-12-29T10:00:00.000Z',
     expiresAt: 1_984_000_000,
     requestedBy: 'crm',
   });

@@ -3,6 +3,7 @@ import type { StoredRequest } from '../../lambda/erasure/types';
 import { StorageUnavailableError } from '../../lambda/errors';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
 import { MemoryAuditStore } from '../support/memory-audit-store';
+import { dueDateFor } from '../../lambda/erasure/statutory-clock';
 
 /**
  * The AuditStore contract, run against the DynamoDB store and the in-memory store the domain tests
@@ -39,6 +40,7 @@ const request = (erasureId: string, receivedAt: string, personIds = ['p1']): Sto
   personIds,
   fingerprint: `fp-${erasureId}`,
   receivedAt,
+  dueAt: dueDateFor(receivedAt),
   expiresAt: 2_000_000_000,
 });
 const claim = (owner: string, now = Date.now(), leaseMs = 10_000): Claim => ({

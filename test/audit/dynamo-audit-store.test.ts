@@ -39,7 +39,14 @@ describe('what the audit table holds', () => {
     const { tableName, store } = await dynamo.newTable();
     const receivedAt = '2026-11-28T10:00:00.000Z';
     const now = Date.now();
-    await store.createRequest({ erasureId: 'e1', personIds: ['p1'], fingerprint: 'fp', receivedAt, expiresAt: 2_000_000_000 });
+    await store.createRequest({
+      erasureId: 'e1',
+      personIds: ['p1'],
+      fingerprint: 'fp',
+      receivedAt,
+      dueAt: '2026-12-28T10:00:00.000Z',
+      expiresAt: 2_000_000_000,
+    });
     await store.claimPerson('e1', 'p1', { owner: 'a', now, leaseUntil: now + 10_000, receivedAt, expiresAt: 2_000_000_001 });
     const item = async (pk: string, sk: string) =>
       (await dynamo.client.send(new GetCommand({ TableName: tableName, Key: { pk, sk }, ConsistentRead: true }))).Item;

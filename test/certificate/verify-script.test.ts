@@ -40,6 +40,7 @@ describe('npm run verify-certificate', () => {
       erasureId: 'msg_cli',
       status: 'completed',
       receivedAt: '2026-11-28T10:00:00.000Z',
+      dueAt: '2026-12-28T10:00:00.000Z',
       completedAt: '2026-11-28T10:00:00.412Z',
       persons: [{ personId: 'p1', outcome: 'erased', attempts: 1, vendorStatus: 200 }],
     };

@@ -97,3 +97,33 @@ describe('certificate settings (the http function)', () => {
     expect(() => readConfig('http', { ...base, ORGANIZATION_NAME: 'x'.repeat(201) })).toThrow(/ORGANIZATION_NAME/);
   });
 });
+
+describe('VERIFY_AFTER_DELETE', () => {
+  const base = { ...valid, VERIFIK_BASE_URL: 'https://api.verifik.co' };
+
+  it.each(['http', 'invoke', 'worker'] as const)('is on by default for %s, and can be turned off', (fn) => {
+    const env = { ...base, WEBHOOK_SECRET: 'whsec_x', SUBJECT_REF_PEPPER: 'p' };
+    expect(readConfig(fn, env).VERIFY_AFTER_DELETE).toBe(true);
+    expect(readConfig(fn, { ...env, VERIFY_AFTER_DELETE: 'false' }).VERIFY_AFTER_DELETE).toBe(false);
+    expect(readConfig(fn, { ...env, VERIFY_AFTER_DELETE: 'true' }).VERIFY_AFTER_DELETE).toBe(true);
+  });
+
+  it.each(['yes', 'off', '0', 'TRUE', ''])('refuses %p at start-up rather than guess', (value) => {
+    expect(() => readConfig('worker', { ...base, VERIFY_AFTER_DELETE: value })).toThrow(/VERIFY_AFTER_DELETE/);
+  });
+});
+
+describe('the deadline check', () => {
+  it('needs only the table: no Verifik URL, no secret', () => {
+    expect(readConfig('deadlines', { AUDIT_TABLE_NAME: 'audit' })).toEqual({
+      AUDIT_TABLE_NAME: 'audit',
+      OVERDUE_LOOKBACK_DAYS: 90,
+    });
+  });
+
+  it.each(['0', '-1', '1.5', 'soon'])('refuses OVERDUE_LOOKBACK_DAYS=%p', (value) => {
+    expect(() => readConfig('deadlines', { AUDIT_TABLE_NAME: 'audit', OVERDUE_LOOKBACK_DAYS: value })).toThrow(
+      /OVERDUE_LOOKBACK_DAYS/,
+    );
+  });
+});

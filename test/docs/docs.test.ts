@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { readConfig } from '../../lambda/config';
 import { ARCHIVE_METRIC_NAMES } from '../../lambda/archive/ports';
-import { METRIC_NAMES, PENDING_AGE_METRIC } from '../../lambda/erasure/ports';
+import { DEADLINE_METRIC_NAMES, METRIC_NAMES, PENDING_AGE_METRIC } from '../../lambda/erasure/ports';
 import { TOKEN_METRIC_NAMES } from '../../lambda/rotation/token-rotation';
 import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
 import { VerifikErasureStack } from '../../infra/stack';
@@ -124,6 +124,7 @@ async function knownNames(): Promise<Known> {
       ...(await variablesRead((env) => readConfig('http', env))),
       ...(await variablesRead((env) => readConfig('invoke', env))),
       ...(await variablesRead((env) => readConfig('worker', env))),
+      ...(await variablesRead((env) => readConfig('deadlines', env))),
       ...(await variablesRead((env) => readConfig('rotation', env))),
       ...(await secretVariables()),
       ...matchesOf(localSources, /\benv\.([A-Z][A-Z0-9_]+)/g),
@@ -132,6 +133,7 @@ async function knownNames(): Promise<Known> {
     const metrics = [
       ...METRIC_NAMES,
       PENDING_AGE_METRIC,
+      ...DEADLINE_METRIC_NAMES,
       ...TOKEN_METRIC_NAMES,
       ...ARCHIVE_METRIC_NAMES,
       ...ofType('AWS::Logs::MetricFilter').flatMap((filter) =>

@@ -1,5 +1,5 @@
-import { ErasureService, INTERRUPTED_NOTE, UNCERTAIN_NOTE } from '../../lambda/erasure/erasure-service';
-import { IdempotencyConflictError } from '../../lambda/errors';
+import { ErasureService, INTERRUPTED_NOTE, UNCERTAIN_NOTE, type ErasureServiceDeps } from '../../lambda/erasure/erasure-service';
+import { ExtensionRefusedError, IdempotencyConflictError, NotFoundError } from '../../lambda/errors';
 import type { RetryMessage, VendorAnswer } from '../../lambda/erasure/ports';
 import type { ErasureRecord } from '../../lambda/erasure/types';
 import { MemoryAuditStore } from '../support/memory-audit-store';
@@ -14,7 +14,12 @@ import {
   silentLog,
   transient,
   unauthorized,
+  absent,
+  present,
+  unclear,
 } from '../support/scripted-verifik';
+import { AWAITING_VERIFICATION, STILL_PRESENT } from '../../lambda/erasure/outcome';
+import { dueDateFor } from '../../lambda/erasure/statutory-clock';
 
 const budget = () => ({ deadline: Date.now() + 5_000 });
 
@@ -23,8 +28,12 @@ const SCHEDULE = [1_000, 2_000, 4_000];
 /** The store of the test that is running, so `due` can name the erasure's current chain step. */
 let currentStore: MemoryAuditStore | undefined;
 
-function setUp(answer?: (personId: string, call: number) => VendorAnswer, concurrency = 4) {
-  const store = new MemoryAuditStore();
+function setUp(
+  answer?: (personId: string, call: number) => VendorAnswer,
+  concurrency = 4,
+  options: Pick<ErasureServiceDeps, 'verifyAfterDelete' | 'now'> & { store?: MemoryAuditStore } = {},
+) {
+  const { store = new MemoryAuditStore(), ...rest } = options;
   currentStore = store;
   const verifik = new ScriptedVerifik(answer);
   const retryQueue = new RecordingRetryQueue();
@@ -39,6 +48,7 @@ function setUp(answer?: (personId: string, call: number) => VendorAnswer, concur
     retentionDays: 10,
     concurrency,
     leaseMarginMs: 1_000,
+    ...rest,
   });
   return { store, verifik, service, retryQueue, metrics };
 }
@@ -53,7 +63,14 @@ const due = (erasureId: string, attempt = 0) => ({
 
 /** A request recorded by some earlier invocation, as the worker finds it. */
 const recordRequest = (store: MemoryAuditStore, erasureId: string, personIds: string[]) =>
-  store.createRequest({ erasureId, personIds, fingerprint: 'x', receivedAt: new Date().toISOString(), expiresAt: 1 });
+  store.createRequest({
+    erasureId,
+    personIds,
+    fingerprint: 'x',
+    receivedAt: new Date().toISOString(),
+    dueAt: dueDateFor(new Date().toISOString()),
+    expiresAt: 1,
+  });
 
 /** One person per kind of Verifik answer. */
 const oneOfEach = (): Record<string, VendorAnswer> => ({
@@ -460,5 +477,261 @@ describe('ErasureService: what a redrive and an interrupted attempt leave behind
     const { record } = (await service.retry(due('e1', 1), budget(), silentLog)) as { record: ErasureRecord };
 
     expect(record.persons[0]).toMatchObject({ outcome: 'already_erased', note: expect.any(String) });
+  });
+});
+
+describe('verified absence after a delete', () => {
+  it('reads the person back after a 2xx delete and records verifiedAbsentAt when Verifik answers 404', async () => {
+    const { service, verifik } = setUp();
+
+    const record = await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    expect(verifik.calls).toEqual(['p1']);
+    expect(verifik.gets).toEqual(['p1']);
+    expect(record.status).toBe('completed');
+    expect(record.persons[0]).toMatchObject({
+      outcome: 'erased',
+      vendorStatus: 200,
+      attempts: 1,
+      verifyAttempts: 1,
+      deletedAt: expect.any(String),
+      verifiedAbsentAt: record.persons[0]!.completedAt,
+      evidence: { signature: 'Certified by Verifik.co' },
+    });
+  });
+
+  it('needs no GET when the DELETE itself was answered 404 PERSON_NOT_FOUND', async () => {
+    const { service, verifik } = setUp(() => notFound());
+
+    const record = await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    expect(verifik.gets).toEqual([]);
+    expect(record.persons[0]).toMatchObject({ outcome: 'already_erased', verifiedAbsentAt: record.persons[0]!.completedAt });
+  });
+
+  it('fails a person Verifik still holds after a 200, with STILL_PRESENT, and counts it', async () => {
+    const { service, verifik, metrics } = setUp();
+    verifik.presence = () => present();
+
+    const record = await service.submit({ erasureId: 'e1', personIds: ['p1', 'p2'] }, budget(), silentLog);
+
+    expect(record.status).toBe('failed');
+    expect(record.persons[0]).toMatchObject({
+      outcome: 'failed',
+      vendorStatus: 200,
+      deletedAt: expect.any(String),
+      lastError: expect.stringMatching(new RegExp(`^${STILL_PRESENT}: `)),
+    });
+    expect(record.persons[0]!.verifiedAbsentAt).toBeUndefined();
+    expect(metrics.counts.VerifikPersonStillPresent).toBe(2);
+    expect(metrics.counts.Failed).toBe(2);
+    expect(metrics.counts.Erased).toBeUndefined();
+  });
+
+  it('keeps a person whose GET got no clear answer pending (not completed), and the retry path only reads it back', async () => {
+    const { service, verifik } = setUp();
+    verifik.presence = (_, call) => (call === 1 ? unclear(503) : absent());
+
+    const first = await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    expect(first.status).toBe('pending');
+    expect(first.completedAt).toBeUndefined();
+    expect(first.persons[0]).toMatchObject({
+      outcome: 'pending',
+      vendorStatus: 200,
+      deletedAt: expect.any(String),
+      evidence: { signature: 'Certified by Verifik.co' },
+      lastError: `${AWAITING_VERIFICATION}: Verifik answered 503`,
+      verifyAttempts: 2,
+    });
+    expect(first.persons[0]!.completedAt).toBeUndefined();
+
+    const result = await service.retry(due('e1'), budget(), silentLog);
+
+    expect(result.kind).toBe('done');
+    expect(verifik.calls).toEqual(['p1']); // never deleted twice
+    expect(verifik.gets).toEqual(['p1', 'p1']);
+    const settled = (await service.get('e1'))!;
+    expect(settled.status).toBe('completed');
+    expect(settled.persons[0]).toMatchObject({
+      outcome: 'erased',
+      attempts: 1,
+      verifyAttempts: 3,
+      verifiedAbsentAt: settled.persons[0]!.completedAt,
+      evidence: { signature: 'Certified by Verifik.co' },
+    });
+    expect(settled.persons[0]!.lastError).toBeUndefined();
+  });
+
+  it('fails on the retry path too when Verifik still holds the person', async () => {
+    const { service, verifik, metrics } = setUp();
+    verifik.presence = (_, call) => (call === 1 ? unclear(429) : present());
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    await service.retry(due('e1'), budget(), silentLog);
+
+    const settled = (await service.get('e1'))!;
+    expect(settled.persons[0]).toMatchObject({ outcome: 'failed', lastError: expect.stringContaining(STILL_PRESENT) });
+    expect(verifik.calls).toEqual(['p1']);
+    expect(metrics.counts.VerifikPersonStillPresent).toBe(1);
+  });
+
+  it('gives up verifying when the schedule runs out: failed, exhausted, dead-lettered, and a redrive verifies again', async () => {
+    const { service, verifik, retryQueue } = setUp();
+    verifik.presence = () => unclear(503);
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    let result;
+    for (let attempt = 0; attempt < SCHEDULE.length; attempt++)
+      result = await service.retry(due('e1', attempt), budget(), silentLog);
+
+    expect(result!.kind).toBe('dead_lettered');
+    expect(retryQueue.deadLetters).toHaveLength(1);
+    const gaveUp = (await service.get('e1'))!;
+    expect(gaveUp.status).toBe('failed');
+    expect(gaveUp.persons[0]).toMatchObject({
+      outcome: 'failed',
+      exhausted: true,
+      deletedAt: expect.any(String),
+      lastError: expect.stringContaining(AWAITING_VERIFICATION),
+    });
+    // One DELETE, then one GET call per invocation: the inline one and one per step of the schedule.
+    expect(verifik.calls).toEqual(['p1']);
+    expect(verifik.gets).toHaveLength(1 + SCHEDULE.length);
+
+    verifik.presence = () => absent();
+    await service.retry({ ...retryQueue.deadLetters[0]!, notBefore: 0 }, budget(), silentLog);
+
+    expect(verifik.calls).toEqual(['p1']);
+    expect((await service.get('e1'))!.persons[0]).toMatchObject({ outcome: 'erased', verifiedAbsentAt: expect.any(String) });
+  });
+
+  it('counts GETs against the redelivery cap, so replays cannot multiply calls to Verifik', async () => {
+    const { service, verifik } = setUp();
+    verifik.presence = () => unclear(503); // 2 calls each
+
+    for (let i = 0; i < 8; i++) await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    // 1 DELETE, then GETs of 2 calls each until DELETE + GETs reach the default cap of 10.
+    expect(verifik.calls).toHaveLength(1);
+    expect(verifik.gets).toHaveLength(5);
+  });
+
+  it('records a 2xx as erased at once, without a GET, when the switch is off', async () => {
+    const { service, verifik } = setUp(undefined, 4, { verifyAfterDelete: false });
+
+    const record = await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    expect(verifik.gets).toEqual([]);
+    expect(record.status).toBe('completed');
+    expect(record.persons[0]).toMatchObject({ outcome: 'erased', deletedAt: expect.any(String) });
+    expect(record.persons[0]!.verifiedAbsentAt).toBeUndefined();
+  });
+
+  it('records as erased, without calling Verifik, a person left awaiting verification when the switch is turned off', async () => {
+    const on = setUp();
+    on.verifik.presence = () => unclear(503);
+    await on.service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    const off = setUp(undefined, 4, { verifyAfterDelete: false, store: on.store });
+
+    await off.service.retry(due('e1'), budget(), silentLog);
+
+    expect(off.verifik.calls).toEqual([]);
+    expect(off.verifik.gets).toEqual([]);
+    expect((await off.service.get('e1'))!.persons[0]).toMatchObject({ outcome: 'erased', attempts: 1 });
+  });
+
+  it('treats a transient DELETE as before: no GET until Verifik accepts the delete', async () => {
+    const { service, verifik } = setUp((_, call) => (call === 1 ? transient() : deleted()));
+
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    expect(verifik.gets).toEqual([]);
+    await service.retry(due('e1'), budget(), silentLog);
+
+    expect(verifik.calls).toEqual(['p1', 'p1']);
+    expect(verifik.gets).toEqual(['p1']);
+    expect((await service.get('e1'))!.persons[0]).toMatchObject({ outcome: 'erased', attempts: 4 });
+  });
+});
+
+describe('the statutory clock on a record', () => {
+  it('gives every erasure dueAt one calendar month after receipt', async () => {
+    const { service } = setUp(undefined, 4, { now: () => new Date('2026-01-31T09:00:00.000Z') });
+
+    const record = await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    expect(record).toMatchObject({ receivedAt: '2026-01-31T09:00:00.000Z', dueAt: '2026-02-28T09:00:00.000Z' });
+    expect(record.extendedDueAt).toBeUndefined();
+  });
+
+  it('extends once, before dueAt, from receipt, keeping the reason and when it was asked', async () => {
+    let now = new Date('2026-01-31T09:00:00.000Z');
+    const { service, store } = setUp(undefined, 4, { now: () => now });
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    now = new Date('2026-02-20T12:00:00.000Z');
+
+    const record = await service.extend('e1', { months: 2, reason: 'complex request, several systems' }, silentLog);
+
+    expect(record).toMatchObject({
+      dueAt: '2026-02-28T09:00:00.000Z',
+      extendedDueAt: '2026-04-30T09:00:00.000Z',
+      extension: { months: 2, reason: 'complex request, several systems', requestedAt: '2026-02-20T12:00:00.000Z' },
+      status: 'completed',
+    });
+    expect((await service.get('e1'))!.extendedDueAt).toBe('2026-04-30T09:00:00.000Z');
+    expect(store.requests.get('e1')!.extension).toEqual(record.extension);
+  });
+
+  it('answers the same extension asked again with the record as it stands, and refuses another with 409', async () => {
+    let now = new Date('2026-03-01T00:00:00.000Z');
+    const { service } = setUp(undefined, 4, { now: () => now });
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    const first = await service.extend('e1', { months: 1, reason: 'r' }, silentLog);
+    now = new Date('2026-03-02T00:00:00.000Z');
+
+    await expect(service.extend('e1', { months: 1, reason: 'r' }, silentLog)).resolves.toEqual(first);
+    const refused = service.extend('e1', { months: 2, reason: 'r' }, silentLog);
+    await expect(refused).rejects.toBeInstanceOf(ExtensionRefusedError);
+    await expect(refused).rejects.toMatchObject({ statusCode: 409, code: 'already_extended' });
+    await expect(service.extend('e1', { months: 1, reason: 'another' }, silentLog)).rejects.toMatchObject({
+      code: 'already_extended',
+    });
+    expect((await service.get('e1'))!.extension).toEqual(first.extension);
+  });
+
+  it('refuses an extension on or after dueAt with 409 past_due, writing nothing', async () => {
+    let now = new Date('2026-01-31T09:00:00.000Z');
+    const { service, store } = setUp(undefined, 4, { now: () => now });
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    const writes = store.writes;
+    now = new Date('2026-02-28T09:00:00.000Z');
+
+    await expect(service.extend('e1', { months: 1, reason: 'late' }, silentLog)).rejects.toMatchObject({
+      statusCode: 409,
+      code: 'past_due',
+    });
+    expect(store.writes).toBe(writes);
+    expect((await service.get('e1'))!.extendedDueAt).toBeUndefined();
+  });
+
+  it('answers 404 for an erasure it does not know', async () => {
+    const { service, store } = setUp();
+
+    await expect(service.extend('nobody', { months: 1, reason: 'r' }, silentLog)).rejects.toBeInstanceOf(NotFoundError);
+    expect(store.writes).toBe(0);
+  });
+
+  it('lets only one of two concurrent, different extensions win', async () => {
+    const { service } = setUp();
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    const results = await Promise.allSettled([
+      service.extend('e1', { months: 1, reason: 'one' }, silentLog),
+      service.extend('e1', { months: 2, reason: 'two' }, silentLog),
+    ]);
+
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    const won = results.find((r) => r.status === 'fulfilled')!.value;
+    expect((await service.get('e1'))!.extension).toEqual(won.extension);
   });
 });

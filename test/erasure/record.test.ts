@@ -14,9 +14,10 @@ describe('the request status', () => {
   });
 
   it('shows a named person with no item yet as pending with no attempt', () => {
-    const record = buildRecord({ erasureId: 'e', personIds: ['a', 'b'], fingerprint: 'f', receivedAt: 'r', expiresAt: 1 }, [
-      { ...person('erased'), personId: 'a' },
-    ]);
+    const record = buildRecord(
+      { erasureId: 'e', personIds: ['a', 'b'], fingerprint: 'f', receivedAt: 'r', dueAt: 'd', expiresAt: 1 },
+      [{ ...person('erased'), personId: 'a' }],
+    );
     expect(record.status).toBe('pending');
     expect(record.persons[1]).toEqual({ personId: 'b', outcome: 'pending', attempts: 0 });
   });

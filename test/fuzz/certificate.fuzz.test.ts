@@ -233,6 +233,7 @@ describe('fuzz: certificate routes', () => {
               erasureId: 'x',
               status: 'failed',
               receivedAt: '2026-11-28T10:00:00.000Z',
+              dueAt: '2026-12-28T10:00:00.000Z',
               reason: r,
               requestedBy: b,
               persons: [{ personId: 'p1', outcome: 'failed', attempts: 1, lastError: e, note: n, evidence: { signature: n } }],

@@ -64,12 +64,19 @@ describe('fuzz: ids', () => {
         if (verdict.kind === 'valid') {
           const calls = t.api.sandbox.calls.slice(before.calls);
           const wanted = verdict.request.personIds;
-          assertThat(calls.length === wanted.length, `one DELETE per distinct id (${calls.length} for ${wanted.length})`, {
+          const deletes = calls.filter((call) => call.method === 'DELETE');
+          const gets = calls.filter((call) => call.method === 'GET');
+          assertThat(deletes.length === wanted.length, `one DELETE per distinct id (${deletes.length} for ${wanted.length})`, {
             calls,
             wanted,
           });
+          // Verified absence: one GET per person Verifik deleted, none after a 404 to the DELETE.
+          assertThat(gets.length === (existing ? wanted.length : 0), `one GET per deleted person (${gets.length})`, {
+            calls,
+            existing,
+          });
           for (const call of calls) {
-            assertThat(call.method === 'DELETE', 'only DELETE', call);
+            assertThat(call.method === 'DELETE' || call.method === 'GET', 'only DELETE and the GET that verifies it', call);
             assertThat(call.query === '', 'no query string (never `collection`)', call);
             assertThat(
               call.path === `/v2/face-recognition/persons/${encodeURIComponent(call.personId ?? '')}`,

@@ -165,9 +165,20 @@ describe('fuzz: valid requests', () => {
         // Verifik: only the named persons, each id as one encoded path segment, never a collection,
         // never the redirect target.
         const calls = t.api.sandbox.calls.slice(callsBefore);
-        for (const call of calls) {
+        for (const [i, call] of calls.entries()) {
           assertThat(distinct.includes(call.personId ?? ''), 'a call for a person not named', { call, context });
-          assertThat(call.method === 'DELETE' && call.query === '', 'DELETE without query', call);
+          assertThat(
+            (call.method === 'DELETE' || call.method === 'GET') && call.query === '',
+            'DELETE or GET without query',
+            call,
+          );
+          // A GET only verifies a DELETE made before it.
+          if (call.method === 'GET')
+            assertThat(
+              calls.slice(0, i).some((c) => c.method === 'DELETE' && c.personId === call.personId),
+              'a GET before any DELETE of the person',
+              { calls, context },
+            );
         }
         for (const id of distinct)
           assertThat(

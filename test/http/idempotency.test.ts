@@ -58,7 +58,7 @@ describe('POST /erasures: redelivery and conflicts', () => {
       { personId: ok, outcome: 'erased', attempts: 1 },
       { personId: later, outcome: 'erased', attempts: 2 },
     ]);
-    expect(t.api.sandbox.callsFor(ok)).toHaveLength(1);
+    expect(t.api.sandbox.callsFor(ok, 'DELETE')).toHaveLength(1);
   });
 
   it('lets concurrent duplicate deliveries call Verifik once and agree on the outcome', async () => {
@@ -68,7 +68,7 @@ describe('POST /erasures: redelivery and conflicts', () => {
 
     const answers = await Promise.all([1, 2, 3].map(() => t.api.post(body, { id: 'msg_concurrent' })));
 
-    expect(t.api.sandbox.callsFor(id)).toHaveLength(1);
+    expect(t.api.sandbox.callsFor(id, 'DELETE')).toHaveLength(1);
     for (const answer of answers) {
       expect([200, 202]).toContain(answer.status);
       expect(answer.body.persons[0].outcome).not.toBe('already_erased');
@@ -85,6 +85,7 @@ describe('POST /erasures: redelivery and conflicts', () => {
     const again = await t.api.post({ personIds: [id] }, { id: 'msg_twice' });
 
     expect(again.body.persons[0].outcome).toBe('erased');
-    expect(t.api.sandbox.callsFor(id)).toHaveLength(1);
+    expect(t.api.sandbox.callsFor(id, 'DELETE')).toHaveLength(1);
+    expect(t.api.sandbox.callsFor(id, 'GET')).toHaveLength(1);
   });
 });

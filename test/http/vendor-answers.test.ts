@@ -89,6 +89,9 @@ describe('a Verifik token that cannot be read', () => {
       attempts: 1,
       completedAt: expect.any(String),
       evidence: expect.any(Object),
+      deletedAt: expect.any(String),
+      verifiedAbsentAt: second.body.persons[0].completedAt,
+      verifyAttempts: 1,
     });
   });
 });

@@ -47,8 +47,11 @@ describe('POST /erasures: what each Verifik answer means', () => {
         vendorStatus: 404,
         attempts: 1,
         completedAt: expect.any(String),
+        // Verifik's 404 PERSON_NOT_FOUND to the DELETE proves the absence itself: no GET is needed.
+        verifiedAbsentAt: answer.body.persons[0].completedAt,
       },
     ]);
+    expect(t.api.sandbox.calls.map((call) => call.method)).toEqual(['DELETE']);
   });
 
   it.each([401, 403])('never records a Verifik %i as erased: the person stays pending and the answer is 202', async (status) => {

@@ -49,9 +49,11 @@ describe('infra/app.ts: context apiRouteThrottling', () => {
       'POST /erasures': { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
       'GET /erasures/{erasureId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
       'GET /erasures/{erasureId}/certificate': { ThrottlingRateLimit: 2, ThrottlingBurstLimit: 5 },
+      'POST /erasures/{erasureId}/extension': { ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 },
       'POST /portal/erasures': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'GET /portal/erasures/{erasureId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'GET /portal/erasures/{erasureId}/certificate': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+      'POST /portal/erasures/{erasureId}/extension': { ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 },
     });
   });
 

@@ -209,14 +209,16 @@ describe('production stack', () => {
       expect(Object.keys(grantsOf(template, 'WorkerRole'))).not.toContain('dynamodb:PutItem');
     });
 
-    it('queries no index: no handler calls erasuresForPerson or requestsReceivedBetween today', () => {
-      const queryResources = JSON.stringify(
-        allowed(allStatements(template))
-          .filter((s) => actionsOf(s).includes('dynamodb:Query'))
-          .map((s) => s.Resource),
-      );
+    it('lets only the deadline check query an index, and only the received-time one (no handler calls erasuresForPerson)', () => {
+      const indexQueries = allowed(allStatements(template))
+        .filter((s) => actionsOf(s).includes('dynamodb:Query'))
+        .flatMap((s) => asArray(s.Resource))
+        .map((resource) => JSON.stringify(resource))
+        .filter((resource) => resource.includes('/index/'));
 
-      expect(queryResources).not.toContain('/index/');
+      expect(indexQueries).toHaveLength(1);
+      expect(indexQueries[0]).toContain('/index/byReceivedAt"');
+      expect(JSON.stringify(statementsOfRole(template, 'ClockDeadlinesRole'))).toContain('/index/byReceivedAt');
     });
 
     it('allows no wildcard actions and no "*" resources', () => {
@@ -382,9 +384,11 @@ describe('production stack', () => {
         'POST /erasures': 'NONE',
         'GET /erasures/{erasureId}': 'NONE',
         'GET /erasures/{erasureId}/certificate': 'NONE',
+        'POST /erasures/{erasureId}/extension': 'NONE',
         'POST /portal/erasures': 'AWS_IAM',
         'GET /portal/erasures/{erasureId}': 'AWS_IAM',
         'GET /portal/erasures/{erasureId}/certificate': 'AWS_IAM',
+        'POST /portal/erasures/{erasureId}/extension': 'AWS_IAM',
       });
     });
 
@@ -413,9 +417,11 @@ describe('production stack', () => {
         'POST /erasures': { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 },
         'GET /erasures/{erasureId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
         'GET /erasures/{erasureId}/certificate': { ThrottlingRateLimit: 2, ThrottlingBurstLimit: 5 },
+        'POST /erasures/{erasureId}/extension': { ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 },
         'POST /portal/erasures': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
         'GET /portal/erasures/{erasureId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
         'GET /portal/erasures/{erasureId}/certificate': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+        'POST /portal/erasures/{erasureId}/extension': { ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 },
       });
     });
 
@@ -423,7 +429,7 @@ describe('production stack', () => {
       const { resource } = resourceNamed(template, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage');
       const routeIds = Object.keys(template.findResources('AWS::ApiGatewayV2::Route'));
 
-      expect(routeIds).toHaveLength(6);
+      expect(routeIds).toHaveLength(8);
       expect(resource.DependsOn).toEqual(expect.arrayContaining(routeIds));
     });
 
@@ -448,10 +454,11 @@ describe('production stack', () => {
 
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
       const ofHttp = permissions.filter((p) => p.Properties.Principal === 'apigateway.amazonaws.com');
-      // One per route: the record and certificate routes, webhook and portal.
-      expect(ofHttp).toHaveLength(6);
-      // The others: the token rotation's (Secrets Manager and its check schedule: see 'token rotation'),
-      // and the hourly schedule of the archiver (test/infra/audit-archive.test.ts).
+      // One per route: the record, certificate and extension routes, webhook and portal.
+      expect(ofHttp).toHaveLength(8);
+      // The others: the token rotation's (Secrets Manager and its check schedule: see 'token rotation'), the
+      // hourly schedule of the archiver (test/infra/audit-archive.test.ts) and the deadline check's
+      // (test/infra/statutory-clock.test.ts).
       expect(
         permissions
           .filter((p) => !ofHttp.includes(p))
@@ -460,6 +467,7 @@ describe('production stack', () => {
       ).toEqual(
         [
           [resourceNamed(template, 'AWS::Lambda::Function', 'ArchiveArchiverFunction').id, 'events.amazonaws.com'],
+          [resourceNamed(template, 'AWS::Lambda::Function', 'ClockDeadlinesFunction').id, 'events.amazonaws.com'],
           [resourceNamed(template, 'AWS::Lambda::Function', 'TokenRotationFunction').id, 'events.amazonaws.com'],
           [resourceNamed(template, 'AWS::Lambda::Function', 'TokenRotationFunction').id, 'secretsmanager.amazonaws.com'],
         ].sort(),
@@ -487,12 +495,12 @@ describe('production stack', () => {
         (p) => p.Properties.FunctionName['Fn::GetAtt'][0] === resourceNamed(template, 'AWS::Lambda::Function', 'HttpFunction').id,
       );
 
-      expect(permissions).toHaveLength(6);
+      expect(permissions).toHaveLength(8);
       for (const permission of permissions) {
         expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
         // HttpLambdaIntegration scopes each permission to the route's path (any stage and method).
         expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(
-          /"\/\*\/\*\/(portal\/)?erasures(\/\{erasureId\}(\/certificate)?)?"/,
+          /"\/\*\/\*\/(portal\/)?erasures(\/\{erasureId\}(\/certificate|\/extension)?)?"/,
         );
       }
     });

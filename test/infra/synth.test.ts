@@ -70,8 +70,8 @@ describe('npx cdk synth', () => {
   it('bundles each handler into a minified ESM file with an external source map', () => {
     const folders = assetFolders();
 
-    // http, invoke, worker, the token rotation and the archiver.
-    expect(folders).toHaveLength(5);
+    // http, invoke, worker, the token rotation, the archiver and the deadline check.
+    expect(folders).toHaveLength(6);
     for (const folder of folders) {
       const bundle = path.join(folder, 'index.mjs');
       const code = readFileSync(bundle, 'utf8');

@@ -25,4 +25,21 @@ describe('the local stack', () => {
     const status = await client.status((answer.body as { erasureId: string }).erasureId);
     expect(status.body).toMatchObject({ status: 'completed', persons: [{ personId: person, outcome: 'erased', attempts: 2 }] });
   });
+
+  it('extends an erasure once through the signed client, as the command line does', async () => {
+    const client = new ErasureApiClient(stack.url, stack.env.WEBHOOK_SECRET!);
+    const erased = await client.erase({ personIds: [stack.sandboxPersons[1]!] });
+    const erasureId = (erased.body as { erasureId: string }).erasureId;
+
+    const extended = await client.extend(erasureId, { months: 2, reason: 'several systems' });
+    const again = await client.extend(erasureId, { months: 1, reason: 'another' });
+
+    expect(extended.status).toBe(200);
+    expect(extended.body).toMatchObject({
+      extension: { months: 2, reason: 'several systems' },
+      extendedDueAt: expect.any(String),
+    });
+    expect(again.status).toBe(409);
+    expect((await client.status(erasureId)).body).toMatchObject({ extension: { months: 2 } });
+  });
 });

@@ -2,7 +2,8 @@
  * What the service writes to its logs, captured at DEBUG over every route and outcome: webhook
  * POST/GET, portal POST/GET, certificates (JSON, HTML, 409 pending, portal), direct invoke erase/get, signature failures, 400/403/404/409/413/415,
  * Verifik 200 in both documented shapes, 404, 401, 429, 5xx, retries through the worker, a dead
- * letter and its redrive.
+ * letter and its redrive, extensions (webhook and portal, granted and refused), and the GET that
+ * verifies a delete (a person still present, an unclear answer verified by the worker).
  *
  * Everything written to process.stdout and process.stderr is captured (Powertools' Logger and Metrics
  * write through a node:console Console bound to those streams, unless POWERTOOLS_DEV routes them to
@@ -28,7 +29,7 @@
  *    recorded). An unverified but well-formed webhook-id on a request whose signature fails counts
  *    as named. Metric blobs (embedded metric format, `_aws`) are not log lines and carry no id.
  *
- * On a GET the erasure named is the one in the path (not the GET message's webhook-id); a direct
+ * On a GET and an extension the erasure named is the one in the path (not the message's webhook-id); a direct
  * invocation's rejections carry the `erasureId` its event names.
  */
 process.env.TEST_LOG_LEVEL = 'DEBUG';
@@ -589,6 +590,93 @@ describe('logs at DEBUG over every route and outcome', () => {
         invokeGenerated = (result.body as { erasureId: string }).erasureId;
       });
       window.erasureId = invokeGenerated;
+      log.expectRulesKept();
+    });
+  });
+
+  describe('the statutory clock: extensions', () => {
+    const EXTENSION = { months: 1, reason: 'several systems hold data' };
+
+    it('extension 200 (webhook)', async () => {
+      const { erasureId } = await erasedErasure();
+      await log.scenario('extension 200 (webhook)', erasureId, ['due date extended'], async () => {
+        expect((await log.extend(erasureId, EXTENSION)).status).toBe(200);
+      });
+      log.expectRulesKept();
+    });
+
+    it('extension 409 (a second, different one)', async () => {
+      const { erasureId } = await erasedErasure();
+      await log.scenario('extension 200 before the second', erasureId, ['due date extended'], async () => {
+        expect((await log.extend(erasureId, EXTENSION)).status).toBe(200);
+      });
+      await log.scenario(
+        'extension 409 (a second, different one)',
+        erasureId,
+        ['extension refused: the erasure was extended already', ...REJECTED],
+        async () => {
+          expect((await log.extend(erasureId, { months: 2, reason: 'another' })).status).toBe(409);
+        },
+      );
+      log.expectRulesKept();
+    });
+
+    it('extension 400 (bad body), 404 (unknown id) and 401 (signed over the body alone)', async () => {
+      const { erasureId } = await erasedErasure();
+      await log.scenario('extension 400 (bad body)', erasureId, REJECTED, async () => {
+        expect((await log.extend(erasureId, { months: 3, reason: 'r', note: 'extra' })).status).toBe(400);
+      });
+      const unknown = id();
+      await log.scenario('extension 404 (unknown id)', unknown, REJECTED, async () => {
+        expect((await log.extend(unknown, EXTENSION)).status).toBe(404);
+      });
+      await log.scenario('extension 401 (signed over the body alone)', erasureId, REJECTED, async () => {
+        const raw = JSON.stringify(EXTENSION);
+        const signature = signedHeaders(t.api.secrets[0]!, { id: id(), body: raw });
+        log.forbidSignature(signature['webhook-signature']);
+        const answer = await t.api.send('POST', `/erasures/${erasureId}/extension`, raw, { unsigned: true, headers: signature });
+        expect(answer.status).toBe(401);
+      });
+      log.expectRulesKept();
+    });
+
+    it('portal extension 200', async () => {
+      const key = await portalErasure();
+      await log.scenario('portal extension 200', key, ['due date extended'], async () => {
+        log.rememberBody(JSON.stringify(EXTENSION));
+        expect((await t.api.portal('POST', `/portal/erasures/${key}/extension`, EXTENSION)).status).toBe(200);
+      });
+      log.expectRulesKept();
+    });
+  });
+
+  describe('verified absence', () => {
+    it('POST, Verifik 200 but the GET still finds the person (STILL_PRESENT)', async () => {
+      const e = id();
+      await log.scenario('POST, Verifik 200 but the GET still finds the person', e, ANSWERED, async () => {
+        const p = t.api.sandbox.createPerson();
+        t.api.sandbox.script(p, { status: 200, body: { success: true, data: { _id: p } } });
+        t.api.sandbox.scriptGet(p, { status: 200, body: { data: { _id: p, name: 'Jane Doe' } } });
+        log.forbid('the person Verifik returned', 'Jane Doe');
+        const answer = await log.erase({ personIds: [p], subjectRef: log.subjectRef() }, e);
+        expect(answer.body.persons[0].lastError).toMatch(/^STILL_PRESENT/);
+      });
+      log.expectRulesKept();
+    });
+
+    it('POST, the GET gets no clear answer: the worker verifies', async () => {
+      const e = id();
+      await log.scenario(
+        'POST, the GET gets no clear answer: the worker verifies',
+        e,
+        [...ANSWERED, 'retry handled'],
+        async () => {
+          const p = t.api.sandbox.createPerson();
+          t.api.sandbox.scriptGet(p, { status: 503 }, { status: 503 });
+          expect((await log.erase({ personIds: [p] }, e)).status).toBe(202);
+        },
+      );
+      expect((await t.api.get(e)).body.persons[0]).toMatchObject({ outcome: 'erased', verifiedAbsentAt: expect.any(String) });
       log.expectRulesKept();
     });
   });

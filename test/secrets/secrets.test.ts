@@ -118,7 +118,12 @@ describe('a rotated Verifik token, end to end', () => {
       const second = await api.post({ personIds: [id] }, { secret: webhook });
 
       expect(second.body.persons[0]).toMatchObject({ outcome: 'erased', attempts: 2 });
-      expect(api.sandbox.callsFor(id).map((c) => c.authorization)).toEqual(['Bearer stale-token', `Bearer ${api.sandbox.token}`]);
+      expect(api.sandbox.callsFor(id, 'DELETE').map((c) => c.authorization)).toEqual([
+        'Bearer stale-token',
+        `Bearer ${api.sandbox.token}`,
+      ]);
+      // The GET that verifies the delete goes out with the renewed token too.
+      expect(api.sandbox.callsFor(id, 'GET').map((c) => c.authorization)).toEqual([`Bearer ${api.sandbox.token}`]);
     } finally {
       await api.close();
     }

@@ -70,6 +70,9 @@ export class DyingStore implements AuditStore {
   requestsReceivedBetween(...args: Parameters<AuditStore['requestsReceivedBetween']>) {
     return this.inner.requestsReceivedBetween(...args);
   }
+  extendDueDate(...args: Parameters<AuditStore['extendDueDate']>) {
+    return this.inner.extendDueDate(...args);
+  }
 }
 
 /** A small seeded PRNG (mulberry32), so a failing run can be replayed with its seed. */

@@ -5,7 +5,7 @@ import type { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
 import { SERVICE_NAME } from '../../lambda/names';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { composeLocal } from '../../infra/local/compose-local';
-import { newMessageId, newWebhookSecret, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
+import { newMessageId, newWebhookSecret, signedContent, signedHeaders } from '../../infra/local/signed-client';
 import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
 import { expectAnswerMatchesContract } from './openapi-contract';
 import { LocalRetryQueue } from '../../infra/local/local-retry-queue';
@@ -128,7 +128,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
       ? {}
       : signedHeaders(options.secret ?? secrets[0]!, {
           id: options.id ?? newMessageId(),
-          body: method === 'GET' ? signedGetPayload(path) : rawBody,
+          body: signedContent(method, path, rawBody),
           timestamp: options.timestamp,
         });
     const event = httpEvent({

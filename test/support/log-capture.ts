@@ -1,6 +1,6 @@
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { newMessageId, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
+import { newMessageId, signedContent, signedGetPayload, signedHeaders } from '../../infra/local/signed-client';
 import type { Answer, Harness } from './http-harness';
 
 /** The lines written while one step of a test ran. */
@@ -80,7 +80,7 @@ export class LogCapture {
       headers = {},
     }: { id?: string; secret?: string; headers?: Record<string, string> } = {},
   ): Promise<Answer> {
-    const signature = signedHeaders(secret, { id, body: method === 'GET' ? signedGetPayload(path) : raw });
+    const signature = signedHeaders(secret, { id, body: signedContent(method, path, raw) });
     this.forbidSignature(signature['webhook-signature']);
     this.rememberBody(raw);
     return this.api.send(method, path, raw, { unsigned: true, headers: { ...signature, ...headers } });
@@ -94,6 +94,11 @@ export class LogCapture {
 
   erase(body: unknown, id: string, headers?: Record<string, string>) {
     return this.signed('POST', '/erasures', JSON.stringify(body), { id, headers });
+  }
+
+  /** A signed extension of an erasure's due date. */
+  extend(erasureId: string, body: unknown) {
+    return this.signed('POST', `/erasures/${encodeURIComponent(erasureId)}/extension`, JSON.stringify(body));
   }
 
   /** A direct invocation whose event is remembered as forbidden in the logs. */

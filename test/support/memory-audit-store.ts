@@ -1,4 +1,5 @@
-import type { AuditStore, Claim, ClaimResult, PersonErasureRef, Settlement } from '../../lambda/erasure/ports';
+import type { AuditStore, Claim, ClaimResult, ExtensionResult, PersonErasureRef, Settlement } from '../../lambda/erasure/ports';
+import { dueDateFor } from '../../lambda/erasure/statutory-clock';
 import type { PersonState, StoredRequest } from '../../lambda/erasure/types';
 import { StorageUnavailableError } from '../../lambda/errors';
 
@@ -102,6 +103,20 @@ export class MemoryAuditStore implements AuditStore {
     for (let at = 0; at < all.length; at += pageSize) yield all.slice(at, at + pageSize);
   }
 
+  async extendDueDate(erasureId: string, change: Parameters<AuditStore['extendDueDate']>[1]): Promise<ExtensionResult> {
+    this.writes += 1;
+    const request = this.requests.get(erasureId);
+    if (!request || request.extension) return { granted: false, request: request && toRequest(request) };
+    const next = {
+      ...request,
+      dueAt: request.dueAt ?? change.dueAt,
+      extendedDueAt: change.extendedDueAt,
+      extension: change.extension,
+    };
+    this.requests.set(erasureId, structuredClone(next));
+    return { granted: true, request: toRequest(next) };
+  }
+
   async requestsReceivedBetween(from: Date, to: Date): Promise<StoredRequest[]> {
     // The byReceivedAt index: sorted on `<receivedAt>#<erasureId>`, oldest first.
     return [...this.requests.values()]
@@ -123,6 +138,9 @@ function toRequest(request: StoredRequest): StoredRequest {
     personIds: request.personIds ?? [],
     fingerprint: request.fingerprint,
     receivedAt: request.receivedAt,
+    dueAt: request.dueAt ?? dueDateFor(request.receivedAt),
+    extendedDueAt: request.extendedDueAt,
+    extension: request.extension,
     expiresAt: request.expiresAt,
     subjectRefHash: request.subjectRefHash,
     reason: request.reason,
@@ -146,6 +164,9 @@ function toPerson(item: PersonItem): PersonState {
     note: item.note,
     exhausted: item.exhausted === true ? true : undefined,
     uncertain: item.uncertain === true ? true : undefined,
+    deletedAt: item.deletedAt,
+    verifiedAbsentAt: item.verifiedAbsentAt,
+    verifyAttempts: item.verifyAttempts,
     leaseUntil: item.leaseUntil,
   });
 }

@@ -1,8 +1,18 @@
-import type { DeleteOptions, RetryMessage, RetryQueue, VendorAnswer, VerifikPort } from '../../lambda/erasure/ports';
+import type {
+  DeleteOptions,
+  PresenceAnswer,
+  RetryMessage,
+  RetryQueue,
+  VendorAnswer,
+  VerifikPort,
+} from '../../lambda/erasure/ports';
 
-/** A VerifikPort that answers from a script, for domain unit tests. */
+/** A VerifikPort that answers from a script, for domain unit tests. `calls` are the DELETEs, `gets` the GETs. */
 export class ScriptedVerifik implements VerifikPort {
   readonly calls: string[] = [];
+  readonly gets: string[] = [];
+  /** How the GET after a delete is answered (call: the how-manieth GET for this person); absent by default. */
+  presence: (personId: string, call: number) => PresenceAnswer = () => absent();
   inFlight = 0;
   maxInFlight = 0;
   onCall: ((personId: string) => void | Promise<void>) | undefined;
@@ -21,7 +31,22 @@ export class ScriptedVerifik implements VerifikPort {
       this.inFlight -= 1;
     }
   }
+
+  async getPerson(personId: string, _options: DeleteOptions): Promise<PresenceAnswer> {
+    this.gets.push(personId);
+    await new Promise((resolve) => setImmediate(resolve));
+    return this.presence(personId, this.gets.filter((id) => id === personId).length);
+  }
 }
+
+export const absent = (): PresenceAnswer => ({ kind: 'absent', status: 404, attempts: 1 });
+export const present = (): PresenceAnswer => ({ kind: 'present', status: 200, attempts: 1 });
+export const unclear = (status = 503): PresenceAnswer => ({
+  kind: 'unclear',
+  status,
+  attempts: 2,
+  message: `Verifik answered ${status}`,
+});
 
 export const deleted = (): VendorAnswer => ({
   kind: 'deleted',

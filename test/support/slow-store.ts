@@ -42,6 +42,9 @@ export class SlowStore implements AuditStore {
   requestsReceivedBetween(...args: Parameters<AuditStore['requestsReceivedBetween']>) {
     return this.inner.requestsReceivedBetween(...args);
   }
+  extendDueDate(...args: Parameters<AuditStore['extendDueDate']>) {
+    return this.inner.extendDueDate(...args);
+  }
 
   private async maybeSlow<T>(call: () => Promise<T>): Promise<T> {
     if (this.random() >= this.fault.rate) return call();

@@ -1,37 +1,37 @@
 import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
-import { VerifikClient } from '../../lambda/verifik/verifik-client';
+import { VerifikClient, type VerifikClientOptions } from '../../lambda/verifik/verifik-client';
 
 const TOKEN = 'test-token';
 let sandbox: VerifikSandbox;
 let client: VerifikClient;
 const soon = (ms = 3_000) => ({ deadline: Date.now() + ms });
 
+/** A client of the sandbox with the given token source. */
+const clientWith = (token: VerifikClientOptions['token'], retryLimit = 4) =>
+  new VerifikClient({ baseUrl: sandbox.url, token, timeoutMs: 300, retryLimit, backoffBaseMs: 5, backoffLimitMs: 50 });
+
 beforeEach(async () => {
   sandbox = await VerifikSandbox.start({ token: TOKEN });
-  client = new VerifikClient({
-    baseUrl: sandbox.url,
-    token: async () => TOKEN,
-    timeoutMs: 300,
-    retryLimit: 4,
-    backoffBaseMs: 5,
-    backoffLimitMs: 50,
-  });
+  client = clientWith(async () => TOKEN);
 });
 afterEach(() => sandbox.close());
 
 describe('VerifikClient.deletePerson', () => {
-  it('sends DELETE to the persons path with the bearer token, the id encoded and no collection', async () => {
-    const id = sandbox.createPerson('person_123456789');
-    await client.deletePerson(id, soon());
-    expect(sandbox.calls).toEqual([
-      expect.objectContaining({
-        method: 'DELETE',
-        path: '/v2/face-recognition/persons/person_123456789',
-        query: '',
-        authorization: `Bearer ${TOKEN}`,
-      }),
-    ]);
-  });
+  it.each(['DELETE', 'GET'] as const)(
+    'sends %s to the persons path with the bearer token, the id encoded and no collection',
+    async (method) => {
+      const id = sandbox.createPerson('person_123456789');
+      await (method === 'DELETE' ? client.deletePerson(id, soon()) : client.getPerson(id, soon()));
+      expect(sandbox.calls).toEqual([
+        expect.objectContaining({
+          method,
+          path: '/v2/face-recognition/persons/person_123456789',
+          query: '',
+          authorization: `Bearer ${TOKEN}`,
+        }),
+      ]);
+    },
+  );
 
   it('accepts the first documented 200 body and keeps the deleted id', async () => {
     const id = sandbox.createPerson();
@@ -120,15 +120,8 @@ describe('VerifikClient.deletePerson', () => {
   });
 
   it('sends nothing and says so when the token cannot be read', async () => {
-    const unreadable = new VerifikClient({
-      baseUrl: sandbox.url,
-      token: async () => {
-        throw new Error('secret unavailable');
-      },
-      timeoutMs: 300,
-      retryLimit: 4,
-      backoffBaseMs: 5,
-      backoffLimitMs: 50,
+    const unreadable = clientWith(async () => {
+      throw new Error('secret unavailable');
     });
     await expect(unreadable.deletePerson('p1', soon())).resolves.toMatchObject({
       kind: 'transient',
@@ -235,6 +228,94 @@ describe('VerifikClient.deletePerson', () => {
     'refuses the id %p without calling Verifik',
     async (id) => {
       await expect(client.deletePerson(id, soon())).rejects.toThrow('invalid person id');
+      expect(sandbox.calls).toHaveLength(0);
+    },
+  );
+});
+
+describe('VerifikClient.getPerson (verifying a delete)', () => {
+  it('calls a person absent when Verifik answers 404 PERSON_NOT_FOUND', async () => {
+    await expect(client.getPerson('65175da13e81e4fabc12345f', soon())).resolves.toEqual({
+      kind: 'absent',
+      status: 404,
+      attempts: 1,
+    });
+  });
+
+  it('calls a person present when Verifik answers 200 with it, after a delete the sandbox did as asked', async () => {
+    const id = sandbox.createPerson();
+
+    await expect(client.getPerson(id, soon())).resolves.toEqual({ kind: 'present', status: 200, attempts: 1 });
+    await client.deletePerson(id, soon());
+    await expect(client.getPerson(id, soon())).resolves.toMatchObject({ kind: 'absent' });
+  });
+
+  it.each([
+    ['a 404 without PERSON_NOT_FOUND (a wrong base URL or a proxy)', { status: 404, body: '<html>Not Found</html>' }, 404],
+    ['a 401', { status: 401, body: { error: 'Unauthorized', message: 'UNAUTHORIZED' } }, 401],
+    ['a 403', { status: 403, body: { message: 'FORBIDDEN' } }, 403],
+    ['a 400', { status: 400, body: { message: 'INVALID_PERSON' } }, 400],
+    ['a redirect (never followed)', { status: 302, headers: { location: 'https://elsewhere.example/' } }, 302],
+  ])('proves nothing on %s: unclear', async (_, answer, status) => {
+    sandbox.scriptGet('p1', answer);
+
+    const result = await client.getPerson('p1', soon());
+
+    expect(result).toMatchObject({ kind: 'unclear', status, attempts: 1, message: expect.stringContaining(`${status}`) });
+    expect(sandbox.calls).toHaveLength(1);
+  });
+
+  it('retries a 5xx inside the deadline, then answers unclear with the attempts made', async () => {
+    sandbox.scriptGet('p1', { status: 503 }, { status: 500 }, { status: 502 }, { status: 503 }, { status: 504 });
+
+    await expect(client.getPerson('p1', soon())).resolves.toMatchObject({ kind: 'unclear', status: 504, attempts: 5 });
+    expect(sandbox.callsFor('p1', 'GET')).toHaveLength(5);
+  });
+
+  it('retries a 5xx and takes the 404 that follows', async () => {
+    sandbox.scriptGet('p1', { status: 503 });
+
+    await expect(client.getPerson('p1', soon())).resolves.toEqual({ kind: 'absent', status: 404, attempts: 2 });
+  });
+
+  it('keeps the Retry-After of a 429 it could not wait for', async () => {
+    sandbox.scriptGet('p1', { status: 429, headers: { 'retry-after': '120' } });
+
+    await expect(client.getPerson('p1', soon())).resolves.toMatchObject({ kind: 'unclear', status: 429, retryAfterMs: 120_000 });
+  });
+
+  it('answers unclear when Verifik does not answer in time or drops the connection', async () => {
+    sandbox.getResponder = () => ({ status: 200, delayMs: 2_000 });
+    await expect(client.getPerson('p1', soon(1_000))).resolves.toMatchObject({
+      kind: 'unclear',
+      message: expect.stringContaining('did not answer in time'),
+    });
+    sandbox.getResponder = () => ({ drop: true });
+    await expect(client.getPerson('p1', soon())).resolves.toMatchObject({ kind: 'unclear' });
+  });
+
+  it('tries once more with a re-read token after a 401, as a DELETE does', async () => {
+    const tokens = ['stale-token', TOKEN];
+    const rotating = clientWith(async (options) => (options?.refresh ? tokens[1]! : tokens[0]!), 0);
+
+    await expect(rotating.getPerson('p1', soon())).resolves.toEqual({ kind: 'absent', status: 404, attempts: 2 });
+    expect(sandbox.calls.map((call) => call.authorization)).toEqual(['Bearer stale-token', `Bearer ${TOKEN}`]);
+  });
+
+  it('sends nothing when the token cannot be read, or no time is left', async () => {
+    const unreadable = clientWith(async () => {
+      throw new Error('secret unavailable');
+    }, 0);
+
+    await expect(unreadable.getPerson('p1', soon())).resolves.toMatchObject({ kind: 'unclear', attempts: 0 });
+    await expect(client.getPerson('p1', { deadline: Date.now() })).resolves.toMatchObject({ kind: 'unclear', attempts: 0 });
+    expect(sandbox.calls).toHaveLength(0);
+  });
+
+  it.each(['../auth/session', 'a/b', 'a?collection=x', '', 'x'.repeat(65)])(
+    'refuses the id %p without calling Verifik',
+    async (id) => {
+      await expect(client.getPerson(id, soon())).rejects.toThrow('invalid person id');
       expect(sandbox.calls).toHaveLength(0);
     },
   );

@@ -15,8 +15,8 @@ import { DyingStore, seededRandom } from '../support/dying-store';
 import { SlowStore } from '../support/slow-store';
 
 /**
- * 1,000 erasure requests while Verifik fails about a third of all calls (5xx, 429 with Retry-After,
- * answers slower than our timeout, dropped connections), the store answers late now and then, a
+ * 1,000 erasure requests while Verifik fails about a third of all calls, DELETEs and the GETs that
+ * verify them alike (5xx, 429 with Retry-After, answers slower than our timeout, dropped connections), the store answers late now and then, a
  * fifth of the webhooks arrive twice (half of those concurrently) and invocations die between
  * Verifik's answer and the record update. The retry schedule is compressed to seconds. Every person
  * must end terminal, with the outcome the facts allow, no 401 may ever become an erasure, and the
@@ -72,13 +72,19 @@ it('loses no erasure and reports no false one under injected faults', async () =
     RETRY_SCHEDULE: SCHEDULE_S.join(','),
   };
 
-  // The facts at Verifik, and every answer it gave.
+  // The facts at Verifik, and every answer it gave to a DELETE.
   const kinds = new Map<string, Kind>();
   const answers = new Map<string, (number | 'drop')[]>();
   const faults = { '5xx': 0, '429': 0, slow: 0, dropped: 0 };
   const note = (personId: string, answer: number | 'drop') => answers.set(personId, [...(answers.get(personId) ?? []), answer]);
+  // The same faults on the GET that verifies a delete; its truth is whether Verifik still holds the person.
+  sandbox.getResponder = (personId) => faulty(personId, () => sandbox.documentedGet(personId));
   sandbox.responder = (personId) => {
-    const kind = kinds.get(personId)!;
+    const answer = faulty(personId, () => truth(personId, kinds.get(personId)!));
+    note(personId, 'drop' in answer ? 'drop' : answer.status);
+    return answer;
+  };
+  const faulty = (personId: string, truthNow: () => SandboxAnswer) => {
     let answer: SandboxAnswer;
     const r = random();
     if (r < 0.12) {
@@ -90,15 +96,14 @@ it('loses no erasure and reports no false one under injected faults', async () =
     } else if (r < 0.26) {
       // Slower than our timeout, but Verifik does the work all the same.
       faults.slow += 1;
-      answer = { ...truth(personId, kind), delayMs: 500 };
+      answer = { ...truthNow(), delayMs: 500 };
     } else if (r < 0.33) {
       faults.dropped += 1;
-      if (random() < 0.5) truth(personId, kind); // dropped after the work was done
+      if (random() < 0.5) truthNow(); // dropped after the work was done
       answer = { drop: true };
     } else {
-      answer = truth(personId, kind);
+      answer = truthNow();
     }
-    note(personId, 'drop' in answer ? 'drop' : answer.status);
     return answer;
   };
   const truth = (personId: string, kind: Kind): SandboxAnswer => {
@@ -235,13 +240,20 @@ it('loses no erasure and reports no false one under injected faults', async () =
   // counted against the schedule or bounded by it); a step seen twice (visibility timeout, a death)
   // may send one more that is then dropped. DELETEs per person: a call makes at most RETRY_LIMIT + 1;
   // the first delivery and redeliveries stop at the redelivery cap; each step makes one call; a
-  // death or an expired lease can repeat one.
+  // death or an expired lease can repeat one. GETs per person: the same bound (each invocation that
+  // deletes or verifies a person makes at most one GET call, and the cap counts GETs too).
   const perCall = RETRY_LIMIT + 1;
   const redeliveryCap = 2 * perCall;
   const byErasure = requests.map((request) => {
     const deliveredTimes = deliveryCount.get(request.erasureId) ?? 1;
-    const deletes = Math.max(...request.personIds.map((id) => sandbox.callsFor(id).length));
-    return { erasureId: request.erasureId, deliveredTimes, messages: messagesFor.get(request.erasureId) ?? 0, deletes };
+    const most = (method: 'DELETE' | 'GET') => Math.max(...request.personIds.map((id) => sandbox.callsFor(id, method).length));
+    return {
+      erasureId: request.erasureId,
+      deliveredTimes,
+      messages: messagesFor.get(request.erasureId) ?? 0,
+      deletes: most('DELETE'),
+      gets: most('GET'),
+    };
   });
   const messageBound = (delivered: number) => delivered + 2 * SCHEDULE_S.length + 2;
   const deleteBound = redeliveryCap + perCall * (SCHEDULE_S.length + 3);
@@ -251,9 +263,10 @@ it('loses no erasure and reports no false one under injected faults', async () =
         `${e.erasureId}: ${e.messages} retry messages for ${e.deliveredTimes} deliveries (bound ${messageBound(e.deliveredTimes)})`,
       );
     if (e.deletes > deleteBound) problems.push(`${e.erasureId}: ${e.deletes} DELETEs for one person (bound ${deleteBound})`);
+    if (e.gets > deleteBound) problems.push(`${e.erasureId}: ${e.gets} GETs for one person (bound ${deleteBound})`);
   }
-  const most = (key: 'messages' | 'deletes') => Math.max(...byErasure.map((e) => e[key]));
-  const mean = (key: 'messages' | 'deletes') => byErasure.reduce((sum, e) => sum + e[key], 0) / byErasure.length;
+  const most = (key: 'messages' | 'deletes' | 'gets') => Math.max(...byErasure.map((e) => e[key]));
+  const mean = (key: 'messages' | 'deletes' | 'gets') => byErasure.reduce((sum, e) => sum + e[key], 0) / byErasure.length;
 
   console.log(
     [
@@ -264,7 +277,7 @@ it('loses no erasure and reports no false one under injected faults', async () =
       )} of calls); slow store answers: ${slow.slowCalls}`,
       `  deliveries: ${JSON.stringify(deliveries)}`,
       `  invocations died: ${JSON.stringify(dying.deaths)}; retry messages sent ${retryQueue.sent}, redelivered ${retryQueue.redeliveries}, dead-lettered ${retryQueue.deadLetters.length}`,
-      `  per erasure: retry messages mean ${mean('messages').toFixed(2)}, max ${most('messages')} (bound deliveries + ${2 * SCHEDULE_S.length + 2}); DELETEs per person mean ${mean('deletes').toFixed(2)}, max ${most('deletes')} (bound ${deleteBound})`,
+      `  per erasure: retry messages mean ${mean('messages').toFixed(2)}, max ${most('messages')} (bound deliveries + ${2 * SCHEDULE_S.length + 2}); DELETEs per person mean ${mean('deletes').toFixed(2)}, max ${most('deletes')} (bound ${deleteBound}); GETs per person mean ${mean('gets').toFixed(2)}, max ${most('gets')}`,
       `  outcomes: ${JSON.stringify(outcomes)}; with an auditor's note: ${notes}`,
       `  wrong or lost: ${problems.length}; erased without a 2xx (a 401 among them or not): ${problems.filter((p) => p.includes('without a 2xx')).length}`,
       `  time: all answered in ${(answeredMs / 1000).toFixed(1)} s, all terminal in ${(settledMs / 1000).toFixed(1)} s`,
@@ -303,6 +316,9 @@ function judge(
   if (outcome === 'pending') return 'still pending';
   if (outcome === 'erased' && !given.some((a) => typeof a === 'number' && a >= 200 && a < 300))
     return `erased without a 2xx (answers ${given.join(',')}, 401 among them: ${gave(401)})`;
+  // Verification is on: nothing is erased until Verifik said it holds no such person.
+  if ((outcome === 'erased' || outcome === 'already_erased') && !person.verifiedAbsentAt)
+    return `${outcome} without verifiedAbsentAt`;
   switch (kind) {
     case 'exists':
       if (stillAtVerifik) return `${outcome} but still at Verifik`;

@@ -1,0 +1,89 @@
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import pMap from 'p-map';
+import type { RootLogger } from '../log';
+import { publishMetrics } from '../metrics-middleware';
+import type { AuditStore, DeadlineMetricName } from '../erasure/ports';
+import { buildRecord } from '../erasure/record';
+import { NEAR_DUE_DAYS, deadlineState, effectiveDueAt } from '../erasure/statutory-clock';
+
+const DAY_MS = 86_400_000;
+/** The shortest calendar month: no erasure is due sooner after receipt. */
+const SHORTEST_MONTH_DAYS = 28;
+/** Received + one month + the longest extension (two months): no erasure is due later after receipt. */
+const LONGEST_PERIOD_DAYS = 92;
+
+export interface DeadlineCheckDeps {
+  store: Pick<AuditStore, 'requestsReceivedBetween' | 'getErasure'>;
+  logger: RootLogger;
+  metrics: Metrics;
+  /** Days after its due date an erasure that is not completed keeps counting as overdue. */
+  overdueLookbackDays: number;
+  /** Erasures read at once. */
+  concurrency?: number;
+  now?: () => Date;
+}
+
+export interface DeadlineReport {
+  /** Requests read from the time index, and how many of them were near or past their due date. */
+  examined: number;
+  candidates: number;
+  nearDue: string[];
+  overdue: string[];
+}
+
+/**
+ * Counts the erasures that are not completed (pending, or failed) within NEAR_DUE_DAYS of their
+ * (extended) due date, and those past it, and publishes both counts (ErasuresNearDue,
+ * ErasuresOverdue), zeros included, so the alarms see the check run. No table scan: one Query per
+ * month on the received-time index, over only the receipts whose due date can fall in the window,
+ * then one Query per erasure near or past its due date to read its persons.
+ */
+export async function checkDeadlines(deps: DeadlineCheckDeps): Promise<DeadlineReport> {
+  const now = (deps.now ?? (() => new Date()))();
+  const since = now.getTime() - deps.overdueLookbackDays * DAY_MS;
+  const received = await deps.store.requestsReceivedBetween(
+    new Date(since - LONGEST_PERIOD_DAYS * DAY_MS),
+    new Date(now.getTime() + (NEAR_DUE_DAYS - SHORTEST_MONTH_DAYS) * DAY_MS),
+  );
+  const candidates = received.filter((request) => {
+    const due = effectiveDueAt(request);
+    return deadlineState(due, now) !== 'on_time' && Date.parse(due) >= since;
+  });
+  const report: DeadlineReport = { examined: received.length, candidates: candidates.length, nearDue: [], overdue: [] };
+  await pMap(
+    candidates,
+    async (request) => {
+      const stored = await deps.store.getErasure(request.erasureId);
+      if (!stored) return;
+      const record = buildRecord(stored.request, stored.persons);
+      if (record.status === 'completed') return;
+      const dueAt = effectiveDueAt(stored.request);
+      const state = deadlineState(dueAt, now);
+      if (state === 'on_time') return;
+      (state === 'overdue' ? report.overdue : report.nearDue).push(record.erasureId);
+      deps.logger
+        .createChild({ persistentKeys: { erasureId: record.erasureId } })
+        .warn(state === 'overdue' ? 'erasure overdue' : 'erasure near its due date', { status: record.status, dueAt });
+    },
+    { concurrency: deps.concurrency ?? 8 },
+  );
+  const count = (name: DeadlineMetricName, value: number) => deps.metrics.addMetric(name, MetricUnit.Count, value);
+  count('ErasuresNearDue', report.nearDue.length);
+  count('ErasuresOverdue', report.overdue.length);
+  deps.logger.info('deadlines checked', {
+    examined: report.examined,
+    candidates: report.candidates,
+    nearDue: report.nearDue.length,
+    overdue: report.overdue.length,
+  });
+  return report;
+}
+
+/** The scheduled entry (EventBridge, hourly): the event carries nothing the check needs. */
+export function createDeadlineCheck(deps: DeadlineCheckDeps) {
+  return middy<unknown, DeadlineReport>()
+    .use(publishMetrics(deps.metrics))
+    .handler(() => checkDeadlines(deps));
+}

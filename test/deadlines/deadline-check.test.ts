@@ -1,0 +1,150 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { lambdaContext } from '../../infra/local/api-gateway';
+import type { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
+import { composeDeadlines } from '../../lambda/compose';
+import { checkDeadlines, createDeadlineCheck } from '../../lambda/deadlines/deadline-check';
+import type { Outcome } from '../../lambda/erasure/types';
+import { addCalendarMonths, dueDateFor } from '../../lambda/erasure/statutory-clock';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/names';
+import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+
+const NOW = new Date('2026-06-15T12:00:00.000Z');
+
+let dynamo: TestDynamo;
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(() => dynamo.close());
+
+const silent = () => new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
+
+/** Records an erasure as the service would: the request, then each person with its outcome (none: never attempted). */
+async function record(
+  store: DynamoAuditStore,
+  erasureId: string,
+  receivedAt: string,
+  outcomes: Outcome[],
+  extensionMonths?: 1 | 2,
+) {
+  const personIds = outcomes.length > 0 ? outcomes.map((_, i) => `${erasureId}_p${i}`) : [`${erasureId}_p`];
+  const request = {
+    erasureId,
+    personIds,
+    fingerprint: 'fp',
+    receivedAt,
+    dueAt: dueDateFor(receivedAt),
+    expiresAt: 2_000_000_000,
+  };
+  await store.createRequest(request);
+  for (const [i, outcome] of outcomes.entries()) {
+    const personId = personIds[i]!;
+    const now = Date.parse(receivedAt);
+    await store.claimPerson(erasureId, personId, {
+      owner: 'o',
+      now,
+      leaseUntil: now + 1_000,
+      receivedAt,
+      expiresAt: 2_000_000_000,
+    });
+    await store.settlePerson(erasureId, personId, 'o', { outcome, attempts: 1, updatedAt: receivedAt, completedAt: receivedAt });
+  }
+  if (extensionMonths) {
+    await store.extendDueDate(erasureId, {
+      dueAt: request.dueAt,
+      extendedDueAt: addCalendarMonths(receivedAt, 1 + extensionMonths),
+      extension: { months: extensionMonths, reason: 'r', requestedAt: receivedAt },
+    });
+  }
+}
+
+describe('the hourly deadline check, against dynalite', () => {
+  it('counts erasures not completed near their due date and past it, and leaves the rest', async () => {
+    const { store } = await dynamo.newTable();
+    await record(store, 'near_pending', '2026-05-20T10:00:00.000Z', ['erased', 'pending']); // due 06-20: in 5 days
+    await record(store, 'near_completed', '2026-05-20T10:00:00.000Z', ['erased', 'already_erased']);
+    await record(store, 'near_failed_edge', '2026-05-25T12:00:00.000Z', ['failed']); // due 06-25 12:00: exactly 10 days
+    await record(store, 'overdue_failed', '2026-05-01T10:00:00.000Z', ['failed', 'erased']); // due 06-01
+    await record(store, 'overdue_never_attempted', '2026-05-10T10:00:00.000Z', []); // due 06-10
+    await record(store, 'extended_on_time', '2026-05-01T10:00:00.000Z', ['pending'], 2); // due 08-01
+    await record(store, 'extended_overdue', '2026-04-10T10:00:00.000Z', ['pending'], 1); // due 06-10
+    await record(store, 'extended_near', '2026-04-20T10:00:00.000Z', ['pending'], 1); // due 06-20
+    await record(store, 'on_time', '2026-06-01T10:00:00.000Z', ['pending']); // due 07-01
+    await record(store, 'received_now', '2026-06-15T11:00:00.000Z', ['pending']);
+    await record(store, 'overdue_beyond_lookback', '2025-12-01T10:00:00.000Z', ['pending']); // due 2026-01-01
+    await record(store, 'completed_long_ago', '2026-01-10T10:00:00.000Z', ['erased']);
+    const read: string[] = [];
+    const counting = {
+      requestsReceivedBetween: store.requestsReceivedBetween.bind(store),
+      getErasure: (erasureId: string) => {
+        read.push(erasureId);
+        return store.getErasure(erasureId);
+      },
+    };
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    const added = jest.spyOn(metrics, 'addMetric');
+
+    const report = await checkDeadlines({ store: counting, logger: silent(), metrics, overdueLookbackDays: 90, now: () => NOW });
+
+    expect(report.nearDue.sort()).toEqual(['extended_near', 'near_failed_edge', 'near_pending']);
+    expect(report.overdue.sort()).toEqual(['extended_overdue', 'overdue_failed', 'overdue_never_attempted']);
+    expect(added).toHaveBeenCalledWith('ErasuresNearDue', MetricUnit.Count, 3);
+    expect(added).toHaveBeenCalledWith('ErasuresOverdue', MetricUnit.Count, 3);
+    // Only erasures near or past their due date are read person by person; the index bounds the rest.
+    expect(read.sort()).toEqual(
+      [
+        'extended_near',
+        'extended_overdue',
+        'near_completed',
+        'near_failed_edge',
+        'near_pending',
+        'overdue_failed',
+        'overdue_never_attempted',
+      ].sort(),
+    );
+    expect(report.examined).toBeLessThan(12);
+  });
+
+  it('stops counting an erasure as overdue OVERDUE_LOOKBACK_DAYS after its due date', async () => {
+    const { store } = await dynamo.newTable();
+    await record(store, 'overdue_60_days', '2026-03-16T10:00:00.000Z', ['failed']); // due 04-16
+    const run = (days: number) =>
+      checkDeadlines({ store, logger: silent(), metrics: new Metrics(), overdueLookbackDays: days, now: () => NOW });
+
+    expect((await run(90)).overdue).toEqual(['overdue_60_days']);
+    expect((await run(30)).overdue).toEqual([]);
+  });
+
+  it('publishes zeros when nothing is near or past due, so the alarms see every run', async () => {
+    const { tableName } = await dynamo.newTable();
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    const added = jest.spyOn(metrics, 'addMetric');
+    const published = jest.spyOn(metrics, 'publishStoredMetrics');
+    const handler = createDeadlineCheck(
+      composeDeadlines(
+        { AUDIT_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: dynamo.endpoint },
+        { dynamodb: dynamo.client, logger: silent(), metrics, now: () => NOW },
+      ),
+    );
+
+    const report = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext(60_000));
+
+    expect(report).toEqual({ examined: 0, candidates: 0, nearDue: [], overdue: [] });
+    expect(added).toHaveBeenCalledWith('ErasuresNearDue', MetricUnit.Count, 0);
+    expect(added).toHaveBeenCalledWith('ErasuresOverdue', MetricUnit.Count, 0);
+    expect(published).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('requestsReceivedBetween', () => {
+  it('answers nothing, without a query, for an empty or inverted range', async () => {
+    const { store } = await dynamo.newTable();
+    await record(store, 'e1', '2026-05-20T10:00:00.000Z', ['erased']);
+    const from = new Date('2026-05-01T00:00:00.000Z');
+    const to = new Date('2026-06-01T00:00:00.000Z');
+
+    await expect(store.requestsReceivedBetween(to, from)).resolves.toEqual([]);
+    await expect(store.requestsReceivedBetween(from, from)).resolves.toEqual([]);
+    await expect(store.requestsReceivedBetween(from, to)).resolves.toHaveLength(1);
+  });
+});
