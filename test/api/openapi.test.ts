@@ -10,6 +10,7 @@ const record = {
   erasureId: 'msg_1',
   status: 'pending',
   receivedAt: '2026-11-29T09:23:53.230Z',
+  dueAt: '2026-12-29T09:23:53.230Z',
   persons: [
     {
       personId: '65175da13e81e4fabc12345f',

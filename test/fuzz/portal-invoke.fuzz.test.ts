@@ -18,6 +18,7 @@ import {
   contentType,
   expectedPost,
   fuzz,
+  invokeAnswers,
   isErasureId,
   mediaVerdict,
   nearValidBody,
@@ -126,7 +127,9 @@ function asAnswer(result: unknown): Answer {
   assertThat(json !== undefined, 'the invoke result is JSON');
   const parsed = JSON.parse(json) as { statusCode: number; body: unknown };
   assertThat(Object.keys(parsed).sort().join(',') === 'body,statusCode', 'the invoke result is {statusCode, body}', parsed);
-  return { status: parsed.statusCode, headers: { 'content-type': 'application/json' }, body: parsed.body };
+  const answer = { status: parsed.statusCode, headers: { 'content-type': 'application/json' }, body: parsed.body };
+  invokeAnswers.add(answer);
+  return answer;
 }
 
 const action = fc.oneof(
