@@ -26,7 +26,7 @@ export const ERASURE_METHOD = Object.freeze({
 });
 
 export const ARCHIVE_DIGEST_PENDING =
-  'Not yet available: the tamper-evident archive (hash-chained copies of every change to the audit trail, signed hourly with a separate key) is not built yet. Until it is, this certificate rests on the audit table and this signature.';
+  'Not linked yet: every change to the audit trail is archived as hash-chained batches whose digest is signed hourly with a separate key (npm run verify-archive checks the archive against the table), but this certificate does not yet name the digest that covers this erasure. Until it does, it rests on the audit table, the archive as a whole and this signature.';
 
 /** A person's line on the certificate: null where the record holds nothing, so every certificate has the same shape. */
 export interface CertificatePerson {

@@ -88,7 +88,7 @@ describe('certificate signing with the local key file', () => {
       software: { name: 'verifik-erasure' },
       archiveDigest: null,
     });
-    expect(signed.certificate.archiveDigestNote).toMatch(/not built yet/);
+    expect(signed.certificate.archiveDigestNote).toMatch(/does not yet name the digest that covers this erasure/);
     expect(signed.jws).toMatch(/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]{86}$/);
   });
 
