@@ -97,7 +97,7 @@ describeInBrowser('the certificate page in Chromium', () => {
       'Failed: not erased',
       '2027-02-28T10:00:00.000Z',
       'verifik-erasure 0.1.0',
-      'Not yet available',
+      'Not linked yet',
       'Detached JWS (ES256)',
     ]) {
       expect(report.text).toContain(expected);
