@@ -4,11 +4,19 @@ import { VerifikClient, type VerifikClientOptions } from '../../lambda/verifik/v
 const TOKEN = 'test-token';
 let sandbox: VerifikSandbox;
 let client: VerifikClient;
-const soon = (ms = 3_000) => ({ deadline: Date.now() + ms });
+const soon = (ms = 10_000) => ({ deadline: Date.now() + ms });
+
+/**
+ * Time-outs with room for a busy machine: a loopback answer takes milliseconds, but on two loaded
+ * cores one took over 300 ms and was retried, which broke an exact count of calls. A slow answer
+ * the client must give up on is scripted SLOW_MS late, well past TIMEOUT_MS.
+ */
+const TIMEOUT_MS = 1_500;
+const SLOW_MS = 4_000;
 
 /** A client of the sandbox with the given token source. */
 const clientWith = (token: VerifikClientOptions['token'], retryLimit = 4) =>
-  new VerifikClient({ baseUrl: sandbox.url, token, timeoutMs: 300, retryLimit, backoffBaseMs: 5, backoffLimitMs: 50 });
+  new VerifikClient({ baseUrl: sandbox.url, token, timeoutMs: TIMEOUT_MS, retryLimit, backoffBaseMs: 5, backoffLimitMs: 50 });
 
 beforeEach(async () => {
   sandbox = await VerifikSandbox.start({ token: TOKEN });
@@ -173,14 +181,14 @@ describe('VerifikClient.deletePerson', () => {
   });
 
   it('retries a slow answer that times out', async () => {
-    sandbox.script('p1', { status: 503, delayMs: 1_000 });
+    sandbox.script('p1', { status: 503, delayMs: SLOW_MS });
     const id = sandbox.createPerson('p1');
     await expect(client.deletePerson(id, soon())).resolves.toMatchObject({ kind: 'deleted', attempts: 2 });
   });
 
   it('flags a 404 that follows a timed-out attempt as uncertain: the slow attempt may have deleted', async () => {
     const id = sandbox.createPerson();
-    sandbox.script(id, { status: 200, delayMs: 1_000, body: {} });
+    sandbox.script(id, { status: 200, delayMs: SLOW_MS, body: {} });
     await expect(client.deletePerson(id, soon())).resolves.toEqual({
       kind: 'not_found',
       status: 404,
