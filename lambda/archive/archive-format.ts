@@ -9,18 +9,35 @@ import type { DynamoDBRecord } from 'aws-lambda';
  */
 export const BATCH_PREFIX = 'batches/';
 export const DIGEST_PREFIX = 'digests/';
+/**
+ * `index/<erasure id>/000000000007.json`: batch 7 holds a change to that erasure. Written by the
+ * archiver after the batch, write-once like the rest; it lets a certificate find the batches (and so
+ * the digest) that hold an erasure without reading the whole archive. Not evidence itself: the
+ * batch it names is, and `verify` checks that every entry is borne out by its batch.
+ */
+export const INDEX_PREFIX = 'index/';
 const SEQUENCE_DIGITS = 12;
+const SEQUENCE_FILE = new RegExp(`^(\\d{${SEQUENCE_DIGITS}})\\.json$`);
 
 export const BATCH_FORMAT = 'verifik-erasure-archive-batch/1';
+export const INDEX_FORMAT = 'verifik-erasure-archive-index/1';
 export const DIGEST_FORMAT = 'verifik-erasure-archive-digest/1';
 /** KMS's name for ECDSA on P-256 with SHA-256; signatures are DER-encoded, as KMS returns them. */
 export const SIGNING_ALGORITHM = 'ECDSA_SHA_256';
 
 export const objectKey = (prefix: string, sequence: number) => `${prefix}${String(sequence).padStart(SEQUENCE_DIGITS, '0')}.json`;
 
+/**
+ * Where the index lists the batches holding changes to one erasure: its id percent-encoded, dots
+ * included, so that no id (`.`, `..` are valid ones) can name another folder.
+ */
+export const indexPrefix = (erasureId: string) => `${INDEX_PREFIX}${encodeURIComponent(erasureId).replaceAll('.', '%2E')}/`;
+export const indexKey = (erasureId: string, batch: number) => objectKey(indexPrefix(erasureId), batch);
+
 /** The sequence a key names under `prefix`, or undefined for any other object. */
 export function sequenceOf(prefix: string, key: string): number | undefined {
-  const match = new RegExp(`^${prefix}(\\d{${SEQUENCE_DIGITS}})\\.json$`).exec(key);
+  if (!key.startsWith(prefix)) return undefined;
+  const match = SEQUENCE_FILE.exec(key.slice(prefix.length));
   return match ? Number(match[1]) : undefined;
 }
 
@@ -34,6 +51,14 @@ export interface ArchiveBatch {
   previousHash: string | null;
   archivedAt: string;
   records: DynamoDBRecord[];
+}
+
+/** One index entry: `batch` (whose bytes hash to `batchHash`) holds a change to `erasureId`. */
+export interface ArchiveIndexEntry {
+  format: typeof INDEX_FORMAT;
+  erasureId: string;
+  batch: number;
+  batchHash: string;
 }
 
 /** What the archive key signs every hour. */

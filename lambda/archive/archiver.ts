@@ -1,4 +1,5 @@
 import type { DynamoDBRecord } from 'aws-lambda';
+import pMap from 'p-map';
 import type { LogSink } from '../log';
 import { ArchiveChain, type ChainLink } from './archive-chain';
 import {
@@ -6,13 +7,17 @@ import {
   BATCH_PREFIX,
   DIGEST_FORMAT,
   DIGEST_PREFIX,
+  INDEX_FORMAT,
   SIGNING_ALGORITHM,
   decodeJson,
   encodeJson,
   type ArchiveBatch,
+  type ArchiveIndexEntry,
   type DigestObject,
   type DigestPayload,
   digestPayloadOf,
+  indexKey,
+  sha256Hex,
 } from './archive-format';
 import type { ArchiveMetrics, ArchiveSigner, ArchiveStorage } from './ports';
 import { erasureIdOf, tamperSignals } from './tamper-signals';
@@ -55,6 +60,8 @@ export class Archiver {
       } satisfies ArchiveBatch),
     );
     const { logger, metrics } = this.deps;
+    const erasureIds = [...new Set(records.map(erasureIdOf).filter((id) => id !== undefined))];
+    await this.index(erasureIds, link);
     metrics.count('ArchiveBatches', 1);
     metrics.count('ArchivedRecords', records.length);
     // Raised once the records are safe in the archive: an alarm always has its evidence there.
@@ -75,9 +82,30 @@ export class Archiver {
       batch: link.sequence,
       hash: link.hash,
       records: records.length,
-      erasureIds: [...new Set(records.map(erasureIdOf).filter((id) => id !== undefined))],
+      erasureIds,
     });
     return link;
+  }
+
+  /**
+   * One index entry per erasure the batch touches. Written after the batch, so an entry always names
+   * a batch that exists; an invocation that dies in between is retried by the stream and archives
+   * its records (and their entries) in a later batch. An entry already there is left as it is.
+   */
+  private async index(erasureIds: string[], link: ChainLink): Promise<void> {
+    await pMap(
+      erasureIds,
+      async (erasureId) => {
+        const bytes = encodeJson({
+          format: INDEX_FORMAT,
+          erasureId,
+          batch: link.sequence,
+          batchHash: link.hash,
+        } satisfies ArchiveIndexEntry);
+        await this.deps.storage.create(indexKey(erasureId, link.sequence), bytes, sha256Hex(bytes));
+      },
+      { concurrency: 8 },
+    );
   }
 
   /** Signs a digest of the chain as it stands, covering the batches since the previous digest. */

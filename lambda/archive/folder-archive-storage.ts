@@ -42,13 +42,15 @@ export class FolderArchiveStorage implements ArchiveStorage {
     }
   }
 
+  /** Every key under `prefix`, in sub-folders too (as S3 lists keys under a prefix), sorted. */
   async list(prefix: string): Promise<string[]> {
-    const folder = path.dirname(this.file(`${prefix}x`));
+    const base = prefix.slice(0, prefix.lastIndexOf('/') + 1);
+    const folder = path.dirname(this.file(`${base}x`));
     try {
-      const names = await readdir(folder);
-      const base = prefix.slice(0, prefix.lastIndexOf('/') + 1);
-      return names
-        .map((name) => `${base}${name}`)
+      const entries = await readdir(folder, { recursive: true, withFileTypes: true });
+      return entries
+        .filter((entry) => entry.isFile())
+        .map((entry) => `${base}${path.relative(folder, path.join(entry.parentPath, entry.name)).split(path.sep).join('/')}`)
         .filter((key) => key.startsWith(prefix))
         .sort();
     } catch (error) {

@@ -4,16 +4,20 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import {
   BATCH_PREFIX,
   DIGEST_PREFIX,
+  INDEX_PREFIX,
   decodeJson,
+  digestPayloadOf,
   objectKey,
   sequenceOf,
+  indexKey,
   sha256Hex,
   type ArchiveBatch,
+  type ArchiveIndexEntry,
   type DigestObject,
   type DigestPayload,
 } from './archive-format';
 import type { ArchiveStorage } from './ports';
-import { tamperSignals } from './tamper-signals';
+import { erasureIdOf, tamperSignals } from './tamper-signals';
 
 export type FindingKind =
   | 'missing-batch'
@@ -25,7 +29,8 @@ export type FindingKind =
   | 'changed-item'
   | 'missing-item'
   | 'unseen-item'
-  | 'suspicious-change';
+  | 'suspicious-change'
+  | 'bad-index';
 
 export interface Finding {
   kind: FindingKind;
@@ -77,12 +82,14 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
 
   const fromBatch = input.fromBatch ?? 1;
   const batches = await readChain(input.storage, BATCH_PREFIX, 'missing-batch', find, fromBatch);
+  const lastBatch = batches.at(-1)?.sequence ?? 0;
   const hashes = new Map<number, string>();
   const latest = new Map<string, DynamoDBRecord>();
   const keyAttributes = input.keyAttributes ?? ['pk', 'sk'];
   const keyOf = (keys: Record<string, unknown> | undefined) => JSON.stringify(keyAttributes.map((name) => keys?.[name] ?? null));
   let records = 0;
   const eventCounts = new Map<number, { records: number; INSERT: number; MODIFY: number; REMOVE: number }>();
+  const erasuresIn = new Map<number, Set<string | undefined>>();
   for (const { sequence, key, bytes } of batches) {
     hashes.set(sequence, sha256Hex(bytes));
     let batch: ArchiveBatch;
@@ -99,6 +106,7 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
       find('broken-link', `${key} names ${batch.previousHash} as the batch before, whose hash is ${previousHash}`);
     }
     const counts = { records: 0, INSERT: 0, MODIFY: 0, REMOVE: 0 };
+    erasuresIn.set(sequence, new Set((batch.records ?? []).map(erasureIdOf)));
     for (const record of batch.records ?? []) {
       records += 1;
       counts.records += 1;
@@ -120,15 +128,10 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
     const hash = sha256Hex(bytes);
     let payload: DigestPayload;
     try {
-      const object = decodeJson<DigestObject>(bytes);
-      const signed = verify(
-        'sha256',
-        Buffer.from(object.payload, 'utf8'),
-        input.publicKey,
-        Buffer.from(object.signature, 'base64'),
-      );
-      if (!signed) find('bad-signature', `${key}: the signature does not match its payload and the public key`);
-      payload = JSON.parse(object.payload) as DigestPayload;
+      if (!digestSignatureHolds(bytes, input.publicKey)) {
+        find('bad-signature', `${key}: the signature does not match its payload and the public key`);
+      }
+      payload = digestPayloadOf(bytes);
     } catch {
       find('unreadable-object', `${key} is not a digest`);
       previousDigestHash = hash;
@@ -167,9 +170,28 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
     previousDigestHash = hash;
     previousLastBatch = payload.lastBatch;
   }
-  const lastBatch = batches.at(-1)?.sequence ?? 0;
   if (lastBatch > coveredUpTo) {
     notes.push(`batches ${coveredUpTo + 1}-${lastBatch} are not yet covered by a signed digest (one is signed every hour)`);
+  }
+
+  // The index only says where to look, but an entry must be borne out by the batch it names.
+  for (const key of await input.storage.list(INDEX_PREFIX)) {
+    const bytes = await input.storage.read(key);
+    let entry: ArchiveIndexEntry | undefined;
+    try {
+      entry = bytes && decodeJson<ArchiveIndexEntry>(bytes);
+    } catch {
+      // Reported below: it names no batch.
+    }
+    if (!entry || typeof entry.erasureId !== 'string' || indexKey(entry.erasureId, entry.batch) !== key) {
+      find('bad-index', `${key} is not an index entry the archiver writes`);
+    } else if (entry.batch < fromBatch || (!hashes.has(entry.batch) && entry.batch <= lastBatch)) {
+      // Its batch expired, or is missing (reported as such).
+    } else if (hashes.get(entry.batch) !== entry.batchHash) {
+      find('bad-index', `${key} names batch ${entry.batch} with a hash that batch does not have`);
+    } else if (!erasuresIn.get(entry.batch)?.has(entry.erasureId)) {
+      find('bad-index', `${key}: batch ${entry.batch} holds no change to erasure ${entry.erasureId}`);
+    }
   }
 
   let items: number | undefined;
@@ -195,6 +217,12 @@ export async function verifyArchive(input: VerifyInput): Promise<VerifyReport> {
     }
   }
   return { findings, notes, batches: batches.length, records, digests: digests.length, items };
+}
+
+/** Whether a digest object's signature (base64 DER) holds for its payload's exact text and the archive's public key. */
+export function digestSignatureHolds(bytes: Uint8Array, publicKey: KeyObject): boolean {
+  const object = decodeJson<DigestObject>(bytes);
+  return verify('sha256', Buffer.from(object.payload, 'utf8'), publicKey, Buffer.from(object.signature, 'base64'));
 }
 
 /** The objects of one chain in order, each gap and each stray object reported. */

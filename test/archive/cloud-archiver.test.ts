@@ -3,15 +3,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { KMSClient, SignCommand } from '@aws-sdk/client-kms';
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  NoSuchKey,
-  NotFound,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -22,6 +14,7 @@ import { KMS_RAW_MESSAGE_LIMIT, KmsSigner } from '../../lambda/archive/kms-signe
 import { verifyArchive } from '../../lambda/archive/verify-archive';
 import { ConfigurationError } from '../../lambda/errors';
 import { readPublicKey } from '../../infra/local/verify-archive';
+import { memoryBucket, type MemoryBucket } from '../support/memory-bucket';
 import { erasedPerson, personItem, requestItem, streamRecord } from '../support/stream-records';
 
 // No S3 or KMS runs here: their SDK clients are mocked (an in-memory bucket that honours
@@ -33,42 +26,13 @@ const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/00000000-1111-2222-3333-
 const ENV = { ARCHIVE_BUCKET_NAME: BUCKET, ARCHIVE_KEY_ID: KEY_ARN };
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 
+let bucket: MemoryBucket;
 let objects: Map<string, Uint8Array>;
-let putFails: boolean;
 
 beforeEach(() => {
-  objects = new Map();
-  putFails = false;
-  s3.reset();
+  bucket = memoryBucket(s3, BUCKET);
+  objects = bucket.objects;
   kms.reset();
-  s3.on(PutObjectCommand).callsFake(({ Key, Body, IfNoneMatch }) => {
-    if (putFails)
-      throw new S3ServiceException({
-        name: 'InternalError',
-        $fault: 'server',
-        $metadata: { httpStatusCode: 500 },
-        message: 'S3 is down',
-      });
-    if (IfNoneMatch === '*' && objects.has(Key)) {
-      throw new S3ServiceException({
-        name: 'PreconditionFailed',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 412 },
-        message: 'At least one of the pre-conditions you specified did not hold',
-      });
-    }
-    objects.set(Key, Body as Uint8Array);
-    return {};
-  });
-  s3.on(HeadObjectCommand).callsFake(({ Key }) => {
-    if (!objects.has(Key)) throw new NotFound({ $metadata: { httpStatusCode: 404 }, message: 'Not Found' });
-    return {};
-  });
-  s3.on(GetObjectCommand).callsFake(({ Key }) => {
-    const bytes = objects.get(Key);
-    if (!bytes) throw new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' });
-    return { Body: { transformToByteArray: async () => bytes } };
-  });
   // KMS with MessageType RAW hashes the message with SHA-256 and signs it (DER).
   kms.on(SignCommand).callsFake(({ Message, MessageType, SigningAlgorithm }) => {
     if (MessageType !== 'RAW' || SigningAlgorithm !== 'ECDSA_SHA_256') throw new Error('unexpected Sign request');
@@ -99,9 +63,12 @@ describe('the archiver function on S3 and KMS', () => {
     await handler({ action: 'digest' });
 
     const puts = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input);
+    // Each batch, then the index entry of the erasure it holds (written after it), then the digest.
     expect(puts.map((input) => input.Key)).toEqual([
       'batches/000000000001.json',
+      'index/e1/000000000001.json',
       'batches/000000000002.json',
+      'index/e1/000000000002.json',
       'digests/000000000001.json',
     ]);
     for (const input of puts) {
@@ -171,7 +138,9 @@ describe('the archiver function on S3 and KMS', () => {
       first.handler({ Records: [streamRecord('INSERT', { new: requestItem('e4') })] }),
     ]);
 
-    expect([...objects.keys()].sort()).toEqual([1, 2, 3, 4].map((n) => `batches/00000000000${n}.json`));
+    expect([...objects.keys()].filter((key) => key.startsWith('batches/')).sort()).toEqual(
+      [1, 2, 3, 4].map((n) => `batches/00000000000${n}.json`),
+    );
     const links = [1, 2, 3, 4].map((n) => JSON.parse(new TextDecoder().decode(objects.get(`batches/00000000000${n}.json`))));
     for (let n = 1; n < 4; n++) {
       expect(links[n].previousHash).toBe(
@@ -185,11 +154,21 @@ describe('the archiver function on S3 and KMS', () => {
         .flatMap((batch) => batch.records.map((r: { dynamodb: { Keys: { pk: { S: string } } } }) => r.dynamodb.Keys.pk.S))
         .sort(),
     ).toEqual(['ERASURE#e1', 'ERASURE#e2', 'ERASURE#e3', 'ERASURE#e4']);
+    // One index entry per erasure, naming the batch that holds it (with that batch's hash), whoever won the race.
+    const index = [...objects.keys()].filter((key) => key.startsWith('index/'));
+    expect(index).toHaveLength(4);
+    for (const key of index) {
+      const entry = JSON.parse(new TextDecoder().decode(objects.get(key)));
+      const batchKey = `batches/${key.split('/')[2]}`;
+      expect(key).toBe(`index/${entry.erasureId}/${batchKey.slice('batches/'.length)}`);
+      expect(entry.batchHash).toBe(createHash('sha256').update(objects.get(batchKey)!).digest('hex'));
+      expect(JSON.stringify(links[entry.batch - 1].records)).toContain(`ERASURE#${entry.erasureId}`);
+    }
   });
 
   it('fails the invocation when S3 fails, so Lambda retries the same records in order', async () => {
     const { handler, added } = compose();
-    putFails = true;
+    bucket.failing = 'put';
 
     await expect(handler({ Records: [streamRecord('REMOVE', { old: erasedPerson('e1', 'p1') })] })).rejects.toThrow('S3 is down');
     expect(added).toEqual([]);

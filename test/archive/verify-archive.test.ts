@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -248,6 +248,34 @@ describe('verify, against a folder archive of real writes', () => {
 
     expect(findings).toEqual([
       { kind: 'suspicious-change', detail: expect.stringContaining('NonTtlRemoval on item ERASURE#e1 / PERSON#p1') },
+    ]);
+  });
+
+  it('finds an index entry its batch does not bear out: another batch, another hash, a stray file', async () => {
+    const entries = (await new FolderArchiveStorage(s.dir).list('index/e1/')).map((key) => path.join(s.dir, key));
+    expect(entries.length).toBeGreaterThanOrEqual(2);
+    expect(await s.kinds()).toEqual([]);
+    // The entry of the last batch names the first batch's hash: a certificate would point at the wrong place.
+    const first = JSON.parse(await readFile(entries[0]!, 'utf8')) as { batchHash: string };
+    const last = JSON.parse(await readFile(entries.at(-1)!, 'utf8')) as Record<string, unknown>;
+    await writeFile(entries.at(-1)!, JSON.stringify({ ...last, batchHash: first.batchHash }));
+    // An entry for an erasure the batch never touched.
+    await mkdir(path.join(s.dir, 'index', 'e9'), { recursive: true });
+    await writeFile(
+      path.join(s.dir, 'index', 'e9', path.basename(entries[0]!)),
+      JSON.stringify({ ...first, erasureId: 'e9', batch: 1, format: 'verifik-erasure-archive-index/1' }),
+    );
+    await writeFile(path.join(s.dir, 'index', 'e1', 'notes.txt'), 'stray');
+
+    const findings = (await s.verify()).findings;
+
+    expect(findings).toEqual([
+      {
+        kind: 'bad-index',
+        detail: expect.stringMatching(/^index\/e1\/\d{12}\.json names batch \d+ with a hash that batch does not have$/),
+      },
+      { kind: 'bad-index', detail: 'index/e1/notes.txt is not an index entry the archiver writes' },
+      { kind: 'bad-index', detail: expect.stringContaining('batch 1 holds no change to erasure e9') },
     ]);
   });
 
