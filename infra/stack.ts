@@ -204,6 +204,8 @@ export class VerifikErasureStack extends Stack {
       retentionDays: retentionDays.valueAsNumber,
       alarmTopic: monitoring.topic,
       dashboard: monitoring.dashboard,
+      // Certificates name the batch and digest that hold their erasure: the HTTP API reads the archive.
+      certificateIssuers: [http],
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });

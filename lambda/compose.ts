@@ -1,11 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createErasureApi } from './api/erasure-api';
 import { DynamoAuditStore } from './audit/dynamo-audit-store';
+import { ArchiveLocator } from './archive/archive-locator';
+import { FolderArchiveStorage } from './archive/folder-archive-storage';
+import { S3ArchiveStorage } from './archive/s3-archive-storage';
 import { createCertificateIssuer } from './certificate/certificate-issuer';
 import { FileCertificateSigner, KmsCertificateSigner, type CertificateSigner } from './certificate/certificate-signer';
 import { readConfig, SECRET_ARN_VARIABLE, type HttpConfig, type ServiceConfig } from './config';
@@ -70,9 +74,17 @@ export function composeHttp(env: NodeJS.ProcessEnv, overrides: Overrides = {}): 
     read: (erasureId) => service.get(erasureId),
     signer: overrides.certificateSigner ?? certificateSigner(config),
     organizationName: config.ORGANIZATION_NAME,
+    archive: archiveLocator(config),
     now: overrides.now,
   });
   return { api, certificates, verifier: new WebhookVerifier(() => secrets.webhookSecrets()), logger, metrics };
+}
+
+/** The archive certificates name: the Object Lock bucket in the cloud, a folder locally, none when neither is configured. */
+function archiveLocator(config: HttpConfig): ArchiveLocator | undefined {
+  if (config.ARCHIVE_BUCKET_NAME) return new ArchiveLocator(new S3ArchiveStorage(new S3Client({}), config.ARCHIVE_BUCKET_NAME));
+  if (config.ARCHIVE_DIR) return new ArchiveLocator(new FolderArchiveStorage(config.ARCHIVE_DIR));
+  return undefined;
 }
 
 /** The certificate key: KMS in the cloud, a key file locally, none when neither is configured. */

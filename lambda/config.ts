@@ -77,6 +77,10 @@ const certificateSettings = {
     .optional(),
   /** A PKCS8 PEM file holding a P-256 private key: the local stack (it creates one at first start). */
   CERTIFICATE_KEY_FILE: z.string().min(1).optional(),
+  /** The tamper-evident archive a certificate names its batch and digest from (read only): the Object Lock bucket... */
+  ARCHIVE_BUCKET_NAME: z.string().min(3).max(63).optional(),
+  /** ...or the local stack's archive folder. Neither: certificates say that no archive is configured. */
+  ARCHIVE_DIR: z.string().min(1).optional(),
 };
 
 /** The service's secrets, each from Secrets Manager (the variable named here holds its ARN: the cloud) or the environment (locally). */
@@ -145,6 +149,9 @@ export function readConfig<F extends FunctionName>(fn: F, env: NodeJS.ProcessEnv
     parsed.data.CERTIFICATE_KEY_FILE
   ) {
     problems.push('CERTIFICATE_KEY_ARN, CERTIFICATE_KEY_FILE: set one certificate key, not both');
+  }
+  if (parsed.success && 'ARCHIVE_BUCKET_NAME' in parsed.data && parsed.data.ARCHIVE_BUCKET_NAME && parsed.data.ARCHIVE_DIR) {
+    problems.push('ARCHIVE_BUCKET_NAME, ARCHIVE_DIR: name one archive, not both');
   }
   if (parsed.success && 'RETRY_SCHEDULE' in parsed.data) {
     const { RETENTION_DAYS: days, RETRY_SCHEDULE: schedule } = parsed.data as unknown as ServiceConfig;

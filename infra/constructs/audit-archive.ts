@@ -20,10 +20,10 @@ import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BATCH_PREFIX, DIGEST_PREFIX } from '../../lambda/archive/archive-format';
+import { BATCH_PREFIX, DIGEST_PREFIX, INDEX_PREFIX } from '../../lambda/archive/archive-format';
 import type { ArchiveMetricName } from '../../lambda/archive/ports';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/names';
-import { ErasureFunction } from './erasure-function';
+import { ErasureFunction, type BindTarget } from './erasure-function';
 
 const PERIOD = Duration.minutes(5);
 
@@ -51,6 +51,11 @@ export interface AuditArchiveProps {
   readonly retentionDays: number;
   readonly alarmTopic: ITopic;
   readonly dashboard?: Dashboard;
+  /**
+   * Functions that issue certificates: they may read (never write) the archive, to name the batch
+   * and the signed digest that hold an erasure (ARCHIVE_BUCKET_NAME).
+   */
+  readonly certificateIssuers?: readonly BindTarget[];
 }
 
 /**
@@ -132,6 +137,7 @@ export class AuditArchive extends Construct {
       ],
     };
     this.restrictBucket(archiverArn);
+    this.admitReaders(props.certificateIssuers ?? []);
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason:
@@ -231,8 +237,36 @@ export class AuditArchive extends Construct {
   }
 
   /**
-   * The bucket policy: the archiver alone may create objects (under its two prefixes), read them and
-   * list them; no write may overwrite (`If-None-Match` required); nobody may lift or shorten a lock or
+   * Certificate issuers read the index, the batches and the digests, and list the bucket (without
+   * that, S3 answers a missing object with 403, not 404): admitted in the bucket policy, as the
+   * archiver is, so that their roles carry no S3 grant. They cannot write: the bucket policy denies
+   * every PutObject but the archiver's.
+   */
+  private admitReaders(issuers: readonly BindTarget[]): void {
+    if (issuers.length === 0) return;
+    const principals = issuers.map((issuer) => new ArnPrincipal(issuer.role.roleArn));
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CertificateIssuersRead',
+        principals,
+        actions: ['s3:GetObject'],
+        resources: [INDEX_PREFIX, BATCH_PREFIX, DIGEST_PREFIX].map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
+      }),
+    );
+    this.bucket.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CertificateIssuersList',
+        principals,
+        actions: ['s3:ListBucket'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
+    for (const issuer of issuers) issuer.addEnvironment('ARCHIVE_BUCKET_NAME', this.bucket.bucketName);
+  }
+
+  /**
+   * The bucket policy: the archiver alone may create objects (under its three prefixes), read them and
+   * list them (certificate issuers may read and list too); no write may overwrite (`If-None-Match` required); nobody may lift or shorten a lock or
    * delete; only CloudFormation may change the lock, versioning or lifecycle settings.
    */
   private restrictBucket(archiverArn: string): void {
@@ -244,7 +278,7 @@ export class AuditArchive extends Construct {
         sid: 'TheArchiverCreates',
         principals: [archiver],
         actions: ['s3:PutObject'],
-        resources: [this.bucket.arnForObjects(`${BATCH_PREFIX}*`), this.bucket.arnForObjects(`${DIGEST_PREFIX}*`)],
+        resources: [BATCH_PREFIX, DIGEST_PREFIX, INDEX_PREFIX].map((prefix) => this.bucket.arnForObjects(`${prefix}*`)),
       }),
     );
     this.bucket.addToResourcePolicy(

@@ -143,12 +143,15 @@ export class LocalArchive {
     return this.enqueue(() => this.flush());
   }
 
-  /** Signs a digest of everything captured so far. */
-  async digest(): Promise<void> {
+  /** Signs a digest of everything captured so far: its number and the last batch it covers. */
+  async digest(): Promise<{ digest: number; lastBatch: number }> {
+    let signed = { digest: 0, lastBatch: 0 };
     await this.enqueue(async () => {
       await this.flush();
-      await this.archiver.digest();
+      const { link, payload } = await this.archiver.digest();
+      signed = { digest: link.sequence, lastBatch: payload.lastBatch };
     });
+    return signed;
   }
 
   /** Archives what is left, signs a last digest, stops the hourly one; removes a temporary folder. */

@@ -10,6 +10,7 @@ import type { WebhookVerifier } from '../../lambda/http/webhook-signature';
 
 export const CERTIFICATE_KEY_PATH = '/.well-known/certificate-key';
 export const EXPORT_PATH = '/export';
+export const ARCHIVE_DIGEST_PATH = '/_local/archive/digest';
 
 const CONTENT_TYPE: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson' };
 
@@ -17,12 +18,36 @@ const CONTENT_TYPE: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf
  * What only the local stack serves:
  * - `GET /.well-known/certificate-key`: the public certificate key as a JWK (public: unsigned);
  * - `GET /export?from=…&to=…&format=csv|jsonl`: the export, streamed, signed like a webhook GET but
- *   over the whole request target `GET /export?{query}` (the query chooses what is read).
+ *   over the whole request target `GET /export?{query}` (the query chooses what is read);
+ * - `POST /_local/archive/digest`: signs the archive's digest now instead of at the next full hour
+ *   (unsigned, like the other `/_local/` routes: the stack listens on loopback only).
  */
-export function localRoutes(deps: { store: AuditStore; verifier: WebhookVerifier; publicKey?: JWK; logger: LogSink }) {
+export function localRoutes(deps: {
+  store: AuditStore;
+  verifier: WebhookVerifier;
+  publicKey?: JWK;
+  logger: LogSink;
+  signDigest?: () => Promise<{ digest: number; lastBatch: number }>;
+}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const target = req.url ?? '/';
     const path = target.split('?', 1)[0];
+    if (req.method === 'POST' && path === ARCHIVE_DIGEST_PATH && deps.signDigest) {
+      const answer = await deps.signDigest().then(
+        (signed) => ({ status: 200, body: signed }),
+        (error: unknown) => {
+          deps.logger.error('local archive: digest failed', { error });
+          return {
+            status: 500,
+            body: { error: 'digest_failed', message: 'The archive digest could not be signed: see the log.' },
+          };
+        },
+      );
+      res
+        .writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        .end(JSON.stringify(answer.body));
+      return true;
+    }
     if (req.method !== 'GET' || (path !== CERTIFICATE_KEY_PATH && path !== EXPORT_PATH)) return false;
     if (path === CERTIFICATE_KEY_PATH) {
       if (!deps.publicKey) return false;

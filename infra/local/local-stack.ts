@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebhookVerifier } from '../../lambda/http/webhook-signature';
 import { parseWebhookSecrets } from '../../lambda/secrets/secrets';
@@ -104,6 +106,12 @@ export async function startLocalStack(
     const tableCreated = (await ensureAuditTable(dynamodb, env.AUDIT_TABLE_NAME)) === 'created';
     // The token in memory, where /_local/token/rotate renews it, unless it comes from Secrets Manager.
     const tokenStore = env.VERIFIK_TOKEN_SECRET_ARN ? undefined : new MemoryTokenStore(env.VERIFIK_TOKEN ?? '');
+    // The archive folder, chosen first: certificates read it (ARCHIVE_DIR) to name what holds an erasure.
+    if (options.archive !== false && !env.ARCHIVE_DIR) {
+      const temporary = await mkdtemp(join(tmpdir(), 'verifik-erasure-archive-'));
+      closers.push(() => rm(temporary, { recursive: true, force: true }));
+      env.ARCHIVE_DIR = join(temporary, 'archive');
+    }
     const local = composeLocal(env, { dynamodb, logger: options.logger, tokenStore });
     // Started after the table exists: it archives the service's writes, not the table's creation.
     let archive: LocalArchive | undefined;
@@ -130,7 +138,13 @@ export async function startLocalStack(
         )
       : local.http;
     const verifier = new WebhookVerifier(async () => parseWebhookSecrets(env.WEBHOOK_SECRET!, 'WEBHOOK_SECRET'));
-    const routes = localRoutes({ store: local.store, verifier, publicKey: certificateKey?.jwk, logger: local.logger });
+    const routes = localRoutes({
+      store: local.store,
+      verifier,
+      publicKey: certificateKey?.jwk,
+      logger: local.logger,
+      signDigest: archive && (() => archive!.digest()),
+    });
     const server = serveHandler(handler, { pending: requests, localRoutes: routes });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,5 +1,6 @@
 import { startLocalStack } from './local-stack';
 import { LOCAL_TOKEN_ROUTES } from './local-token-secret';
+import { ARCHIVE_DIGEST_PATH } from './local-routes';
 
 /** `npm start`: the local stack, and how to send it a signed request. */
 async function main() {
@@ -38,6 +39,11 @@ async function main() {
     `Tamper evidence: every change to the table is archived in ${archive.dir}${process.env.ARCHIVE_DIR ? '' : ' (removed when this stops; set ARCHIVE_DIR to keep it)'},`,
     'digests signed hourly and at stop (a local folder and key file: no Object Lock, no KMS). Check it while this runs:',
     `  npm run verify-archive -- --folder ${archive.dir} --public-key ${archive.publicKeyFile} --table ${stack.env.AUDIT_TABLE_NAME} --endpoint ${stack.dynamoEndpoint}`,
+    'A certificate names the archive batch and the signed digest that hold its erasure; sign a digest now, then check the link:',
+    `  curl -s -X POST ${stack.url}${ARCHIVE_DIGEST_PATH}`,
+    stack.certificateKey
+      ? `  npm run verify-certificate -- certificate.json ${stack.certificateKey.publicKeyPath} --archive ${archive.dir} --archive-key ${archive.publicKeyFile}`
+      : '',
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');

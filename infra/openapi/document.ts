@@ -92,6 +92,11 @@ const certificatePerson = z.strictObject({
   lastError: nullable(z.string()),
   note: nullable(z.string()),
 });
+const archiveObject = z.strictObject({
+  sequence: z.int().min(1),
+  key: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
 const certificate = z
   .strictObject({
     certificate: z.strictObject({
@@ -114,8 +119,17 @@ const certificate = z
       }),
       persons: z.array(certificatePerson).min(1),
       software: z.strictObject({ name: z.string(), version: z.string() }),
-      archiveDigest: nullable(z.string()),
-      archiveDigestNote: nullable(z.string()),
+      archive: z
+        .strictObject({
+          state: z.enum(['covered', 'awaiting-digest', 'not-archived', 'no-archive']),
+          batch: nullable(archiveObject),
+          digest: nullable(archiveObject.extend({ signedAt: timestamp })),
+          note: z.string(),
+        })
+        .meta({
+          description:
+            'Where the tamper-evident archive holds this erasure: covered = `batch` holds it as certified and `digest` (signed with the archive key) covers the chain up to it.',
+        }),
     }),
     jws: z
       .string()

@@ -232,9 +232,7 @@ export class DynamoAuditStore implements AuditStore {
       ExpressionAttributeValues: { ':pk': erasureKey(erasureId) },
       ConsistentRead: true,
     });
-    const request = items.find((item) => item.sk === REQUEST_SK);
-    if (!request) return undefined;
-    return { request: toRequest(request), persons: items.filter((item) => item.sk !== REQUEST_SK).map(toPerson) };
+    return erasureFromItems(items);
   }
 
   async erasuresForPerson(personId: string, { limit = 100 } = {}): Promise<PersonErasureRef[]> {
@@ -324,6 +322,16 @@ export class DynamoAuditStore implements AuditStore {
       throw new StorageUnavailableError(error);
     }
   }
+}
+
+/**
+ * An erasure from its items (one Query on its partition, or the archive's latest images of them);
+ * undefined without its request item.
+ */
+export function erasureFromItems(items: readonly Item[]): { request: StoredRequest; persons: PersonState[] } | undefined {
+  const request = items.find((item) => item.sk === REQUEST_SK);
+  if (!request) return undefined;
+  return { request: toRequest(request), persons: items.filter((item) => item.sk !== REQUEST_SK).map(toPerson) };
 }
 
 function toRequest(item: Item): StoredRequest {

@@ -129,12 +129,21 @@ ${c.persons.map(personRow).join('\n')}
 <div class="keep">
 <dl>
 ${row('Software', `${escapeHtml(c.software.name)} ${escapeHtml(c.software.version)}`)}
-${row('Archive digest', c.archiveDigest === null ? text(null, c.archiveDigestNote ?? 'not available') : `<span class="mono">${escapeHtml(c.archiveDigest)}</span>`)}
+${row('Archive batch', archiveObject(c.archive.batch))}
+${row('Archive digest', archiveObject(c.archive.digest))}
+${row('Archive', escapeHtml(c.archive.note))}
 ${row('Detached JWS (ES256)', `<span class="mono">${escapeHtml(jws)}</span>`)}
 </dl>
-<p class="small">The signature covers the JSON form of this certificate (RFC 8785 canonical JSON), not this page. To check it offline, fetch the JSON form of the same certificate and run <code>npm run verify-certificate -- certificate.json public-key</code> with the certificate key's public key.</p>
+<p class="small">The signature covers the JSON form of this certificate (RFC 8785 canonical JSON), not this page. To check it offline, fetch the JSON form of the same certificate and run <code>npm run verify-certificate -- certificate.json public-key</code> with the certificate key's public key (add <code>--archive</code> and a copy of the archive to check the batch and digest it names).</p>
 </div>
 </body>
 </html>
 `;
+}
+
+/** An archive object a certificate names: its key, and the SHA-256 of its bytes (and when a digest was signed). */
+function archiveObject(ref: { key: string; sha256: string; signedAt?: string } | null): string {
+  if (!ref) return text(null, 'none named');
+  const signed = ref.signedAt ? `<br>signed ${escapeHtml(ref.signedAt)}` : '';
+  return `<span class="mono">${escapeHtml(ref.key)}<br>SHA-256 ${escapeHtml(ref.sha256)}</span>${signed}`;
 }

@@ -1,7 +1,10 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { ArchiveCoverage, ArchiveLocator, ArchivedItem } from '../archive/archive-locator';
 import type { ErasureRecord } from '../erasure/types';
 import { CertificateUnavailableError, ErasurePendingError, NotFoundError } from '../errors';
+import { archivedFacts } from './archive-check';
 import { canonicalBytes } from './canonical-json';
-import { certificateModel, type CertifiableRecord } from './certificate-model';
+import { certificateModel, certifiedFacts, type CertifiableRecord } from './certificate-model';
 import type { CertificateSigner } from './certificate-signer';
 import type { SignedCertificate } from './verify-certificate';
 
@@ -11,11 +14,19 @@ export interface CertificateIssuerDeps {
   signer?: CertificateSigner;
   /** The controller named on certificates (ORGANIZATION_NAME). */
   organizationName?: string;
+  /** The tamper-evident archive, to name the batch and digest that hold the erasure; absent: none configured. */
+  archive?: ArchiveLocator;
   now?: () => Date;
 }
 
 /** Issues the signed certificate of a terminal erasure: 404 for an unknown one, 409 while it is pending. */
-export function createCertificateIssuer({ read, signer, organizationName, now = () => new Date() }: CertificateIssuerDeps) {
+export function createCertificateIssuer({
+  read,
+  signer,
+  organizationName,
+  archive,
+  now = () => new Date(),
+}: CertificateIssuerDeps) {
   return {
     async issue(erasureId: string): Promise<SignedCertificate> {
       const record = await read(erasureId);
@@ -24,7 +35,17 @@ export function createCertificateIssuer({ read, signer, organizationName, now = 
       if (!signer)
         throw new CertificateUnavailableError('no certificate key is configured (CERTIFICATE_KEY_ARN or CERTIFICATE_KEY_FILE).');
       if (!organizationName) throw new CertificateUnavailableError('ORGANIZATION_NAME (the controller) is not configured.');
-      const certificate = certificateModel(record as CertifiableRecord, { organizationName, issuedAt: now() });
+      const issuedAt = now();
+      const stated = certifiedFacts(certificateModel(record as CertifiableRecord, { organizationName, issuedAt }));
+      // Covered only where the archive's latest images of the erasure's items state exactly this.
+      const holds = (items: ArchivedItem[]) => isDeepStrictEqual(archivedFacts(items), stated);
+      let coverage: ArchiveCoverage | undefined;
+      try {
+        coverage = await archive?.locate(erasureId, holds);
+      } catch (error) {
+        throw new CertificateUnavailableError('the audit archive could not be read; retry later.', error);
+      }
+      const certificate = certificateModel(record as CertifiableRecord, { organizationName, issuedAt, archive: coverage });
       let signature;
       try {
         signature = await signer.sign(canonicalBytes(certificate));

@@ -1,3 +1,4 @@
+import type { ArchiveCoverage, ArchiveDigestRef, ArchiveObjectRef } from '../archive/archive-locator';
 import type { ErasureRecord, Evidence, PersonState } from '../erasure/types';
 import { SOFTWARE } from './software';
 
@@ -25,8 +26,54 @@ export const ERASURE_METHOD = Object.freeze({
     'Deletes the person, its face encodings and enrolment data in every collection of the Verifik account. A 404 with PERSON_NOT_FOUND is recorded as already_erased.',
 });
 
-export const ARCHIVE_DIGEST_PENDING =
-  'Not linked yet: every change to the audit trail is archived as hash-chained batches whose digest is signed hourly with a separate key (npm run verify-archive checks the archive against the table), but this certificate does not yet name the digest that covers this erasure. Until it does, it rests on the audit table, the archive as a whole and this signature.';
+/**
+ * Where the tamper-evident archive holds this erasure. `covered`: `batch` holds every item of the
+ * erasure exactly as this certificate states it, and `digest`, signed with the archive key, covers
+ * the hash chain up to that batch. The other states say why neither is named yet.
+ */
+export interface CertificateArchive {
+  state: ArchiveCoverage['state'] | 'no-archive';
+  batch: ArchiveObjectRef | null;
+  digest: ArchiveDigestRef | null;
+  note: string;
+}
+
+const CHECK =
+  'npm run verify-archive checks the chain, every digest signature and the table offline; npm run verify-certificate -- certificate.json <certificate key> --archive <archive folder> checks that the batch and the digest named here hold what this certificate states.';
+
+/** What a certificate says of the archive, from where the archive holds the erasure (undefined: no archive). */
+export function certificateArchive(coverage: ArchiveCoverage | undefined): CertificateArchive {
+  switch (coverage?.state) {
+    case 'covered':
+      return {
+        state: 'covered',
+        batch: coverage.batch,
+        digest: coverage.digest,
+        note: `Batch ${coverage.batch.sequence} of the audit archive holds this erasure as certified here; digest ${coverage.digest.sequence}, signed with the archive key at ${coverage.digest.signedAt}, covers it. ${CHECK}`,
+      };
+    case 'awaiting-digest':
+      return {
+        state: 'awaiting-digest',
+        batch: coverage.batch,
+        digest: null,
+        note: `Batch ${coverage.batch.sequence} of the audit archive holds this erasure as certified here; no signed digest covers it yet (one is signed every hour). Ask for the certificate again after the next full hour for one that names the digest.`,
+      };
+    case 'not-archived':
+      return {
+        state: 'not-archived',
+        batch: null,
+        digest: null,
+        note: 'The audit archive does not hold this erasure as certified here yet: the archiver follows the audit table within moments, so ask for the certificate again shortly. If this persists, the archive has a gap: see the ArchiverGap, ArchiverErrors and ArchiverBehind alarms.',
+      };
+    default:
+      return {
+        state: 'no-archive',
+        batch: null,
+        digest: null,
+        note: 'This deployment has no tamper-evident archive configured: the certificate rests on the audit table and this signature alone.',
+      };
+  }
+}
 
 /** A person's line on the certificate: null where the record holds nothing, so every certificate has the same shape. */
 export interface CertificatePerson {
@@ -62,16 +109,18 @@ export interface CertificateModel {
   };
   persons: CertificatePerson[];
   software: { name: string; version: string };
-  archiveDigest: string | null;
-  archiveDigestNote: string | null;
+  archive: CertificateArchive;
 }
+
+/** What the certificate states of the erasure itself: the part the archive must hold the same way. */
+export const certifiedFacts = ({ erasure, persons }: CertificateModel) => ({ erasure, persons });
 
 const orNull = <T>(value: T | undefined): T | null => (value === undefined ? null : value);
 
 /** The certificate of a terminal erasure (the caller refuses a pending one), from the record callers see. */
 export function certificateModel(
   record: CertifiableRecord,
-  { organizationName, issuedAt }: { organizationName: string; issuedAt: Date },
+  { organizationName, issuedAt, archive }: { organizationName: string; issuedAt: Date; archive?: ArchiveCoverage },
 ): CertificateModel {
   return {
     type: CERTIFICATE_TYPE,
@@ -105,7 +154,6 @@ export function certificateModel(
       note: orNull(person.note),
     })),
     software: { name: SOFTWARE.name, version: SOFTWARE.version },
-    archiveDigest: null,
-    archiveDigestNote: ARCHIVE_DIGEST_PENDING,
+    archive: certificateArchive(archive),
   };
 }

@@ -46,6 +46,12 @@ const record: CertifiableRecord = {
 const model = certificateModel(record, {
   organizationName: 'Beispiel Datenschutz GmbH & Co. KG',
   issuedAt: new Date('2026-11-29T09:00:00Z'),
+  // The longest unbreakable strings a certificate carries: archive keys and SHA-256 hashes.
+  archive: {
+    state: 'covered',
+    batch: { sequence: 41, key: 'batches/000000000041.json', sha256: 'ab'.repeat(32) },
+    digest: { sequence: 7, key: 'digests/000000000007.json', sha256: 'cd'.repeat(32), signedAt: '2026-11-28T11:00:00.000Z' },
+  },
 });
 const page = certificateHtml({ certificate: model, jws: `eyJhbGciOiJFUzI1NiJ9..${'A'.repeat(86)}` });
 
@@ -97,7 +103,10 @@ describeInBrowser('the certificate page in Chromium', () => {
       'Failed: not erased',
       '2027-02-28T10:00:00.000Z',
       'verifik-erasure 0.1.0',
-      'Not linked yet',
+      'digests/000000000007.json',
+      `SHA-256 ${'cd'.repeat(32)}`,
+      'signed 2026-11-28T11:00:00.000Z',
+      'Batch 41 of the audit archive holds this erasure as certified here',
       'Detached JWS (ES256)',
     ]) {
       expect(report.text).toContain(expected);

@@ -76,7 +76,7 @@ describe('certificate signing with the local key file', () => {
     await expect(verifyCertificate(signed, readPublicKey(await readFile(key.publicKeyPath)))).resolves.toBeDefined();
   });
 
-  it('states the controller, method, persons with verified absence, the software and a null archive digest with why', () => {
+  it('states the controller, method, persons with verified absence, the software, and no archive where none is configured', () => {
     expect(signed.certificate).toMatchObject({
       controller: { name: 'Beispiel GmbH' },
       method: { system: 'Verifik face-recognition', operation: 'DELETE /v2/face-recognition/persons/{id}' },
@@ -86,9 +86,9 @@ describe('certificate signing with the local key file', () => {
         { outcome: 'already_erased', vendorStatus: 404, verifiedAbsentAt: null, evidence: null },
       ],
       software: { name: 'verifik-erasure' },
-      archiveDigest: null,
+      archive: { state: 'no-archive', batch: null, digest: null },
     });
-    expect(signed.certificate.archiveDigestNote).toMatch(/does not yet name the digest that covers this erasure/);
+    expect(signed.certificate.archive.note).toMatch(/no tamper-evident archive configured/);
     expect(signed.jws).toMatch(/^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]{86}$/);
   });
 

@@ -1,26 +1,14 @@
-import { execFile } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { createCertificateIssuer } from '../../lambda/certificate/certificate-issuer';
 import { FileCertificateSigner } from '../../lambda/certificate/certificate-signer';
 import type { ErasureRecord } from '../../lambda/erasure/types';
 import { testCertificateKey } from '../support/certificate-key';
+import { runScript } from '../support/run-script';
 
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(join('node_modules', '.bin', 'tsx'), [
-      'scripts/verify-certificate.ts',
-      ...args,
-    ]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+const run = (...args: string[]) => runScript('scripts/verify-certificate.ts', ...args);
 
 describe('npm run verify-certificate', () => {
   let folder: string;

@@ -96,6 +96,15 @@ describe('certificate settings (the http function)', () => {
     expect(() => readConfig('http', { ...base, ORGANIZATION_NAME: '   ' })).toThrow(/ORGANIZATION_NAME/);
     expect(() => readConfig('http', { ...base, ORGANIZATION_NAME: 'x'.repeat(201) })).toThrow(/ORGANIZATION_NAME/);
   });
+
+  it('reads the archive certificates name from a bucket or a folder, never both', () => {
+    expect(readConfig('http', { ...base, ARCHIVE_BUCKET_NAME: 'archive-bucket' }).ARCHIVE_BUCKET_NAME).toBe('archive-bucket');
+    expect(readConfig('http', { ...base, ARCHIVE_DIR: '/tmp/archive' }).ARCHIVE_DIR).toBe('/tmp/archive');
+    expect(() => readConfig('http', { ...base, ARCHIVE_BUCKET_NAME: 'archive-bucket', ARCHIVE_DIR: '/tmp/a' })).toThrow(
+      /name one archive, not both/,
+    );
+    expect(() => readConfig('http', { ...base, ARCHIVE_BUCKET_NAME: 'ab' })).toThrow(/ARCHIVE_BUCKET_NAME/);
+  });
 });
 
 describe('VERIFY_AFTER_DELETE', () => {

@@ -1,21 +1,8 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { seedErasures } from '../../bench/seed-erasures';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { runScript } from '../support/run-script';
 
-const run = async (...args: string[]) => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(join('node_modules', '.bin', 'tsx'), [
-      'infra/local/export-cli.ts',
-      ...args,
-    ]);
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-};
+const run = (...args: string[]) => runScript('infra/local/export-cli.ts', ...args);
 
 describe('npm run export', () => {
   let dynamo: TestDynamo;

@@ -44,7 +44,7 @@ describe('GET /erasures/{erasureId}/certificate', () => {
       controller: { name: 'Harness Controller GmbH' },
       erasure: { erasureId: 'cert_ok', status: 'completed', requestedBy: 'crm', reason: 'gdpr-art-17' },
       persons: [{ personId: person, outcome: 'erased', vendorStatus: 200 }],
-      archiveDigest: null,
+      archive: { state: 'no-archive', batch: null, digest: null },
     });
     const key = readPublicKey(await readFile(t.api.certificateKey.publicKeyPath));
     await expect(verifyCertificate(answer.body, key)).resolves.toMatchObject({ kid: t.api.certificateKey.jwk.kid });

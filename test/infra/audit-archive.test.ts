@@ -115,12 +115,28 @@ describe('tamper-evidence archive', () => {
       );
     });
 
-    it('lets the archiver create batches and digests', () => {
-      for (const object of [batch, `${bucketArn}/digests/000000000001.json`]) {
+    it('lets the archiver create batches, digests and index entries', () => {
+      for (const object of [batch, `${bucketArn}/digests/000000000001.json`, `${bucketArn}/index/e1/000000000001.json`]) {
         expect(onBucket(roleOf(ARCHIVER), identityOf(ARCHIVER), 's3:PutObject', object)).toBe('allowed');
       }
       expect(onBucket(roleOf(ARCHIVER), identityOf(ARCHIVER), 's3:GetObject', batch)).toBe('allowed');
       expect(onBucket(roleOf(ARCHIVER), identityOf(ARCHIVER), 's3:ListBucket', bucketArn)).toBe('allowed');
+    });
+
+    it('lets the HTTP API read the archive for certificates, never write it; no other request-facing role reads it', () => {
+      const index = `${bucketArn}/index/e1/000000000001.json`;
+      const digest = `${bucketArn}/digests/000000000001.json`;
+      for (const object of [batch, digest, index]) {
+        expect(onBucket(roleOf('HttpRole'), identityOf('HttpRole'), 's3:GetObject', object)).toBe('allowed');
+        for (const ifNoneMatch of [true, false]) {
+          expect(onBucket(roleOf('HttpRole'), identityOf('HttpRole'), 's3:PutObject', object, ifNoneMatch)).not.toBe('allowed');
+        }
+        expect(onBucket(roleOf('HttpRole'), identityOf('HttpRole'), 's3:DeleteObject', object)).not.toBe('allowed');
+      }
+      expect(onBucket(roleOf('HttpRole'), identityOf('HttpRole'), 's3:ListBucket', bucketArn)).toBe('allowed');
+      for (const name of ['InvokeRole', 'WorkerRole']) {
+        expect(onBucket(roleOf(name), identityOf(name), 's3:GetObject', batch)).not.toBe('allowed');
+      }
     });
 
     it('lets nobody overwrite an object: every write must carry If-None-Match', () => {
