@@ -9,6 +9,7 @@ import {
   type AuditTableEncryption,
 } from './constructs/audit-table';
 import { AuditArchive } from './constructs/audit-archive';
+import { PublicKeyOutputs } from './constructs/public-key-outputs';
 import { CertificateSigning } from './constructs/certificate-signing';
 import { ErasureApi, type ErasureApiProps } from './constructs/erasure-api';
 import { ErasureFunction } from './constructs/erasure-function';
@@ -164,7 +165,7 @@ export class VerifikErasureStack extends Stack {
     const worker = serviceFunction('Worker', 'worker', 'Retry worker on the retry queue', WORKER_TIMEOUT, AUDIT_RETRIER_ACCESS);
     queues.bindDeadLetterQueue(worker);
     // Certificates of erasure are issued by the HTTP API only (GET …/certificate): it alone may sign.
-    new CertificateSigning(this, 'Certificates', { issuers: [http] });
+    const certificates = new CertificateSigning(this, 'Certificates', { issuers: [http] });
     queues.addConsumer(worker.function, {
       batchSize: 10,
       // Two concurrent workers (the minimum) drain a backlog after a Verifik outage without
@@ -198,7 +199,7 @@ export class VerifikErasureStack extends Stack {
     new StatutoryClock(this, 'Clock', { audit, monitoring, verifikCallers: [http, invoke, worker] });
 
     // Tamper evidence: the table's stream archived under Object Lock, digests signed hourly; its own outputs and alarms.
-    new AuditArchive(this, 'Archive', {
+    const archive = new AuditArchive(this, 'Archive', {
       table: audit.table,
       tableKey: audit.key,
       retentionDays: retentionDays.valueAsNumber,
@@ -206,6 +207,23 @@ export class VerifikErasureStack extends Stack {
       dashboard: monitoring.dashboard,
       // Certificates name the batch and digest that hold their erasure: the HTTP API reads the archive.
       certificateIssuers: [http],
+    });
+    // Both signing keys' public halves as outputs: anyone holding the outputs verifies offline.
+    new PublicKeyOutputs(this, 'PublicKeys', {
+      keys: [
+        {
+          outputId: 'CertificatePublicKey',
+          key: certificates.key,
+          description:
+            'Public key that verifies certificates of erasure (base64 DER): npm run verify-certificate -- certificate.json <a file holding it>',
+        },
+        {
+          outputId: 'ArchivePublicKey',
+          key: archive.key,
+          description:
+            'Public key that verifies the archive digests (base64 DER): npm run verify-archive -- --public-key <a file holding it>',
+        },
+      ],
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });

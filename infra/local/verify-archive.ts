@@ -1,24 +1,23 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { FolderArchiveStorage } from '../../lambda/archive/folder-archive-storage';
 import { verifyArchive, type TableItem, type VerifyReport } from '../../lambda/archive/verify-archive';
+import { readPublicKey as readAnyPublicKey } from '../../lambda/certificate/verify-certificate';
 
 const USAGE = `usage:
   npm run verify-archive -- --folder DIR --public-key FILE [--table NAME [--endpoint URL] [--region REGION]] [--from-batch N] [--json]
 Checks an archive folder (npm start's, or a bucket copied with aws s3 sync) offline: the batch chain,
-the digests' signatures with the public key (PEM, or DER as aws kms get-public-key gives it), and,
+the digests' signatures with the public key (PEM, DER, or base64 DER as aws kms get-public-key and
+the ArchivePublicKey output give it), and,
 with --table, the audit table's items against the archive (AWS credentials from the environment;
 --endpoint for a local engine). --from-batch N: batches before N have expired (after the retention).
 Exit codes: 0 nothing found, 1 findings (each printed), 2 usage or error.`;
 
-/** The public key from PEM or DER (SubjectPublicKeyInfo) bytes. */
+/** The public key from a file: PEM, DER (SubjectPublicKeyInfo), its base64 (the stack output) or a JWK. */
 export async function readPublicKey(file: string): Promise<KeyObject> {
-  const bytes = await readFile(file);
-  return bytes.toString('latin1').includes('-----BEGIN')
-    ? createPublicKey(bytes.toString('utf8'))
-    : createPublicKey({ key: bytes, format: 'der', type: 'spki' });
+  return readAnyPublicKey(await readFile(file));
 }
 
 /** Every item of a table, consistently read, as attribute values. */

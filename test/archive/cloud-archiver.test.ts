@@ -96,12 +96,17 @@ describe('the archiver function on S3 and KMS', () => {
         await mkdir(path.dirname(path.join(root, 'archive', key)), { recursive: true });
         await writeFile(path.join(root, 'archive', key), bytes);
       }
-      await writeFile(path.join(root, 'public-key.der'), publicKey.export({ type: 'spki', format: 'der' }));
-      const report = await verifyArchive({
-        storage: new FolderArchiveStorage(path.join(root, 'archive')),
-        publicKey: await readPublicKey(path.join(root, 'public-key.der')),
-      });
-      expect(report).toMatchObject({ findings: [], batches: 2, records: 3, digests: 1 });
+      const der = publicKey.export({ type: 'spki', format: 'der' });
+      await writeFile(path.join(root, 'public-key.der'), der);
+      // The ArchivePublicKey stack output: the same DER, base64, as text.
+      await writeFile(path.join(root, 'public-key.der.b64'), `${der.toString('base64')}\n`);
+      for (const file of ['public-key.der', 'public-key.der.b64']) {
+        const report = await verifyArchive({
+          storage: new FolderArchiveStorage(path.join(root, 'archive')),
+          publicKey: await readPublicKey(path.join(root, file)),
+        });
+        expect(report).toMatchObject({ findings: [], batches: 2, records: 3, digests: 1 });
+      }
     } finally {
       await rm(root, { recursive: true, force: true });
     }

@@ -70,8 +70,8 @@ describe('npx cdk synth', () => {
   it('bundles each handler into a minified ESM file with an external source map', () => {
     const folders = assetFolders();
 
-    // http, invoke, worker, the token rotation, the archiver and the deadline check.
-    expect(folders).toHaveLength(6);
+    // http, invoke, worker, the token rotation, the archiver, the deadline check and the deploy-time public key reader.
+    expect(folders).toHaveLength(7);
     for (const folder of folders) {
       const bundle = path.join(folder, 'index.mjs');
       const code = readFileSync(bundle, 'utf8');
