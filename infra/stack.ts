@@ -132,7 +132,12 @@ export class VerifikErasureStack extends Stack {
      * reads and writes, the queues it sends to and the secrets it reads (lambda/config.ts lists them
      * per function). Every function calls Verifik, so every one reads the token.
      */
-    const secretOf = { VERIFIK_TOKEN: secrets.verifikToken, WEBHOOK_SECRET: secrets.webhook, SUBJECT_REF_PEPPER: secrets.pepper };
+    const secretOf = {
+      VERIFIK_TOKEN: secrets.verifikToken,
+      WEBHOOK_SECRET: secrets.webhook,
+      SUBJECT_REF_PEPPER: secrets.pepper,
+      HUBSPOT_CLIENT_SECRET: secrets.hubspot,
+    };
     const serviceFunction = (id: string, fn: FunctionName, description: string, timeout: Duration, auditAccess: AuditAccess) => {
       const erasureFunction = new ErasureFunction(this, id, {
         entry: `lambda/handlers/${fn}.ts`,

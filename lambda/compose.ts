@@ -6,12 +6,16 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createErasureApi } from './api/erasure-api';
 import { DynamoAuditStore } from './audit/dynamo-audit-store';
+import { DynamoSubjectStore } from './audit/dynamo-subject-store';
+import { hubSpotAdapter } from './crm/hubspot';
+import { createSubjectApi } from './subjects/subject-api';
+import type { SubjectStore } from './subjects/subject-store';
 import { createCertificateIssuer } from './certificate/certificate-issuer';
 import { FileCertificateSigner, KmsCertificateSigner, type CertificateSigner } from './certificate/certificate-signer';
 import { readConfig, SECRET_ARN_VARIABLE, type HttpConfig, type ServiceConfig } from './config';
 import type { DeadlineCheckDeps } from './deadlines/deadline-check';
 import { ErasureService } from './erasure/erasure-service';
-import { hashSubjectRef } from './erasure/fingerprint';
+import { hashSubject, hashSubjectRef } from './erasure/fingerprint';
 import { PENDING_AGE_METRIC, type AuditStore, type ErasureMetrics, type RetryQueue, type VerifikPort } from './erasure/ports';
 import { RetryPolicy } from './erasure/retry-policy';
 import { ConfigurationError } from './errors';
@@ -41,6 +45,8 @@ import { VerifikSession } from './verifik/verifik-session';
 export interface Overrides {
   dynamodb?: DynamoDBClient;
   store?: AuditStore;
+  /** The subject links (on the audit table by default). */
+  subjects?: SubjectStore;
   verifik?: VerifikPort;
   /** The in-process queue of the local stack (SQS in the cloud). */
   retryQueue?: RetryQueue;
@@ -64,7 +70,7 @@ export interface RotationOverrides {
 }
 
 export function composeHttp(env: NodeJS.ProcessEnv, overrides: Overrides = {}): HttpAppDeps {
-  const { api, service, logger, metrics, secrets } = requestParts('http', env, overrides);
+  const { api, service, logger, metrics, secrets, subjectStore } = requestParts('http', env, overrides);
   const config = readConfig('http', env);
   const certificates = createCertificateIssuer({
     read: (erasureId) => service.get(erasureId),
@@ -72,7 +78,28 @@ export function composeHttp(env: NodeJS.ProcessEnv, overrides: Overrides = {}): 
     organizationName: config.ORGANIZATION_NAME,
     now: overrides.now,
   });
-  return { api, certificates, verifier: new WebhookVerifier(() => secrets.webhookSecrets()), logger, metrics };
+  const subjects = createSubjectApi({
+    store: subjectStore,
+    hashSubject: async (subject) => hashSubject(await secrets.pepper(), subject),
+    retentionDays: config.RETENTION_DAYS,
+    logger,
+    now: overrides.now,
+  });
+  const hubspot = hubSpotAdapter({
+    clientSecret: () => secrets.hubspotClientSecret(),
+    eraseOnContactDeletion: config.HUBSPOT_CONTACT_DELETION,
+    now: overrides.now && (() => overrides.now!().getTime()),
+  });
+  const crmHooks = [{ adapter: hubspot, publicUrl: config.HUBSPOT_WEBHOOK_URL }];
+  return {
+    api,
+    certificates,
+    verifier: new WebhookVerifier(() => secrets.webhookSecrets()),
+    logger,
+    metrics,
+    subjects,
+    crmHooks,
+  };
 }
 
 /** The certificate key: KMS in the cloud, a key file locally, none when neither is configured. */
@@ -91,9 +118,15 @@ export function composeInvoke(env: NodeJS.ProcessEnv, overrides: Overrides = {})
 function requestParts(fn: 'http' | 'invoke', env: NodeJS.ProcessEnv, overrides: Overrides) {
   const config = readConfig(fn, env);
   const secrets = overrides.secrets ?? secretsFromEnvironment(env);
-  const parts = serviceParts(config, secrets, { ...overrides, retryQueue: overrides.retryQueue ?? sqsRetryQueue(config) }, true);
+  const subjectStore = overrides.subjects ?? new DynamoSubjectStore(dynamoClient(config, overrides), config.AUDIT_TABLE_NAME);
+  const parts = serviceParts(
+    config,
+    secrets,
+    { ...overrides, subjects: subjectStore, retryQueue: overrides.retryQueue ?? sqsRetryQueue(config) },
+    true,
+  );
   const api = createErasureApi({ ...parts, inlineBudgetMs: config.INLINE_BUDGET_MS, reserveMs: config.RESERVE_MS });
-  return { api, service: parts.service, logger: parts.logger, metrics: parts.metrics, secrets };
+  return { api, service: parts.service, logger: parts.logger, metrics: parts.metrics, secrets, subjectStore };
 }
 
 export function composeWorker(env: NodeJS.ProcessEnv, overrides: Overrides = {}): RetryWorkerDeps {
@@ -175,6 +208,7 @@ function serviceParts(
     retryPolicy: new RetryPolicy(config.RETRY_SCHEDULE),
     metrics: countIn(metrics),
     hashSubjectRef: submits ? async (subjectRef) => hashSubjectRef(await secrets.pepper(), subjectRef) : undefined,
+    subjects: submits ? overrides.subjects : undefined,
     retentionDays: config.RETENTION_DAYS,
     concurrency: config.PERSON_CONCURRENCY,
     leaseMarginMs: config.LEASE_MARGIN_MS,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { WebhookVerifier } from '../../lambda/http/webhook-signature';
 import { parseWebhookSecrets } from '../../lambda/secrets/secrets';
@@ -28,7 +28,7 @@ export interface LocalStack {
   url: string;
   /** The environment the handlers were configured from, generated values included. */
   env: Readonly<Record<string, string>>;
-  generated: { webhookSecret: boolean; pepper: boolean; organizationName: boolean };
+  generated: { webhookSecret: boolean; pepper: boolean; organizationName: boolean; hubspotClientSecret: boolean };
   /** The local certificate key (absent when CERTIFICATE_KEY_ARN names a KMS key). */
   certificateKey?: LocalCertificateKey;
   sandbox?: VerifikSandbox;
@@ -65,10 +65,12 @@ export async function startLocalStack(
     const generated = {
       webhookSecret: !env.WEBHOOK_SECRET,
       pepper: !env.SUBJECT_REF_PEPPER,
+      hubspotClientSecret: !env.HUBSPOT_CLIENT_SECRET,
       organizationName: !env.ORGANIZATION_NAME,
     };
     env.WEBHOOK_SECRET ??= newWebhookSecret();
     env.SUBJECT_REF_PEPPER ??= randomBytes(32).toString('base64');
+    env.HUBSPOT_CLIENT_SECRET ??= randomUUID();
     env.ORGANIZATION_NAME ??= LOCAL_ORGANIZATION_NAME;
     let certificateKey: LocalCertificateKey | undefined;
     if (!env.CERTIFICATE_KEY_ARN) {
