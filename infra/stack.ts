@@ -16,6 +16,7 @@ import { RetryQueues } from './constructs/retry-queues';
 import { ServiceMonitoring } from './constructs/service-monitoring';
 import { ServiceSecrets } from './constructs/service-secrets';
 import { StatutoryClock } from './constructs/statutory-clock';
+import { SubjectsAndHooks } from './constructs/subjects-and-hooks';
 import { TokenRotation } from './constructs/token-rotation';
 
 export interface VerifikErasureStackProps extends StackProps {
@@ -183,6 +184,8 @@ export class VerifikErasureStack extends Stack {
       burstLimit: props.apiBurstLimit,
       routeThrottling: props.apiRouteThrottling,
     });
+
+    new SubjectsAndHooks(this, 'Subjects', { api, http, audit, secrets });
 
     const tokenRotation = new TokenRotation(this, 'TokenRotation', {
       secrets,

@@ -84,7 +84,10 @@ const crmSettings = {
   /** HubSpot's `contact.deletion` erases too (not only `contact.privacyDeletion`). */
   HUBSPOT_CONTACT_DELETION: flag(false),
   /** The hook's URL as HubSpot calls it, when not API Gateway's own (a custom domain, a proxy): its v3 signature covers it. */
-  HUBSPOT_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  HUBSPOT_WEBHOOK_URL: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+    .optional()
+    .transform((url) => url || undefined),
 };
 
 /** The service's secrets, each from Secrets Manager (the variable named here holds its ARN: the cloud) or the environment (locally). */
