@@ -24,13 +24,10 @@ export const subjectSource = z
   .string()
   .regex(SUBJECT_SOURCE_PATTERN, 'must be 1 to 32 characters of a-z, 0-9 or -, starting with a letter')
   .meta({ description: 'Where the subject id comes from: hubspot, zendesk, portal…', example: 'hubspot' });
-export const subjectId = z
-  .string()
-  .refine(isSubjectId, 'must be 1 to 128 printable characters')
-  .meta({
-    description: "The CRM's own id of the subject: 1 to 128 printable characters. Kept only as a keyed hash.",
-    example: '8812',
-  });
+export const subjectId = z.string().refine(isSubjectId, 'must be 1 to 128 printable characters').meta({
+  description: "The CRM's own id of the subject: 1 to 128 printable characters. Kept only as a keyed hash.",
+  example: '8812',
+});
 /** A subject (a CRM's contact) named instead of, or besides, person ids. */
 export const subjectRef = z
   .object({ source: subjectSource, id: subjectId }, { error: 'subject must be an object with source and id' })
