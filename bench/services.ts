@@ -31,6 +31,7 @@ export async function startServices(): Promise<BenchServices> {
     VERIFIK_TOKEN: token,
     WEBHOOK_SECRET: newWebhookSecret(),
     SUBJECT_REF_PEPPER: randomBytes(32).toString('base64'),
+    HUBSPOT_CLIENT_SECRET: randomBytes(18).toString('hex'),
     AUDIT_TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     RETRY_QUEUE_URL: sqs.queueUrl('verifik-erasure-retry'),

@@ -17,6 +17,7 @@ import { RetryQueues } from './constructs/retry-queues';
 import { ServiceMonitoring } from './constructs/service-monitoring';
 import { ServiceSecrets } from './constructs/service-secrets';
 import { StatutoryClock } from './constructs/statutory-clock';
+import { SubjectsAndHooks } from './constructs/subjects-and-hooks';
 import { TokenRotation } from './constructs/token-rotation';
 
 export interface VerifikErasureStackProps extends StackProps {
@@ -133,7 +134,12 @@ export class VerifikErasureStack extends Stack {
      * reads and writes, the queues it sends to and the secrets it reads (lambda/config.ts lists them
      * per function). Every function calls Verifik, so every one reads the token.
      */
-    const secretOf = { VERIFIK_TOKEN: secrets.verifikToken, WEBHOOK_SECRET: secrets.webhook, SUBJECT_REF_PEPPER: secrets.pepper };
+    const secretOf = {
+      VERIFIK_TOKEN: secrets.verifikToken,
+      WEBHOOK_SECRET: secrets.webhook,
+      SUBJECT_REF_PEPPER: secrets.pepper,
+      HUBSPOT_CLIENT_SECRET: secrets.hubspot,
+    };
     const serviceFunction = (id: string, fn: FunctionName, description: string, timeout: Duration, auditAccess: AuditAccess) => {
       const erasureFunction = new ErasureFunction(this, id, {
         entry: `lambda/handlers/${fn}.ts`,
@@ -179,6 +185,8 @@ export class VerifikErasureStack extends Stack {
       burstLimit: props.apiBurstLimit,
       routeThrottling: props.apiRouteThrottling,
     });
+
+    new SubjectsAndHooks(this, 'Subjects', { api, http, audit, secrets });
 
     const tokenRotation = new TokenRotation(this, 'TokenRotation', {
       secrets,

@@ -10,12 +10,16 @@ import { DynamoAuditStore } from './audit/dynamo-audit-store';
 import { ArchiveLocator } from './archive/archive-locator';
 import { FolderArchiveStorage } from './archive/folder-archive-storage';
 import { S3ArchiveStorage } from './archive/s3-archive-storage';
+import { DynamoSubjectStore } from './audit/dynamo-subject-store';
+import { hubSpotAdapter } from './crm/hubspot';
+import { createSubjectApi } from './subjects/subject-api';
+import type { SubjectStore } from './subjects/subject-store';
 import { createCertificateIssuer } from './certificate/certificate-issuer';
 import { FileCertificateSigner, KmsCertificateSigner, type CertificateSigner } from './certificate/certificate-signer';
 import { readConfig, SECRET_ARN_VARIABLE, type HttpConfig, type ServiceConfig } from './config';
 import type { DeadlineCheckDeps } from './deadlines/deadline-check';
 import { ErasureService } from './erasure/erasure-service';
-import { hashSubjectRef } from './erasure/fingerprint';
+import { hashSubject, hashSubjectRef } from './erasure/fingerprint';
 import { PENDING_AGE_METRIC, type AuditStore, type ErasureMetrics, type RetryQueue, type VerifikPort } from './erasure/ports';
 import { RetryPolicy } from './erasure/retry-policy';
 import { ConfigurationError } from './errors';
@@ -45,6 +49,8 @@ import { VerifikSession } from './verifik/verifik-session';
 export interface Overrides {
   dynamodb?: DynamoDBClient;
   store?: AuditStore;
+  /** The subject links (on the audit table by default). */
+  subjects?: SubjectStore;
   verifik?: VerifikPort;
   /** The in-process queue of the local stack (SQS in the cloud). */
   retryQueue?: RetryQueue;
@@ -68,7 +74,7 @@ export interface RotationOverrides {
 }
 
 export function composeHttp(env: NodeJS.ProcessEnv, overrides: Overrides = {}): HttpAppDeps {
-  const { api, service, logger, metrics, secrets } = requestParts('http', env, overrides);
+  const { api, service, logger, metrics, secrets, subjectStore } = requestParts('http', env, overrides);
   const config = readConfig('http', env);
   const certificates = createCertificateIssuer({
     read: (erasureId) => service.get(erasureId),
@@ -77,7 +83,28 @@ export function composeHttp(env: NodeJS.ProcessEnv, overrides: Overrides = {}): 
     archive: archiveLocator(config),
     now: overrides.now,
   });
-  return { api, certificates, verifier: new WebhookVerifier(() => secrets.webhookSecrets()), logger, metrics };
+  const subjects = createSubjectApi({
+    store: subjectStore,
+    hashSubject: async (subject) => hashSubject(await secrets.pepper(), subject),
+    retentionDays: config.RETENTION_DAYS,
+    logger,
+    now: overrides.now,
+  });
+  const hubspot = hubSpotAdapter({
+    clientSecret: () => secrets.hubspotClientSecret(),
+    eraseOnContactDeletion: config.HUBSPOT_CONTACT_DELETION,
+    now: overrides.now && (() => overrides.now!().getTime()),
+  });
+  const crmHooks = [{ adapter: hubspot, publicUrl: config.HUBSPOT_WEBHOOK_URL }];
+  return {
+    api,
+    certificates,
+    verifier: new WebhookVerifier(() => secrets.webhookSecrets()),
+    logger,
+    metrics,
+    subjects,
+    crmHooks,
+  };
 }
 
 /** The archive certificates name: the Object Lock bucket in the cloud, a folder locally, none when neither is configured. */
@@ -103,9 +130,15 @@ export function composeInvoke(env: NodeJS.ProcessEnv, overrides: Overrides = {})
 function requestParts(fn: 'http' | 'invoke', env: NodeJS.ProcessEnv, overrides: Overrides) {
   const config = readConfig(fn, env);
   const secrets = overrides.secrets ?? secretsFromEnvironment(env);
-  const parts = serviceParts(config, secrets, { ...overrides, retryQueue: overrides.retryQueue ?? sqsRetryQueue(config) }, true);
+  const subjectStore = overrides.subjects ?? new DynamoSubjectStore(dynamoClient(config, overrides), config.AUDIT_TABLE_NAME);
+  const parts = serviceParts(
+    config,
+    secrets,
+    { ...overrides, subjects: subjectStore, retryQueue: overrides.retryQueue ?? sqsRetryQueue(config) },
+    true,
+  );
   const api = createErasureApi({ ...parts, inlineBudgetMs: config.INLINE_BUDGET_MS, reserveMs: config.RESERVE_MS });
-  return { api, service: parts.service, logger: parts.logger, metrics: parts.metrics, secrets };
+  return { api, service: parts.service, logger: parts.logger, metrics: parts.metrics, secrets, subjectStore };
 }
 
 export function composeWorker(env: NodeJS.ProcessEnv, overrides: Overrides = {}): RetryWorkerDeps {
@@ -187,6 +220,7 @@ function serviceParts(
     retryPolicy: new RetryPolicy(config.RETRY_SCHEDULE),
     metrics: countIn(metrics),
     hashSubjectRef: submits ? async (subjectRef) => hashSubjectRef(await secrets.pepper(), subjectRef) : undefined,
+    subjects: submits ? overrides.subjects : undefined,
     retentionDays: config.RETENTION_DAYS,
     concurrency: config.PERSON_CONCURRENCY,
     leaseMarginMs: config.LEASE_MARGIN_MS,

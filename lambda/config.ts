@@ -83,19 +83,31 @@ const certificateSettings = {
   ARCHIVE_DIR: z.string().min(1).optional(),
 };
 
+/** The CRM hooks (`POST /hooks/{crm}`). */
+const crmSettings = {
+  /** HubSpot's `contact.deletion` erases too (not only `contact.privacyDeletion`). */
+  HUBSPOT_CONTACT_DELETION: flag(false),
+  /** The hook's URL as HubSpot calls it, when not API Gateway's own (a custom domain, a proxy): its v3 signature covers it. */
+  HUBSPOT_WEBHOOK_URL: z
+    .union([z.literal(''), z.url({ protocol: /^https?$/ })])
+    .optional()
+    .transform((url) => url || undefined),
+};
+
 /** The service's secrets, each from Secrets Manager (the variable named here holds its ARN: the cloud) or the environment (locally). */
 export const SECRET_ARN_VARIABLE = {
   VERIFIK_TOKEN: 'VERIFIK_TOKEN_SECRET_ARN',
   WEBHOOK_SECRET: 'WEBHOOK_SECRET_ARN',
   SUBJECT_REF_PEPPER: 'SUBJECT_REF_PEPPER_SECRET_ARN',
+  HUBSPOT_CLIENT_SECRET: 'HUBSPOT_CLIENT_SECRET_ARN',
 } as const;
 export type SecretName = keyof typeof SECRET_ARN_VARIABLE;
 
 /** Each function's settings and the secrets it reads: what it is not given it cannot use. */
 export const FUNCTION_CONFIG = {
   http: {
-    settings: { ...serviceSettings, ...requestSettings, ...certificateSettings },
-    secrets: ['VERIFIK_TOKEN', 'WEBHOOK_SECRET', 'SUBJECT_REF_PEPPER'],
+    settings: { ...serviceSettings, ...requestSettings, ...certificateSettings, ...crmSettings },
+    secrets: ['VERIFIK_TOKEN', 'WEBHOOK_SECRET', 'SUBJECT_REF_PEPPER', 'HUBSPOT_CLIENT_SECRET'],
   },
   invoke: { settings: { ...serviceSettings, ...requestSettings }, secrets: ['VERIFIK_TOKEN', 'SUBJECT_REF_PEPPER'] },
   worker: {

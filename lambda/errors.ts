@@ -122,3 +122,10 @@ export class CertificateUnavailableError extends AppError {
     super(503, 'certificate_unavailable', `No certificate can be issued now: ${reason}`, { cause });
   }
 }
+
+/** A subject already has as many linked persons as one erasure can take: a further link is refused. */
+export class SubjectLinkLimitError extends AppError {
+  constructor(limit: number) {
+    super(409, 'subject_link_limit', `This subject has ${limit} linked persons already, as many as one erasure takes.`);
+  }
+}

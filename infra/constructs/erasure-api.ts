@@ -62,6 +62,20 @@ export interface ErasureApiProps {
   readonly routeThrottling?: Partial<Record<ErasureRouteKey, RouteThrottle>>;
 }
 
+/** A stage's RouteSettings for these buckets. */
+export const routeSettingsOf = (throttling: Readonly<Record<string, RouteThrottle>>) =>
+  Object.fromEntries(
+    Object.entries(throttling).map(([routeKey, { rateLimit, burstLimit }]) => [
+      routeKey,
+      { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
+    ]),
+  );
+
+/** cdk-nag's APIG4 (no authorizer) on routes whose callers sign in a way only the Lambda can check, with why. */
+export function acknowledgeSignedInLambda(routes: readonly HttpRoute[], reason: string): void {
+  for (const route of routes) Validations.of(route).acknowledge({ id: 'AwsSolutions-APIG4', reason });
+}
+
 /** Access log fields: who called what and how it ended; never headers (they carry signatures) or bodies. */
 const ACCESS_LOG_FORMAT = {
   requestId: '$context.requestId',
@@ -150,21 +164,13 @@ export class ErasureApi extends Construct {
 
     // Route settings name routes by key; CloudFormation refuses them for a route not created yet.
     this.routeThrottling = { ...DEFAULT_ROUTE_THROTTLING, ...props.routeThrottling };
-    (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
-      Object.entries(this.routeThrottling).map(([routeKey, { rateLimit, burstLimit }]) => [
-        routeKey,
-        { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
-      ]),
-    );
+    (this.stage.node.defaultChild as CfnStage).routeSettings = routeSettingsOf(this.routeThrottling);
     this.stage.node.addDependency(...this.webhookRoutes, ...this.portalRoutes);
 
-    for (const route of this.webhookRoutes) {
-      Validations.of(route).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason:
-          'Webhook callers (CRMs) authenticate with a Standard Webhooks HMAC signature, which the Lambda verifies before anything else (docs/api.md); API Gateway has no authorizer type for it, and a Lambda authorizer would need the raw body it does not receive.',
-      });
-    }
+    acknowledgeSignedInLambda(
+      this.webhookRoutes,
+      'Webhook callers (CRMs) authenticate with a Standard Webhooks HMAC signature, which the Lambda verifies before anything else (docs/api.md); API Gateway has no authorizer type for it, and a Lambda authorizer would need the raw body it does not receive.',
+    );
   }
 
   /** The URL callers use, ending in `/`. */

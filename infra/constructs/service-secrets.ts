@@ -79,6 +79,9 @@ export class ServiceSecrets extends Construct {
   readonly passedInTokenSecret: string;
   readonly webhook: SecretReference;
   readonly pepper: SecretReference;
+  /** The HubSpot app's client secret (the key of `POST /hooks/hubspot`'s signatures); created empty. */
+  readonly hubspotClientSecret: Secret;
+  readonly hubspot: SecretReference;
   readonly verifikToken: SecretReference;
   /** The roles granted each secret, filled by `grantRead`; the resource policies read them at synth time. */
   private readonly readers = new Map<SecretReference, IRole[]>();
@@ -111,7 +114,14 @@ export class ServiceSecrets extends Construct {
     cfnToken.addPropertyDeletionOverride('GenerateSecretString');
     cfnToken.cfnOptions.condition = this.createVerifikToken;
 
+    this.hubspotClientSecret = new Secret(this, 'HubSpotClientSecret', {
+      description: "verifik-erasure: the HubSpot app's client secret (plain string); put it in to use POST /hooks/hubspot",
+    });
+    // Nothing random poses as HubSpot's secret: empty until an operator puts it in (the hook answers 503 until then).
+    (this.hubspotClientSecret.node.defaultChild as CfnSecret).addPropertyDeletionOverride('GenerateSecretString');
+
     this.webhook = { secretId: this.webhookSecret.secretArn, policyArns: [this.webhookSecret.secretArn] };
+    this.hubspot = { secretId: this.hubspotClientSecret.secretArn, policyArns: [this.hubspotClientSecret.secretArn] };
     this.pepper = { secretId: this.pepperSecret.secretArn, policyArns: [this.pepperSecret.secretArn] };
     const tokenId = Fn.conditionIf(
       this.createVerifikToken.logicalId,
@@ -122,6 +132,7 @@ export class ServiceSecrets extends Construct {
 
     const admins = this.adminArns(props.adminPrincipalArns);
     this.restrictAccess(this.webhookSecret, this.webhook, admins);
+    this.restrictAccess(this.hubspotClientSecret, this.hubspot, admins);
     // The pepper outlives the stack (RETAIN); so does the policy that keeps it from everyone else.
     this.restrictAccess(this.pepperSecret, this.pepper, admins).applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.restrictAccess(this.createdVerifikTokenSecret, this.verifikToken, admins).cfnOptions.condition = this.createVerifikToken;
@@ -131,6 +142,10 @@ export class ServiceSecrets extends Construct {
     rotation(
       this.webhookSecret,
       'Rotating a webhook signing key needs the sender to switch too; operators rotate it by hand with both keys active at once (docs/deploy.md), which a rotation Lambda cannot coordinate.',
+    );
+    rotation(
+      this.hubspotClientSecret,
+      "HubSpot issues the app's client secret; it changes only when rotated in HubSpot, and the operator then puts the new one in.",
     );
     rotation(
       this.pepperSecret,

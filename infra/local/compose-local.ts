@@ -62,5 +62,6 @@ function localSecrets(env: NodeJS.ProcessEnv, tokenStore: MemoryTokenStore): Sec
     verifikToken: async () => tokenStore.current(),
     webhookSecrets: () => fromEnvironment.webhookSecrets(),
     pepper: () => fromEnvironment.pepper(),
+    hubspotClientSecret: () => fromEnvironment.hubspotClientSecret(),
   };
 }

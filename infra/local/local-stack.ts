@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ export interface LocalStack {
   url: string;
   /** The environment the handlers were configured from, generated values included. */
   env: Readonly<Record<string, string>>;
-  generated: { webhookSecret: boolean; pepper: boolean; organizationName: boolean };
+  generated: { webhookSecret: boolean; pepper: boolean; organizationName: boolean; hubspotClientSecret: boolean };
   /** The local certificate key (absent when CERTIFICATE_KEY_ARN names a KMS key). */
   certificateKey?: LocalCertificateKey;
   sandbox?: VerifikSandbox;
@@ -67,10 +67,12 @@ export async function startLocalStack(
     const generated = {
       webhookSecret: !env.WEBHOOK_SECRET,
       pepper: !env.SUBJECT_REF_PEPPER,
+      hubspotClientSecret: !env.HUBSPOT_CLIENT_SECRET,
       organizationName: !env.ORGANIZATION_NAME,
     };
     env.WEBHOOK_SECRET ??= newWebhookSecret();
     env.SUBJECT_REF_PEPPER ??= randomBytes(32).toString('base64');
+    env.HUBSPOT_CLIENT_SECRET ??= randomUUID();
     env.ORGANIZATION_NAME ??= LOCAL_ORGANIZATION_NAME;
     let certificateKey: LocalCertificateKey | undefined;
     if (!env.CERTIFICATE_KEY_ARN) {

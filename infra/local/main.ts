@@ -18,6 +18,9 @@ async function main() {
     stack.generated.webhookSecret
       ? `  webhook secret (generated for this run): ${stack.env.WEBHOOK_SECRET}`
       : '  webhook secret: from WEBHOOK_SECRET',
+    stack.generated.hubspotClientSecret
+      ? `  HubSpot client secret (generated for this run): ${stack.env.HUBSPOT_CLIENT_SECRET}; hook ${stack.url}/hooks/hubspot`
+      : `  HubSpot client secret: from HUBSPOT_CLIENT_SECRET; hook ${stack.url}/hooks/hubspot`,
     `  controller    ${stack.env.ORGANIZATION_NAME}${stack.generated.organizationName ? ' (default; set ORGANIZATION_NAME)' : ''}`,
     stack.certificateKey
       ? `  certificate key ${stack.certificateKey.privateKeyPath}${stack.certificateKey.created ? ' (created)' : ''}; public key ${stack.certificateKey.publicKeyPath}, also at ${stack.url}/.well-known/certificate-key`

@@ -1,7 +1,7 @@
 // The namespace import matches the handlers' (lambda/api/erasure-body.ts): one zod, one set of schemas.
 import * as z from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponsesObject } from 'zod-openapi';
-import { erasureBody } from '../../lambda/api/erasure-body';
+import { erasureBody, subjectId, subjectSource } from '../../lambda/api/erasure-body';
 import { extensionBody } from '../../lambda/api/extension-body';
 import { ERASURE_ID_PATTERN, PERSON_ID_PATTERN } from '../../lambda/erasure/rules';
 import { TERMINAL_OUTCOMES } from '../../lambda/erasure/types';
@@ -65,7 +65,12 @@ const record = z
     completedAt: timestamp.optional(),
     requestedBy: z.string().optional(),
     reason: z.string().optional(),
-    persons: z.array(person).min(1),
+    subject: z
+      .strictObject({ source: z.string(), linkedPersonIds: z.array(z.string().regex(PERSON_ID_PATTERN)) })
+      .optional()
+      .meta({ description: 'An erasure by subject: its source and the persons linked to it when the request was received.' }),
+    note: z.string().optional().meta({ description: 'Set when a subject had no linked person: nothing was held at Verifik.' }),
+    persons: z.array(person).meta({ description: 'Empty only for an erasure by subject with no linked person (see note).' }),
   })
   .meta({
     id: 'ErasureRecord',
@@ -223,10 +228,145 @@ function certificateAnswers(family: 'webhook' | 'portal'): ZodOpenApiResponsesOb
   };
 }
 
+const subjectView = z
+  .strictObject({
+    source: z.string(),
+    subjectId: z.string(),
+    persons: z.array(
+      z.strictObject({
+        personId: z.string().regex(PERSON_ID_PATTERN),
+        linkedAt: timestamp,
+        erasureIds: z.array(erasureId).meta({ description: 'The erasures that used this link (links are kept after them).' }),
+      }),
+    ),
+    erasures: z
+      .array(z.strictObject({ erasureId, receivedAt: timestamp }))
+      .meta({ description: 'The erasures that named the subject, newest first.' }),
+  })
+  .meta({
+    id: 'SubjectLinks',
+    description: 'A subject: its linked Verifik persons and the erasures that named it. Stored only as a keyed hash.',
+  });
+const subjectPath = z.object({ source: subjectSource, subjectId });
+const linkPath = subjectPath.extend({ personId: z.string().regex(PERSON_ID_PATTERN) });
+
+/** The answers of the subject routes. */
+function subjectAnswers(kind: 'link' | 'read', family: 'webhook' | 'portal'): ZodOpenApiResponsesObject {
+  const failure = (description: string) => ({ description, content: json(error) });
+  return {
+    '200': {
+      description:
+        kind === 'link' ? 'Linked already: the subject as it stands.' : 'The subject (no person and no erasure when unknown).',
+      content: json(subjectView),
+    },
+    ...(kind === 'link' ? { '201': { description: 'Linked now: the subject as it stands.', content: json(subjectView) } } : {}),
+    '400': failure('A malformed source, subject id or person id, or a body on a link (invalid_request).'),
+    ...(family === 'webhook'
+      ? { '401': failure('The signature is missing, wrong, stale or made for another request (invalid_signature).') }
+      : { '403': failure('Reached without an IAM identity (forbidden).') }),
+    ...(kind === 'link'
+      ? {
+          '409': failure('The subject has as many linked persons as one erasure takes (subject_link_limit).'),
+          '413': failure('The body is over 64 KiB (payload_too_large).'),
+        }
+      : {}),
+    '500': failure('An unexpected failure (internal_error); retry.'),
+    '503': failure('The audit table or the pepper could not be read; retry.'),
+  };
+}
+
+const hubSpotBatch = z
+  .array(
+    z.looseObject({
+      subscriptionType: z.string().meta({ example: 'contact.privacyDeletion' }),
+      portalId: z.int().optional(),
+      objectId: z.int().optional(),
+    }),
+  )
+  .min(1)
+  .meta({
+    id: 'HubSpotEventBatch',
+    description:
+      "HubSpot's webhook events. contact.privacyDeletion (and contact.deletion when turned on) needs portalId and objectId; other types are ignored.",
+  });
+const hookAnswer = z
+  .strictObject({
+    erasures: z.array(z.strictObject({ erasureId, status: z.enum(['completed', 'failed', 'pending']) })),
+    ignored: z.int().min(0).meta({ description: 'Events of other types.' }),
+  })
+  .meta({ id: 'CrmHookAnswer', description: 'The erasures recorded (Verifik is called from the retry path).' });
+
 const webhook = { security: [{ webhookSignature: [] }] };
 const portal = { security: [{ sigv4: [] }] };
 
+const signedHeaders = webhookHeaders.omit({ 'webhook-id': true }).extend({ 'webhook-id': z.string() });
+const failure = (description: string) => ({ description, content: json(error) });
+
 const operations: Record<string, Record<string, ZodOpenApiOperationObject>> = {
+  '/subjects/{source}/{subjectId}/persons/{personId}': {
+    put: {
+      ...webhook,
+      operationId: 'linkSubject',
+      summary: 'Link a Verifik person to a CRM subject (signed over the request line and the empty body)',
+      requestParams: { path: linkPath, header: signedHeaders },
+      responses: subjectAnswers('link', 'webhook'),
+    },
+  },
+  '/subjects/{source}/{subjectId}': {
+    get: {
+      ...webhook,
+      operationId: 'readSubject',
+      summary: "A subject's linked persons and the erasures that named it (signed over the request line)",
+      requestParams: { path: subjectPath, header: signedHeaders },
+      responses: subjectAnswers('read', 'webhook'),
+    },
+  },
+  '/portal/subjects/{source}/{subjectId}/persons/{personId}': {
+    put: {
+      ...portal,
+      operationId: 'linkSubjectAsPortal',
+      summary: 'Link a Verifik person to a CRM subject (IAM caller)',
+      requestParams: { path: linkPath },
+      responses: subjectAnswers('link', 'portal'),
+    },
+  },
+  '/portal/subjects/{source}/{subjectId}': {
+    get: {
+      ...portal,
+      operationId: 'readSubjectAsPortal',
+      summary: "A subject's linked persons and the erasures that named it (IAM caller)",
+      requestParams: { path: subjectPath },
+      responses: subjectAnswers('read', 'portal'),
+    },
+  },
+  '/hooks/hubspot': {
+    post: {
+      security: [{ hubSpotSignature: [] }],
+      operationId: 'receiveHubSpotEvents',
+      summary: "HubSpot's webhook: each contact deletion becomes an erasure by subject, id hubspot:<portalId>:contact:<objectId>",
+      requestParams: {
+        header: z.object({
+          'X-HubSpot-Signature-v3': z.string().meta({
+            description: 'base64 HMAC-SHA256, keyed with the app client secret, of method + URI + body + timestamp.',
+          }),
+          'X-HubSpot-Request-Timestamp': z
+            .string()
+            .regex(/^\d+$/)
+            .meta({ description: 'Unix milliseconds; at most 5 minutes off.' }),
+        }),
+      },
+      requestBody: { required: true, content: json(hubSpotBatch) },
+      responses: {
+        '200': { description: 'Every erasure the batch asks for is recorded.', content: json(hookAnswer) },
+        '400': failure('Not JSON, not UTF-8, or not a batch of HubSpot events (invalid_request); nothing recorded.'),
+        '401': failure('The signature is missing or wrong, or the timestamp more than 5 minutes off (invalid_signature).'),
+        '413': failure('The body is over 64 KiB (payload_too_large).'),
+        '415': failure('The content-type is missing or not JSON (unsupported_media_type).'),
+        '500': failure('An unexpected failure (internal_error); HubSpot retries.'),
+        '503': failure('Could not be recorded, or the client secret could not be read; HubSpot retries.'),
+      },
+    },
+  },
   '/erasures': {
     post: {
       ...webhook,
@@ -330,6 +470,12 @@ export function openApiDocument(version: string) {
           in: 'header',
           name: 'webhook-signature',
           description: 'Standard Webhooks signature with a whsec_ key, over webhook-id, webhook-timestamp and the raw body.',
+        },
+        hubSpotSignature: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-HubSpot-Signature-v3',
+          description: "HubSpot's signature v3 with the app's client secret (docs/crm-integration.md).",
         },
         sigv4: {
           type: 'apiKey',

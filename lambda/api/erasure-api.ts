@@ -42,6 +42,17 @@ export function createErasureApi({ service, logger, inlineBudgetMs, reserveMs }:
       return { statusCode: record.status === 'pending' ? 202 : 200, record };
     },
 
+    /**
+     * Records the erasure and leaves its persons to the retry path, without calling Verifik: for a
+     * CRM hook, which must answer within seconds.
+     */
+    async record({ erasureId, body, apiRequestId }: SubmitRequest, detail: Record<string, string> = {}): Promise<ErasureRecord> {
+      const log = logger.createChild({ persistentKeys: { erasureId } });
+      const record = await service.record({ erasureId, ...body, apiRequestId }, log);
+      log.info('erasure recorded for the retry path', { status: record.status, ...detail });
+      return record;
+    },
+
     /** The erasure's one extension of its due date; the record as it then stands. */
     async extend(erasureId: string, body: ExtensionBody): Promise<ErasureRecord> {
       const log = logger.createChild({ persistentKeys: { erasureId } });

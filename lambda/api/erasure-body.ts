@@ -2,7 +2,14 @@
 import * as z from 'zod';
 import { InvalidRequestError } from '../errors';
 import type { ErasureInput } from '../erasure/types';
-import { ERASURE_ID_PATTERN, MAX_PERSONS, MAX_TEXT_LENGTH, PERSON_ID_PATTERN } from '../erasure/rules';
+import {
+  ERASURE_ID_PATTERN,
+  MAX_PERSONS,
+  MAX_TEXT_LENGTH,
+  PERSON_ID_PATTERN,
+  SUBJECT_SOURCE_PATTERN,
+  isSubjectId,
+} from '../erasure/rules';
 
 const personId = z.string().regex(PERSON_ID_PATTERN, 'must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -');
 // Well-formed Unicode only: a lone surrogate would reach the HMAC as U+FFFD and make two different
@@ -13,6 +20,24 @@ const optionalText = z
   .refine((text) => text.isWellFormed(), 'must be well-formed Unicode')
   .optional();
 
+export const subjectSource = z
+  .string()
+  .regex(SUBJECT_SOURCE_PATTERN, 'must be 1 to 32 characters of a-z, 0-9 or -, starting with a letter')
+  .meta({ description: 'Where the subject id comes from: hubspot, zendesk, portal…', example: 'hubspot' });
+export const subjectId = z.string().refine(isSubjectId, 'must be 1 to 128 printable characters').meta({
+  description: "The CRM's own id of the subject: 1 to 128 printable characters. Kept only as a keyed hash.",
+  example: '8812',
+});
+/** A subject (a CRM's contact) named instead of, or besides, person ids. */
+export const subjectRef = z
+  .object({ source: subjectSource, id: subjectId }, { error: 'subject must be an object with source and id' })
+  .transform(({ source, id }) => ({ source, id }))
+  .meta({
+    id: 'Subject',
+    description:
+      "A CRM's subject: the persons linked to it (PUT /subjects/…) are erased; stored only as HMAC-SHA256(pepper, source:id).",
+  });
+
 /** The erasure body as the handlers validate it; the OpenAPI document (openapi.json) is generated from it. */
 export const erasureBody = z
   .object(
@@ -20,6 +45,7 @@ export const erasureBody = z
       // No cap on the raw array: repeats collapse to one id, the 64 KiB body bounds it.
       personIds: z.array(personId).optional(),
       personId: personId.optional(),
+      subject: subjectRef.optional(),
       subjectRef: optionalText,
       reason: optionalText,
       requestedBy: optionalText,
@@ -27,15 +53,21 @@ export const erasureBody = z
     { error: 'the body must be a JSON object' },
   )
   .refine((body) => !(body.personIds && body.personId), { message: 'give personIds or personId, not both' })
-  .refine((body) => body.personIds !== undefined || body.personId !== undefined, { message: 'personIds is required' })
-  .transform(({ personIds, personId: one, ...rest }) => ({ ...rest, personIds: [...new Set(personIds ?? [one as string])] }))
-  .refine((body) => body.personIds.length >= 1 && body.personIds.length <= MAX_PERSONS, {
-    message: `personIds must name 1 to ${MAX_PERSONS} distinct ids`,
+  .refine((body) => body.personIds !== undefined || body.personId !== undefined || body.subject !== undefined, {
+    message: 'personIds is required (or subject)',
+  })
+  .transform(({ personIds, personId: one, subject, ...rest }) => ({
+    ...rest,
+    ...(subject && { subject }),
+    personIds: [...new Set(personIds ?? (one === undefined ? [] : [one]))],
+  }))
+  .refine((body) => body.personIds.length >= (body.subject ? 0 : 1) && body.personIds.length <= MAX_PERSONS, {
+    message: `personIds must name 1 to ${MAX_PERSONS} distinct ids (0 to ${MAX_PERSONS} with a subject)`,
     path: ['personIds'],
   })
   .meta({
     id: 'ErasureRequest',
-    description: `The persons to erase: personIds (1 to ${MAX_PERSONS} distinct ids; repeats collapse) or personId (one), not both. subjectRef is stored only as a keyed hash. Unknown fields are ignored; at most 64 KiB.`,
+    description: `The persons to erase: personIds (1 to ${MAX_PERSONS} distinct ids; repeats collapse) or personId (one), not both; and/or subject, whose linked persons are added when the request is received. subjectRef and subject are stored only as keyed hashes. Unknown fields are ignored; at most 64 KiB.`,
   });
 
 export type ErasureBody = Omit<ErasureInput, 'erasureId'>;
@@ -51,6 +83,12 @@ export function parseErasureBody(body: unknown): ErasureBody {
 export function schemaViolation(schema: string, error: z.ZodError): InvalidRequestError {
   const details = error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
   return new InvalidRequestError(`The request body does not match the ${schema} schema.`, details);
+}
+
+/** A person id from a path (a subject link); anything else is a 400 and never reaches Verifik. */
+export function parsePersonId(value: unknown): string {
+  if (typeof value === 'string' && PERSON_ID_PATTERN.test(value)) return value;
+  throw new InvalidRequestError('The person id must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -.');
 }
 
 export function parseErasureId(value: unknown, source: string): string {

@@ -21,6 +21,7 @@ import {
   monthsBetween,
   personPartition,
   personSk,
+  subjectPartition,
   timeSortKey,
 } from './keys';
 
@@ -46,6 +47,11 @@ export class DynamoAuditStore implements AuditStore {
       sk: REQUEST_SK,
       gsi1pk: monthPartition(request.receivedAt),
       gsi1sk: timeSortKey(request.receivedAt, request.erasureId),
+      // An erasure by subject is found from the subject's hash (keys.ts): written with the request, in one item.
+      ...(request.subject && {
+        gsi2pk: subjectPartition(request.subject.hash),
+        gsi2sk: timeSortKey(request.receivedAt, request.erasureId),
+      }),
       ...request,
     };
     try {
@@ -313,14 +319,18 @@ export class DynamoAuditStore implements AuditStore {
     return Item;
   }
 
-  /** Every storage call goes through here: a condition failure is returned to the caller, anything else is "unavailable". */
-  private async call<T>(operation: () => Promise<T>): Promise<T> {
-    try {
-      return await operation();
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw error;
-      throw new StorageUnavailableError(error);
-    }
+  private call<T>(operation: () => Promise<T>): Promise<T> {
+    return storageCall(operation);
+  }
+}
+
+/** Every storage call goes through here: a condition failure is returned to the caller, anything else is "unavailable". */
+export async function storageCall<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) throw error;
+    throw new StorageUnavailableError(error);
   }
 }
 
@@ -346,6 +356,7 @@ function toRequest(item: Item): StoredRequest {
     extension: item.extension as StoredRequest['extension'],
     expiresAt: Number(item.expiresAt),
     subjectRefHash: item.subjectRefHash as string | undefined,
+    subject: item.subject as StoredRequest['subject'],
     reason: item.reason as string | undefined,
     requestedBy: item.requestedBy as string | undefined,
     apiRequestId: item.apiRequestId as string | undefined,

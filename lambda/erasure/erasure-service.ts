@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import pMap from 'p-map';
-import { ExtensionRefusedError, IdempotencyConflictError, NotFoundError, StorageUnavailableError, errorName } from '../errors';
+import {
+  ExtensionRefusedError,
+  IdempotencyConflictError,
+  InvalidRequestError,
+  NotFoundError,
+  StorageUnavailableError,
+  errorName,
+} from '../errors';
+import type { SubjectStore } from '../subjects/subject-store';
 import type { LogSink } from '../log';
 import { requestFingerprint } from './fingerprint';
 import { settlementFor, verificationSettlement } from './outcome';
@@ -16,8 +24,9 @@ import type {
 } from './ports';
 import { buildRecord, notYetAttempted } from './record';
 import type { RetryPolicy } from './retry-policy';
+import { MAX_PERSONS } from './rules';
 import { STATUTORY_MONTHS, addCalendarMonths, dueDateFor, type ExtensionMonths } from './statutory-clock';
-import type { ErasureInput, ErasureRecord, PersonState, StoredRequest } from './types';
+import type { ErasureInput, ErasureRecord, PersonState, StoredRequest, StoredSubject, SubjectRef } from './types';
 import { isTerminal } from './types';
 
 export interface ErasureServiceDeps {
@@ -28,6 +37,8 @@ export interface ErasureServiceDeps {
   metrics?: ErasureMetrics;
   /** Keyed hash of a subjectRef (HMAC-SHA256 with the pepper); absent where nothing is submitted (the worker). */
   hashSubjectRef?(subjectRef: string): Promise<string>;
+  /** Subject links, for an erasure by subject (hashed like subjectRef, as `source:id`); absent in the worker. */
+  subjects?: SubjectStore;
   retentionDays: number;
   /** How many persons of one request are erased at once. */
   concurrency: number;
@@ -98,6 +109,27 @@ export class ErasureService {
    * that are not terminal.
    */
   async submit(input: ErasureInput, budget: Budget, log: LogSink): Promise<ErasureRecord> {
+    const received = await this.receive(input, log);
+    if (received.created) return this.eraseOpenPersons(received.request, [], budget, log);
+    const attemptCap = this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP;
+    return this.eraseOpenPersons(received.request, received.persons, budget, log, attemptCap);
+  }
+
+  /**
+   * Records the request durably and puts it on the retry path like `submit`, without calling Verifik:
+   * the retry worker erases its persons (a CRM hook that must answer within seconds).
+   */
+  async record(input: ErasureInput, log: LogSink): Promise<ErasureRecord> {
+    const received = await this.receive(input, log);
+    return buildRecord(received.request, received.persons);
+  }
+
+  /**
+   * Arms the retry chain, records the request (or finds the one recorded), and marks the subject's
+   * links with it. A redelivery is the same request when it asks for the same, with the persons
+   * resolved from a subject when it was first received (they are never resolved again).
+   */
+  private async receive(input: ErasureInput, log: LogSink) {
     const request = await this.toStoredRequest(input);
     // Armed before anything is recorded or called: if this invocation dies anywhere past this point,
     // the retry worker still finds every person that is not terminal (and ignores an erasure that
@@ -105,14 +137,19 @@ export class ErasureService {
     // armed by any other delivery names a step the request does not, and is dropped on arrival.
     await this.deps.retryQueue.schedule(this.firstRetry(input.erasureId, request.retryStep!));
     const created = await this.deps.store.createRequest(request);
-    if (!created.created && created.existing.fingerprint !== request.fingerprint) {
+    if (!created.created && created.existing.fingerprint !== fingerprintAgainst(input, request, created.existing)) {
       throw new IdempotencyConflictError(input.erasureId);
     }
-    log.info(created.created ? 'erasure recorded' : 'erasure redelivered', { persons: request.personIds.length });
-    if (created.created) return this.eraseOpenPersons(request, [], budget, log);
-    const stored = await this.load(input.erasureId);
-    const attemptCap = this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP;
-    return this.eraseOpenPersons(stored.request, stored.persons, budget, log, attemptCap);
+    const stored = created.created ? { request, persons: [] } : await this.load(input.erasureId);
+    if (stored.request.subject && this.deps.subjects) {
+      const { hash, linkedPersonIds } = stored.request.subject;
+      await this.deps.subjects.markLinks(hash, linkedPersonIds, stored.request.erasureId, stored.request.expiresAt);
+    }
+    log.info(created.created ? 'erasure recorded' : 'erasure redelivered', {
+      persons: stored.request.personIds.length,
+      ...(stored.request.subject && { subjectSource: stored.request.subject.source }),
+    });
+    return { created: created.created, request: stored.request, persons: stored.persons };
   }
 
   async get(erasureId: string): Promise<ErasureRecord | undefined> {
@@ -500,20 +537,51 @@ export class ErasureService {
   private async toStoredRequest(input: ErasureInput): Promise<StoredRequest> {
     const receivedAt = this.now();
     const subjectRefHash = input.subjectRef === undefined ? undefined : await this.hashSubjectRef(input.subjectRef);
+    const subject = input.subject && (await this.resolveSubject(input.subject));
+    const personIds = [...new Set([...input.personIds, ...(subject?.linkedPersonIds ?? [])])];
+    if (personIds.length > MAX_PERSONS) {
+      throw new InvalidRequestError(
+        `The persons named and those linked to the subject are ${personIds.length}; one erasure takes at most ${MAX_PERSONS}.`,
+      );
+    }
     return {
       erasureId: input.erasureId,
-      personIds: input.personIds,
-      fingerprint: requestFingerprint({ ...input, subjectRefHash }),
+      personIds,
+      fingerprint: requestFingerprint({ ...input, subjectRefHash, subject }),
       receivedAt: receivedAt.toISOString(),
       dueAt: dueDateFor(receivedAt.toISOString()),
       expiresAt: Math.floor((receivedAt.getTime() + this.deps.retentionDays * DAY_MS) / 1000),
       subjectRefHash,
+      subject,
       reason: input.reason,
       requestedBy: input.requestedBy,
       apiRequestId: input.apiRequestId,
       retryStep: this.newStepId(),
     };
   }
+
+  /** The subject's hash and the persons linked to it now: one consistent Query. */
+  private async resolveSubject(subject: SubjectRef): Promise<StoredSubject> {
+    if (!this.deps.subjects) throw new TypeError('ErasureService: an erasure by subject needs the subject links');
+    const hash = await this.hashSubjectRef(`${subject.source}:${subject.id}`);
+    const links = await this.deps.subjects.links(hash);
+    return { source: subject.source, hash, linkedPersonIds: links.map((link) => link.personId) };
+  }
+}
+
+/**
+ * The fingerprint a redelivery of `input` has against the request recorded first: its own, except
+ * that the persons a subject gave are those recorded then, not those linked now.
+ */
+function fingerprintAgainst(input: ErasureInput, fresh: StoredRequest, existing: StoredRequest): string {
+  if (!fresh.subject) return fresh.fingerprint;
+  const linkedPersonIds =
+    existing.subject?.hash === fresh.subject.hash ? existing.subject.linkedPersonIds : fresh.subject.linkedPersonIds;
+  return requestFingerprint({
+    ...input,
+    subjectRefHash: fresh.subjectRefHash,
+    subject: { hash: fresh.subject.hash, linkedPersonIds },
+  });
 }
 
 /** A message the dead-letter queue gave back (redrive). Messages from before the flag: the attempt told. */

@@ -3,6 +3,10 @@ import type { ErasureRecord, ErasureStatus, PersonState, StoredRequest } from '.
 /** A person named by the request whose item does not exist yet has not been attempted. */
 export const notYetAttempted = (personId: string): PersonState => ({ personId, outcome: 'pending', attempts: 0 });
 
+/** The record of an erasure by subject that found no Verifik person linked to the subject. */
+export const NO_LINKED_PERSON_NOTE =
+  'No Verifik person was linked to this subject when the request was received: nothing was held at Verifik to erase.';
+
 export function statusOf(persons: readonly PersonState[]): ErasureStatus {
   if (persons.some((p) => p.outcome === 'pending')) return 'pending';
   if (persons.some((p) => p.outcome === 'failed')) return 'failed';
@@ -14,8 +18,13 @@ export function buildRecord(request: StoredRequest, persons: readonly PersonStat
   const byId = new Map(persons.map((p) => [p.personId, p]));
   const ordered = request.personIds.map((id) => byId.get(id) ?? notYetAttempted(id));
   const status = statusOf(ordered);
+  // An erasure with no person (a subject nothing was linked to) is complete when it is received.
   const completedAt =
-    status === 'pending' ? undefined : ordered.map((p) => p.completedAt ?? '').reduce((a, b) => (a > b ? a : b), '') || undefined;
+    status === 'pending'
+      ? undefined
+      : ordered.length === 0
+        ? request.receivedAt
+        : ordered.map((p) => p.completedAt ?? '').reduce((a, b) => (a > b ? a : b), '') || undefined;
   return omitUndefined({
     erasureId: request.erasureId,
     status,
@@ -26,6 +35,8 @@ export function buildRecord(request: StoredRequest, persons: readonly PersonStat
     completedAt,
     requestedBy: request.requestedBy,
     reason: request.reason,
+    subject: request.subject && { source: request.subject.source, linkedPersonIds: request.subject.linkedPersonIds },
+    note: ordered.length === 0 && request.subject ? NO_LINKED_PERSON_NOTE : undefined,
     persons: ordered.map(({ uncertain: _uncertain, leaseUntil: _lease, ...p }) => omitUndefined(p)),
   });
 }

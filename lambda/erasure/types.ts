@@ -15,10 +15,25 @@ export interface Evidence {
   deletedId?: string;
 }
 
+/** A CRM's subject (its contact), as a caller names it; kept only as the keyed hash of `source:id`. */
+export interface SubjectRef {
+  source: string;
+  id: string;
+}
+
+/** An erasure by subject, as the request keeps it: the keyed hash, and the persons linked when it was received. */
+export interface StoredSubject {
+  source: string;
+  hash: string;
+  linkedPersonIds: string[];
+}
+
 /** What the caller asked for, after validation. */
 export interface ErasureInput {
   erasureId: string;
+  /** The persons named by id; with `subject`, those linked to it are added when the request is received. */
   personIds: string[];
+  subject?: SubjectRef;
   subjectRef?: string;
   reason?: string;
   requestedBy?: string;
@@ -39,6 +54,8 @@ export interface StoredRequest {
   extension?: Extension;
   expiresAt: number;
   subjectRefHash?: string;
+  /** An erasure by subject: its hash and the persons resolved from its links (also in `personIds`). */
+  subject?: StoredSubject;
   reason?: string;
   requestedBy?: string;
   apiRequestId?: string;
@@ -94,5 +111,9 @@ export interface ErasureRecord {
   completedAt?: string;
   requestedBy?: string;
   reason?: string;
+  /** An erasure by subject: where the subject is from and the persons its links gave (never its id or hash). */
+  subject?: { source: string; linkedPersonIds: string[] };
+  /** What an auditor should know about the whole erasure (a subject with no linked person). */
+  note?: string;
   persons: PersonState[];
 }

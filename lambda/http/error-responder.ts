@@ -17,9 +17,10 @@ export function errorResponder(rootLogger: RootLogger): HttpMiddleware {
 /**
  * Rejections carry the erasure id the caller named, when it is well-formed (it may be unverified):
  * the id in the path on a route that has one (a GET, an extension), else on a POST the webhook-id or
- * Idempotency-Key.
+ * Idempotency-Key. A subject route or a CRM hook names no erasure: its webhook-id is only a message id.
  */
 function loggerFor(root: RootLogger, event: HttpEvent): LogSink {
+  if (/^\/(portal\/)?subjects\/|^\/hooks\//.test(event.rawPath ?? '')) return root;
   const inPath = decodedPathParameter(event, 'erasureId');
   const named =
     inPath !== undefined || event.requestContext?.http?.method === 'GET'

@@ -21,6 +21,10 @@ import type { HttpEvent, HttpResult } from './http-types';
 import { decodedPathParameter, jsonResponse } from './http-types';
 import { signatureCheck } from './signature-check';
 import type { WebhookVerifier } from './webhook-signature';
+import type { SubjectApi } from '../subjects/subject-api';
+import type { CrmAdapter } from '../crm/crm-adapter';
+import { crmSignatureCheck, receiveCrmBatch } from '../crm/crm-hooks';
+import { subjectInPath } from './subject-path';
 
 export interface HttpAppDeps {
   api: ErasureApi;
@@ -28,6 +32,10 @@ export interface HttpAppDeps {
   verifier: WebhookVerifier;
   logger: Logger;
   metrics: Metrics;
+  /** Subject links (`/subjects/…`). */
+  subjects: SubjectApi;
+  /** The CRMs with a hook (`POST /hooks/{name}`), and the public URL each one calls when one is configured. */
+  crmHooks: readonly { adapter: CrmAdapter; publicUrl?: string }[];
 }
 
 /** 200 when every person is terminal, else 202 with where to look. */
@@ -77,6 +85,26 @@ export function createHttpApp(deps: HttpAppDeps) {
     jsonResponse(200, await api.extend(erasureIdInPath(event), parseExtensionBody(event.body as unknown)));
   const jsonBody = () => [utf8Body(), httpJsonBodyParser<HttpEvent>({ disableContentTypeCheck: true })];
 
+  // A link is made with an empty body: what it says is all in its path (signed in its request line).
+  const link = async (event: HttpEvent): Promise<HttpResult> => {
+    if (event.body !== undefined && event.body !== '') throw new InvalidRequestError('A subject link takes no body.');
+    const { subject, personId } = subjectInPath(event);
+    const { created, view } = await deps.subjects.link(subject, personId!);
+    return jsonResponse(created ? 201 : 200, view);
+  };
+  // Signed like an extension, over its request line and its (empty) body: a captured link cannot name another subject or person.
+  const signedLink = route()
+    .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: false }))
+    .use(signatureCheck(verifier, { signs: 'requestLineAndBody' }))
+    .handler(link);
+  const readSubject = async (event: HttpEvent) => jsonResponse(200, await deps.subjects.read(subjectInPath(event).subject));
+  const crmHook = ({ adapter, publicUrl }: HttpAppDeps['crmHooks'][number]) =>
+    route()
+      .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
+      .use(crmSignatureCheck(adapter, publicUrl))
+      .use(jsonBody())
+      .handler((event) => receiveCrmBatch(adapter, api, event));
+
   const webhookPost = route()
     .use(bodyGuard({ maxBytes: MAX_BODY_BYTES, requireJson: true }))
     .use(signatureCheck(verifier, { signs: 'body' }))
@@ -85,7 +113,7 @@ export function createHttpApp(deps: HttpAppDeps) {
       submit(event, parseErasureId(event.headers['webhook-id'], 'webhook-id'), parseErasureBody(event.body as unknown), context),
     );
 
-  // Every GET: signed over its request line (webhook), or IAM-authorized (portal).
+  // Every GET: signed over its request line (webhook), or IAM-authorized (portal; a subject link's PUT too).
   type GetHandler = (event: HttpEvent) => Promise<HttpResult>;
   const signedGet = (handler: GetHandler) =>
     route()
@@ -142,6 +170,15 @@ export function createHttpApp(deps: HttpAppDeps) {
         { method: 'GET', path: '/portal/erasures/{erasureId}/certificate', handler: portalGetRoute(certificate) },
         { method: 'POST', path: '/erasures/{erasureId}/extension', handler: webhookExtension },
         { method: 'POST', path: '/portal/erasures/{erasureId}/extension', handler: portalExtension },
+        { method: 'PUT', path: '/subjects/{source}/{subjectId}/persons/{personId}', handler: signedLink },
+        { method: 'GET', path: '/subjects/{source}/{subjectId}', handler: signedGet(readSubject) },
+        { method: 'PUT', path: '/portal/subjects/{source}/{subjectId}/persons/{personId}', handler: portalGetRoute(link) },
+        { method: 'GET', path: '/portal/subjects/{source}/{subjectId}', handler: portalGetRoute(readSubject) },
+        ...deps.crmHooks.map((hook) => ({
+          method: 'POST' as const,
+          path: `/hooks/${hook.adapter.name}`,
+          handler: crmHook(hook),
+        })),
       ]),
     );
 }

@@ -3,7 +3,7 @@ import { SECRET_ARN_VARIABLE } from '../config';
 import { SecretUnavailableError } from '../errors';
 
 /**
- * The three secrets of the service, read when first needed and cached. Never logged, never in an
+ * The secrets of the service, read when first needed and cached. Never logged, never in an
  * error, never in the audit trail.
  */
 export interface Secrets {
@@ -12,6 +12,8 @@ export interface Secrets {
   /** Every active webhook secret (`whsec_…`), for rotation. */
   webhookSecrets(): Promise<readonly string[]>;
   pepper(): Promise<string>;
+  /** The HubSpot app's client secret: the key of HubSpot's v3 webhook signatures. */
+  hubspotClientSecret(): Promise<string>;
 }
 
 const KEY = /^(whsec_)?([A-Za-z0-9+/]+={0,2})$/;
@@ -67,6 +69,7 @@ export function secretsFromEnvironment(
     token: reader('VERIFIK_TOKEN', SECRET_ARN_VARIABLE.VERIFIK_TOKEN),
     webhook: reader('WEBHOOK_SECRET', SECRET_ARN_VARIABLE.WEBHOOK_SECRET),
     pepper: reader('SUBJECT_REF_PEPPER', SECRET_ARN_VARIABLE.SUBJECT_REF_PEPPER),
+    hubspot: reader('HUBSPOT_CLIENT_SECRET', SECRET_ARN_VARIABLE.HUBSPOT_CLIENT_SECRET),
   });
 }
 
@@ -74,7 +77,7 @@ export function secretsFromEnvironment(
 class CheckedSecrets implements Secrets {
   private parsedWebhook: { raw: string; secrets: readonly string[] } | undefined;
 
-  constructor(private readonly read: { token: Reader; webhook: Reader; pepper: Reader }) {}
+  constructor(private readonly read: { token: Reader; webhook: Reader; pepper: Reader; hubspot: Reader }) {}
 
   verifikToken(options?: { refresh?: boolean }): Promise<string> {
     return this.read.token(options);
@@ -90,6 +93,10 @@ class CheckedSecrets implements Secrets {
       }
     }
     return this.parsedWebhook.secrets;
+  }
+
+  hubspotClientSecret(): Promise<string> {
+    return this.read.hubspot();
   }
 
   async pepper(): Promise<string> {

@@ -31,7 +31,7 @@ describe('one configuration per function', () => {
   const base = { AUDIT_TABLE_NAME: 'audit', VERIFIK_BASE_URL: 'https://api.verifik.co' };
 
   it.each([
-    ['http', ['VERIFIK_TOKEN', 'WEBHOOK_SECRET', 'SUBJECT_REF_PEPPER']],
+    ['http', ['VERIFIK_TOKEN', 'WEBHOOK_SECRET', 'SUBJECT_REF_PEPPER', 'HUBSPOT_CLIENT_SECRET']],
     ['invoke', ['VERIFIK_TOKEN', 'SUBJECT_REF_PEPPER']],
     ['worker', ['VERIFIK_TOKEN']],
   ] as const)('fails the %s function at cold start when a secret it reads is given neither way', (fn, secrets) => {
@@ -71,6 +71,7 @@ describe('certificate settings (the http function)', () => {
     VERIFIK_TOKEN: 't',
     WEBHOOK_SECRET: 'w',
     SUBJECT_REF_PEPPER: 'p',
+    HUBSPOT_CLIENT_SECRET: 'h',
   };
   const KEY_ARN = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
@@ -111,7 +112,7 @@ describe('VERIFY_AFTER_DELETE', () => {
   const base = { ...valid, VERIFIK_BASE_URL: 'https://api.verifik.co' };
 
   it.each(['http', 'invoke', 'worker'] as const)('is on by default for %s, and can be turned off', (fn) => {
-    const env = { ...base, WEBHOOK_SECRET: 'whsec_x', SUBJECT_REF_PEPPER: 'p' };
+    const env = { ...base, WEBHOOK_SECRET: 'whsec_x', SUBJECT_REF_PEPPER: 'p', HUBSPOT_CLIENT_SECRET: 'h' };
     expect(readConfig(fn, env).VERIFY_AFTER_DELETE).toBe(true);
     expect(readConfig(fn, { ...env, VERIFY_AFTER_DELETE: 'false' }).VERIFY_AFTER_DELETE).toBe(false);
     expect(readConfig(fn, { ...env, VERIFY_AFTER_DELETE: 'true' }).VERIFY_AFTER_DELETE).toBe(true);

@@ -4,7 +4,12 @@ import { AUDIT_TABLE_SCHEMA } from '../../lambda/audit/table-definition';
 import { allStatements, asArray, grantsOf, resourceNamed, statementsOfRole, synthStack, type Statement } from './stack-template';
 
 const FUNCTIONS = ['Http', 'Worker', 'Invoke'] as const;
-const SECRET_IDS = { webhook: 'SecretsWebhookSecret', pepper: 'SecretsSubjectRefPepper', token: 'SecretsVerifikToken' };
+const SECRET_IDS = {
+  webhook: 'SecretsWebhookSecret',
+  pepper: 'SecretsSubjectRefPepper',
+  token: 'SecretsVerifikToken',
+  hubspot: 'SecretsHubSpotClientSecret',
+};
 
 const actionsOf = (statement: Statement) => asArray(statement.Action);
 const allowed = (statements: Statement[]) => statements.filter((s) => s.Effect === 'Allow');
@@ -42,7 +47,12 @@ const EXPECTED_GRANTS: Record<(typeof FUNCTIONS)[number], Record<string, string[
     'kms:Sign': ['CertificatesKey'],
     'logs:CreateLogStream': ['HttpLogs'],
     'logs:PutLogEvents': ['HttpLogs'],
-    'secretsmanager:GetSecretValue': ['SecretsSubjectRefPepper', 'SecretsWebhookSecret', ...TOKEN].sort(),
+    'secretsmanager:GetSecretValue': [
+      'SecretsHubSpotClientSecret',
+      'SecretsSubjectRefPepper',
+      'SecretsWebhookSecret',
+      ...TOKEN,
+    ].sort(),
     'sqs:SendMessage': ['RetriesRetryQueue'],
   },
   Invoke: {
@@ -209,16 +219,20 @@ describe('production stack', () => {
       expect(Object.keys(grantsOf(template, 'WorkerRole'))).not.toContain('dynamodb:PutItem');
     });
 
-    it('lets only the deadline check query an index, and only the received-time one (no handler calls erasuresForPerson)', () => {
+    it('lets only the deadline check query the received-time index, and only the http function the by-person one (GET /subjects)', () => {
       const indexQueries = allowed(allStatements(template))
         .filter((s) => actionsOf(s).includes('dynamodb:Query'))
         .flatMap((s) => asArray(s.Resource))
         .map((resource) => JSON.stringify(resource))
         .filter((resource) => resource.includes('/index/'));
 
-      expect(indexQueries).toHaveLength(1);
-      expect(indexQueries[0]).toContain('/index/byReceivedAt"');
+      expect(indexQueries).toHaveLength(2);
+      expect(indexQueries.filter((resource) => resource.includes('/index/byReceivedAt"'))).toHaveLength(1);
+      expect(indexQueries.filter((resource) => resource.includes('/index/byPerson"'))).toHaveLength(1);
       expect(JSON.stringify(statementsOfRole(template, 'ClockDeadlinesRole'))).toContain('/index/byReceivedAt');
+      expect(JSON.stringify(statementsOfRole(template, 'HttpRole'))).toContain('/index/byPerson"');
+      for (const role of ['InvokeRole', 'WorkerRole'])
+        expect(JSON.stringify(statementsOfRole(template, role))).not.toContain('/index/');
     });
 
     it('allows no wildcard actions and no "*" resources', () => {
@@ -229,7 +243,7 @@ describe('production stack', () => {
     });
 
     it('lets each function read only its own secrets', () => {
-      expect(secretsReadBy(template, 'HttpRole')).toEqual(['pepper', 'token', 'webhook']);
+      expect(secretsReadBy(template, 'HttpRole')).toEqual(['hubspot', 'pepper', 'token', 'webhook']);
       expect(secretsReadBy(template, 'InvokeRole')).toEqual(['pepper', 'token']);
       expect(secretsReadBy(template, 'WorkerRole')).toEqual(['token']);
     });
@@ -389,6 +403,11 @@ describe('production stack', () => {
         'GET /portal/erasures/{erasureId}': 'AWS_IAM',
         'GET /portal/erasures/{erasureId}/certificate': 'AWS_IAM',
         'POST /portal/erasures/{erasureId}/extension': 'AWS_IAM',
+        'PUT /subjects/{source}/{subjectId}/persons/{personId}': 'NONE',
+        'GET /subjects/{source}/{subjectId}': 'NONE',
+        'POST /hooks/hubspot': 'NONE',
+        'PUT /portal/subjects/{source}/{subjectId}/persons/{personId}': 'AWS_IAM',
+        'GET /portal/subjects/{source}/{subjectId}': 'AWS_IAM',
       });
     });
 
@@ -422,6 +441,11 @@ describe('production stack', () => {
         'GET /portal/erasures/{erasureId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
         'GET /portal/erasures/{erasureId}/certificate': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
         'POST /portal/erasures/{erasureId}/extension': { ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 },
+        'PUT /subjects/{source}/{subjectId}/persons/{personId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+        'GET /subjects/{source}/{subjectId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+        'PUT /portal/subjects/{source}/{subjectId}/persons/{personId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+        'GET /portal/subjects/{source}/{subjectId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+        'POST /hooks/hubspot': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       });
     });
 
@@ -429,7 +453,7 @@ describe('production stack', () => {
       const { resource } = resourceNamed(template, 'AWS::ApiGatewayV2::Stage', 'ApiDefaultStage');
       const routeIds = Object.keys(template.findResources('AWS::ApiGatewayV2::Route'));
 
-      expect(routeIds).toHaveLength(8);
+      expect(routeIds).toHaveLength(13);
       expect(resource.DependsOn).toEqual(expect.arrayContaining(routeIds));
     });
 
@@ -454,8 +478,9 @@ describe('production stack', () => {
 
       const permissions = Object.values(template.findResources('AWS::Lambda::Permission'));
       const ofHttp = permissions.filter((p) => p.Properties.Principal === 'apigateway.amazonaws.com');
-      // One per route: the record, certificate and extension routes, webhook and portal.
-      expect(ofHttp).toHaveLength(8);
+      // One per route: the record, certificate and extension routes, webhook and portal; the subject
+      // routes, webhook and portal, and the HubSpot hook.
+      expect(ofHttp).toHaveLength(13);
       // The others: the token rotation's (Secrets Manager and its check schedule: see 'token rotation'), the
       // hourly schedule of the archiver (test/infra/audit-archive.test.ts) and the deadline check's
       // (test/infra/statutory-clock.test.ts).
@@ -495,12 +520,12 @@ describe('production stack', () => {
         (p) => p.Properties.FunctionName['Fn::GetAtt'][0] === resourceNamed(template, 'AWS::Lambda::Function', 'HttpFunction').id,
       );
 
-      expect(permissions).toHaveLength(8);
+      expect(permissions).toHaveLength(13);
       for (const permission of permissions) {
         expect(permission.Properties.Principal).toBe('apigateway.amazonaws.com');
         // HttpLambdaIntegration scopes each permission to the route's path (any stage and method).
         expect(JSON.stringify(permission.Properties.SourceArn)).toMatch(
-          /"\/\*\/\*\/(portal\/)?erasures(\/\{erasureId\}(\/certificate|\/extension)?)?"/,
+          /"\/\*\/\*\/((portal\/)?erasures(\/\{erasureId\}(\/certificate|\/extension)?)?|(portal\/)?subjects\/\{source\}\/\{subjectId\}(\/persons\/\{personId\})?|hooks\/hubspot)"/,
         );
       }
     });

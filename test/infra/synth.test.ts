@@ -13,6 +13,7 @@ const COLD_START_ENV = {
   VERIFIK_TOKEN_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:verifik-token',
   WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook',
   SUBJECT_REF_PEPPER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pepper',
+  HUBSPOT_CLIENT_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hubspot',
   ARCHIVE_BUCKET_NAME: 'verifik-erasure-archive',
   ARCHIVE_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/00000000-1111-2222-3333-444444444444',
   AWS_REGION: 'eu-west-1',

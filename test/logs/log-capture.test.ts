@@ -3,7 +3,9 @@
  * POST/GET, portal POST/GET, certificates (JSON, HTML, 409 pending, portal), direct invoke erase/get, signature failures, 400/403/404/409/413/415,
  * Verifik 200 in both documented shapes, 404, 401, 429, 5xx, retries through the worker, a dead
  * letter and its redrive, extensions (webhook and portal, granted and refused), and the GET that
- * verifies a delete (a person still present, an unclear answer verified by the worker).
+ * verifies a delete (a person still present, an unclear answer verified by the worker), subject links and
+ * reads (webhook and portal, 400/401), an erasure by subject, and the HubSpot hook (200 through the retry
+ * path, 401, 400) with its client secret and signatures forbidden.
  *
  * Everything written to process.stdout and process.stderr is captured (Powertools' Logger and Metrics
  * write through a node:console Console bound to those streams, unless POWERTOOLS_DEV routes them to
@@ -38,7 +40,7 @@ delete process.env.POWERTOOLS_DEV;
 process.env.POWERTOOLS_METRICS_DISABLED = 'false';
 
 import type { SQSEvent } from 'aws-lambda';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { signedHeaders } from '../../infra/local/signed-client';
 import { encodeRetryMessage } from '../../lambda/queue/retry-message';
@@ -677,6 +679,91 @@ describe('logs at DEBUG over every route and outcome', () => {
         },
       );
       expect((await t.api.get(e)).body.persons[0]).toMatchObject({ outcome: 'erased', verifiedAbsentAt: expect.any(String) });
+      log.expectRulesKept();
+    });
+  });
+
+  describe('subjects and the HubSpot hook', () => {
+    const linkPath = (subjectId: string, personId: string) =>
+      `/subjects/portal/${encodeURIComponent(subjectId)}/persons/${personId}`;
+
+    it('subject link 201 and 200, reads (webhook and portal), and their 400 and 401', async () => {
+      const subjectId = log.subjectRef();
+      const person = t.api.sandbox.createPerson();
+      await log.scenario(
+        'subject link and read',
+        undefined,
+        ['subject linked', 'subject already linked'],
+        async () => {
+          expect((await log.signed('PUT', linkPath(subjectId, person), '')).status).toBe(201);
+          expect((await log.signed('PUT', linkPath(subjectId, person), '')).status).toBe(200);
+          expect((await log.signed('GET', `/subjects/portal/${encodeURIComponent(subjectId)}`, '')).status).toBe(200);
+          const portal = `/portal/subjects/portal/${encodeURIComponent(subjectId)}`;
+          expect((await t.api.portal('PUT', `${portal}/persons/${person}x`, undefined)).status).toBe(201);
+          expect((await t.api.portal('GET', portal, undefined)).status).toBe(200);
+        },
+        { subjectRoute: true },
+      );
+      await log.scenario('subject link 400 and 401', undefined, REJECTED, async () => {
+        expect((await log.signed('PUT', `/subjects/Portal/${encodeURIComponent(subjectId)}/persons/${person}`, '')).status).toBe(
+          400,
+        );
+        const answer = await t.api.send('PUT', linkPath(subjectId, person), '', { unsigned: true });
+        expect(answer.status).toBe(401);
+      });
+      log.expectRulesKept();
+    });
+
+    it('POST by subject: the linked persons erased', async () => {
+      const subjectId = log.subjectRef();
+      const person = t.api.sandbox.createPerson();
+      expect((await log.signed('PUT', linkPath(subjectId, person), '')).status).toBe(201);
+      const erasureId = id();
+      await log.scenario('POST by subject', erasureId, ANSWERED, async () => {
+        const answer = await log.erase({ subject: { source: 'portal', id: subjectId } }, erasureId);
+        expect(answer.body.persons).toEqual([expect.objectContaining({ personId: person, outcome: 'erased' })]);
+      });
+      log.expectRulesKept();
+    });
+
+    it('HubSpot hook 200 (recorded, erased on the retry path), 401 and 400', async () => {
+      const secret = t.api.env.HUBSPOT_CLIENT_SECRET!;
+      const host = 'abc123defg.execute-api.eu-central-1.amazonaws.com';
+      const deliver = (raw: string, key = secret, timestamp = Date.now()) => {
+        const signature = createHmac('sha256', key)
+          .update(`POSThttps://${host}/hooks/hubspot${raw}${timestamp}`, 'utf8')
+          .digest('base64');
+        log.forbid('HubSpot signature', signature);
+        log.rememberBody(raw);
+        return t.api.send('POST', '/hooks/hubspot', raw, {
+          unsigned: true,
+          headers: { host, 'x-hubspot-signature-v3': signature, 'x-hubspot-request-timestamp': String(timestamp) },
+        });
+      };
+      const objectId = 7_000_000 + Math.floor(Math.random() * 1_000_000);
+      const person = t.api.sandbox.createPerson();
+      expect((await log.signed('PUT', `/subjects/hubspot/${objectId}/persons/${person}`, '')).status).toBe(201);
+      const event = (type: string) => ({ subscriptionType: type, portalId: 62515, objectId, eventId: 1, attemptNumber: 0 });
+      const batch = JSON.stringify([
+        event('contact.privacyDeletion'),
+        event('contact.propertyChange'),
+        event('contact.privacyDeletion'),
+      ]);
+      const erasureId = `hubspot:62515:contact:${objectId}`;
+      await log.scenario(
+        'HubSpot hook 200, erased on the retry path',
+        erasureId,
+        ['erasure recorded', 'erasure recorded for the retry path', 'retry handled', 'person settled'],
+        async () => {
+          expect((await deliver(batch)).body).toEqual({ erasures: [{ erasureId, status: 'pending' }], ignored: 1 });
+        },
+      );
+      expect((await t.api.get(erasureId)).body).toMatchObject({ status: 'completed' });
+      await log.scenario('HubSpot hook 401 (wrong secret, stale) and 400 (malformed)', undefined, REJECTED, async () => {
+        expect((await deliver(batch, `${secret}-wrong`)).status).toBe(401);
+        expect((await deliver(batch, secret, Date.now() - 6 * 60_000)).status).toBe(401);
+        expect((await deliver('[{"subscriptionType":"contact.privacyDeletion","portalId":1}]')).status).toBe(400);
+      });
       log.expectRulesKept();
     });
   });

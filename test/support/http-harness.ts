@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
 import { SERVICE_NAME } from '../../lambda/names';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
@@ -102,6 +102,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     VERIFIK_TOKEN: token,
     WEBHOOK_SECRET: secrets.join(' '),
     SUBJECT_REF_PEPPER: randomBytes(32).toString('hex'),
+    HUBSPOT_CLIENT_SECRET: randomUUID(),
     AUDIT_TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     VERIFIK_TIMEOUT_MS: '500',

@@ -11,6 +11,8 @@ export interface Window {
   /** Messages this step must write, so the checks over its lines cannot pass vacuously. */
   expected: readonly string[];
   lines: string[];
+  /** A subject route (a link, a read): no erasure is handled, so no line may name one (rule 3). */
+  subjectRoute?: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export class LogCapture {
     this.forbidden = [
       { what: 'Verifik token', value: api.env.VERIFIK_TOKEN! },
       { what: 'pepper', value: api.env.SUBJECT_REF_PEPPER! },
+      { what: 'HubSpot client secret', value: api.env.HUBSPOT_CLIENT_SECRET! },
       ...api.secrets.flatMap((s) => [
         { what: 'webhook secret', value: s },
         { what: 'webhook secret key (base64)', value: s.slice('whsec_'.length) },
@@ -71,7 +74,7 @@ export class LogCapture {
 
   /** A signed webhook call whose headers and body are remembered as forbidden in the logs. */
   signed(
-    method: 'POST' | 'GET',
+    method: 'POST' | 'GET' | 'PUT',
     path: string,
     raw: string,
     {
@@ -108,7 +111,13 @@ export class LogCapture {
   }
 
   /** Runs one step and keeps the lines written meanwhile, the retry worker's included. */
-  async scenario(name: string, erasureId: string | undefined, expected: readonly string[], run: () => Promise<void>) {
+  async scenario(
+    name: string,
+    erasureId: string | undefined,
+    expected: readonly string[],
+    run: () => Promise<void>,
+    { subjectRoute = false }: { subjectRoute?: boolean } = {},
+  ) {
     const from = this.chunks.length;
     await run();
     await this.api.retryQueue.idle();
@@ -117,7 +126,7 @@ export class LogCapture {
       .join('')
       .split('\n')
       .filter((line) => line.length > 0);
-    const window: Window = { name, erasureId, expected, lines };
+    const window: Window = { name, erasureId, expected, lines, subjectRoute };
     this.windows.push(window);
     return window;
   }
@@ -146,6 +155,7 @@ export class LogCapture {
       expect.arrayContaining([
         'Verifik token',
         'pepper',
+        'HubSpot client secret',
         'webhook secret',
         'webhook secret key (base64)',
         'certificate private key',
@@ -194,7 +204,9 @@ function violations(windows: Window[]): string[] {
         continue; // reported by rule 2
       }
       if (line._aws !== undefined) continue;
-      if (window.erasureId !== undefined) {
+      if (window.subjectRoute) {
+        if (line.erasureId !== undefined) found.push(`${window.name}: a subject route names erasure ${line.erasureId}: ${raw}`);
+      } else if (window.erasureId !== undefined) {
         if (line.erasureId !== window.erasureId)
           found.push(`${window.name}: erasureId ${line.erasureId ?? '(none)'} instead of ${window.erasureId}: ${raw}`);
       } else if (line.erasureId !== undefined) {

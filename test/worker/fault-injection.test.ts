@@ -60,6 +60,7 @@ it('loses no erasure and reports no false one under injected faults', async () =
     VERIFIK_TOKEN: token,
     WEBHOOK_SECRET: secret,
     SUBJECT_REF_PEPPER: randomBytes(32).toString('hex'),
+    HUBSPOT_CLIENT_SECRET: randomBytes(18).toString('hex'),
     AUDIT_TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     VERIFIK_TIMEOUT_MS: '250',
