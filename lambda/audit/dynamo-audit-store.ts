@@ -8,9 +8,17 @@ import {
   paginateQuery,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { AuditStore, Claim, ClaimResult, ExtensionResult, PersonErasureRef, Settlement } from '../erasure/ports';
+import type {
+  AuditStore,
+  CallbackStore,
+  Claim,
+  ClaimResult,
+  ExtensionResult,
+  PersonErasureRef,
+  Settlement,
+} from '../erasure/ports';
 import { dueDateFor } from '../erasure/statutory-clock';
-import type { PersonState, StoredRequest } from '../erasure/types';
+import type { CallbackDelivery, PersonState, StoredRequest } from '../erasure/types';
 import { StorageUnavailableError } from '../errors';
 import {
   INDEX_BY_PERSON,
@@ -30,7 +38,7 @@ type Item = Record<string, unknown>;
  * The audit trail on DynamoDB: single-item conditional writes only, never a delete.
  * Storage failures become StorageUnavailableError here; a failed condition is a domain answer.
  */
-export class DynamoAuditStore implements AuditStore {
+export class DynamoAuditStore implements AuditStore, CallbackStore {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -225,6 +233,41 @@ export class DynamoAuditStore implements AuditStore {
     }
   }
 
+  async markCallbackEnqueued(erasureId: string, eventId: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { pk: erasureKey(erasureId), sk: REQUEST_SK },
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(callbackEventId) OR callbackEventId <> :eventId)',
+      UpdateExpression: 'SET callbackEventId = :eventId',
+      ExpressionAttributeValues: { ':eventId': eventId },
+    });
+  }
+
+  /**
+   * One attribute, `callbackDelivery`, replaced whole: the delivery function's role may write no other
+   * (infra/constructs/callbacks.ts). A delivery recorded for the same event is never overwritten.
+   */
+  async recordCallbackDelivery(erasureId: string, delivery: CallbackDelivery): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { pk: erasureKey(erasureId), sk: REQUEST_SK },
+      ConditionExpression:
+        'attribute_exists(pk) AND NOT (#delivery.eventId = :eventId AND attribute_exists(#delivery.deliveredAt))',
+      UpdateExpression: 'SET #delivery = :delivery',
+      ExpressionAttributeNames: { '#delivery': 'callbackDelivery' },
+      ExpressionAttributeValues: { ':delivery': delivery, ':eventId': delivery.eventId },
+    });
+  }
+
+  /** An UpdateItem whose failed condition is an answer (false), not an error. */
+  private async conditionalUpdate(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
+    try {
+      await this.call(() => this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input })));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async getErasure(erasureId: string) {
     const items = await this.queryAll({
       TableName: this.tableName,
@@ -342,6 +385,9 @@ function toRequest(item: Item): StoredRequest {
     requestedBy: item.requestedBy as string | undefined,
     apiRequestId: item.apiRequestId as string | undefined,
     retryStep: item.retryStep as string | undefined,
+    callbackUrl: item.callbackUrl as string | undefined,
+    callbackEventId: item.callbackEventId as string | undefined,
+    callbackDelivery: item.callbackDelivery as CallbackDelivery | undefined,
   };
 }
 

@@ -4,8 +4,10 @@ import { ExtensionRefusedError, IdempotencyConflictError, NotFoundError, Storage
 import type { LogSink } from '../log';
 import { requestFingerprint } from './fingerprint';
 import { settlementFor, verificationSettlement } from './outcome';
+import { callbackEventIdOf, isTerminalRecord } from '../callbacks/callback-event';
 import type {
   AuditStore,
+  CallbackQueue,
   ErasureMetrics,
   PresenceAnswer,
   RetryMessage,
@@ -25,6 +27,8 @@ export interface ErasureServiceDeps {
   verifik: VerifikPort;
   retryQueue: RetryQueue;
   retryPolicy: RetryPolicy;
+  /** Where a terminal erasure that names a callbackUrl is announced; absent where none is configured. */
+  callbacks?: CallbackQueue;
   metrics?: ErasureMetrics;
   /** Keyed hash of a subjectRef (HMAC-SHA256 with the pepper); absent where nothing is submitted (the worker). */
   hashSubjectRef?(subjectRef: string): Promise<string>;
@@ -109,10 +113,11 @@ export class ErasureService {
       throw new IdempotencyConflictError(input.erasureId);
     }
     log.info(created.created ? 'erasure recorded' : 'erasure redelivered', { persons: request.personIds.length });
-    if (created.created) return this.eraseOpenPersons(request, [], budget, log);
+    if (created.created) return this.announceOnRequestPath(request, await this.eraseOpenPersons(request, [], budget, log), log);
     const stored = await this.load(input.erasureId);
     const attemptCap = this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP;
-    return this.eraseOpenPersons(stored.request, stored.persons, budget, log, attemptCap);
+    const record = await this.eraseOpenPersons(stored.request, stored.persons, budget, log, attemptCap);
+    return this.announceOnRequestPath(stored.request, record, log);
   }
 
   async get(erasureId: string): Promise<ErasureRecord | undefined> {
@@ -194,7 +199,7 @@ export class ErasureService {
       persons = (await this.load(message.erasureId)).persons;
     }
     const open = openPersons(stored.request, persons);
-    if (open.length === 0) return { kind: 'done', record: buildRecord(stored.request, persons) };
+    if (open.length === 0) return this.done(stored.request, buildRecord(stored.request, persons), log);
     if (current.final) {
       // The schedule had run out while another invocation held a person; its lease is over now.
       const pendingNow = stored.request.personIds
@@ -228,7 +233,7 @@ export class ErasureService {
     this.metrics.count('Retries', open.length);
     const { record, persons: settledPersons } = await this.erasePersons(stored.request, persons, budget, log);
     const pending = settledPersons.filter((p) => p.outcome === 'pending');
-    if (pending.length === 0) return { kind: 'done', record };
+    if (pending.length === 0) return this.done(stored.request, record, log);
 
     const attempt = current.attempt + 1;
     if (attempt < retryPolicy.maxAttempts) {
@@ -321,8 +326,47 @@ export class ErasureService {
       log.warn('a person is held by another invocation; giving up again after its lease', { attempt: current.attempt });
       return { kind: 'rescheduled', record, attempt: current.attempt };
     }
+    // Announced before the chain ends: a death in between brings this message back to announce it.
+    await this.announce(recorded.request, record, log);
     await this.deps.store.advanceRetryStep(request.erasureId, current.step, deadLetter.step);
     return { kind: 'dead_lettered', record };
+  }
+
+  /**
+   * The chain found nothing open: announce the outcome (again, if the path that ended the erasure died
+   * before it could), then let the message go. A failure throws, so the message comes back.
+   */
+  private async done(request: StoredRequest, record: ErasureRecord, log: LogSink): Promise<RetryResult> {
+    await this.announce(request, record, log);
+    return { kind: 'done', record };
+  }
+
+  /**
+   * Puts the callback event of a terminal record on the callback queue, unless the request names no
+   * callbackUrl or the event was enqueued already; then notes it on the request. Enqueued first, so a
+   * death between the two only repeats the message (the delivery drops a delivered event).
+   */
+  private async announce(request: StoredRequest, record: ErasureRecord, log: LogSink): Promise<void> {
+    if (request.callbackUrl === undefined || !isTerminalRecord(record)) return;
+    const eventId = callbackEventIdOf(record);
+    if (request.callbackEventId === eventId) return;
+    if (!this.deps.callbacks) throw new TypeError('ErasureService: a callback is due but no callback queue is configured');
+    await this.deps.callbacks.schedule({ erasureId: request.erasureId, eventId, attempt: 0, notBefore: this.now().getTime() });
+    await this.deps.store.markCallbackEnqueued(request.erasureId, eventId);
+    log.info('callback enqueued', { eventId, status: record.status });
+  }
+
+  /**
+   * On the request path a failed announcement does not fail the request: the erasure is recorded, and
+   * its retry chain (armed before it was) announces it when it finds the erasure terminal.
+   */
+  private async announceOnRequestPath(request: StoredRequest, record: ErasureRecord, log: LogSink): Promise<ErasureRecord> {
+    try {
+      await this.announce(request, record, log);
+    } catch (error) {
+      log.warn('callback not enqueued yet; the retry chain will', { error: errorName(error) });
+    }
+    return record;
   }
 
   private async reopenExhausted(erasureId: string, persons: readonly PersonState[]): Promise<number> {
@@ -512,6 +556,7 @@ export class ErasureService {
       requestedBy: input.requestedBy,
       apiRequestId: input.apiRequestId,
       retryStep: this.newStepId(),
+      callbackUrl: input.callbackUrl,
     };
   }
 }

@@ -13,12 +13,15 @@ export function requestFingerprint(fields: {
   subjectRefHash?: string;
   reason?: string;
   requestedBy?: string;
+  callbackUrl?: string;
 }): string {
   const canonical = JSON.stringify([
     [...fields.personIds].sort(),
     fields.subjectRefHash ?? null,
     fields.reason ?? null,
     fields.requestedBy ?? null,
+    // Only when given, so that a request without one keeps the fingerprint it was recorded with.
+    ...(fields.callbackUrl === undefined ? [] : [fields.callbackUrl]),
   ]);
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }

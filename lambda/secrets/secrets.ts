@@ -3,7 +3,7 @@ import { SECRET_ARN_VARIABLE } from '../config';
 import { SecretUnavailableError } from '../errors';
 
 /**
- * The three secrets of the service, read when first needed and cached. Never logged, never in an
+ * The secrets of the service, read when first needed and cached. Never logged, never in an
  * error, never in the audit trail.
  */
 export interface Secrets {
@@ -12,6 +12,8 @@ export interface Secrets {
   /** Every active webhook secret (`whsec_…`), for rotation. */
   webhookSecrets(): Promise<readonly string[]>;
   pepper(): Promise<string>;
+  /** The key that signs callbacks (`whsec_…`), one at a time; only the delivery function reads it. */
+  callbackSecret(): Promise<string>;
 }
 
 const KEY = /^(whsec_)?([A-Za-z0-9+/]+={0,2})$/;
@@ -67,6 +69,7 @@ export function secretsFromEnvironment(
     token: reader('VERIFIK_TOKEN', SECRET_ARN_VARIABLE.VERIFIK_TOKEN),
     webhook: reader('WEBHOOK_SECRET', SECRET_ARN_VARIABLE.WEBHOOK_SECRET),
     pepper: reader('SUBJECT_REF_PEPPER', SECRET_ARN_VARIABLE.SUBJECT_REF_PEPPER),
+    callback: reader('CALLBACK_SECRET', SECRET_ARN_VARIABLE.CALLBACK_SECRET),
   });
 }
 
@@ -74,7 +77,9 @@ export function secretsFromEnvironment(
 class CheckedSecrets implements Secrets {
   private parsedWebhook: { raw: string; secrets: readonly string[] } | undefined;
 
-  constructor(private readonly read: { token: Reader; webhook: Reader; pepper: Reader }) {}
+  private parsedCallback: { raw: string; secret: string } | undefined;
+
+  constructor(private readonly read: { token: Reader; webhook: Reader; pepper: Reader; callback: Reader }) {}
 
   verifikToken(options?: { refresh?: boolean }): Promise<string> {
     return this.read.token(options);
@@ -90,6 +95,21 @@ class CheckedSecrets implements Secrets {
       }
     }
     return this.parsedWebhook.secrets;
+  }
+
+  async callbackSecret(): Promise<string> {
+    const raw = await this.read.callback();
+    if (this.parsedCallback?.raw !== raw) {
+      let secrets: readonly string[] = [];
+      try {
+        secrets = parseWebhookSecrets(raw, 'CALLBACK_SECRET');
+      } catch (error) {
+        throw new SecretUnavailableError('CALLBACK_SECRET', error);
+      }
+      if (secrets.length !== 1) throw new SecretUnavailableError('CALLBACK_SECRET');
+      this.parsedCallback = { raw, secret: secrets[0]! };
+    }
+    return this.parsedCallback.secret;
   }
 
   async pepper(): Promise<string> {
