@@ -244,16 +244,19 @@ export class DynamoAuditStore implements AuditStore, CallbackStore {
 
   /**
    * One attribute, `callbackDelivery`, replaced whole: the delivery function's role may write no other
-   * (infra/constructs/callbacks.ts). A delivery recorded for the same event is never overwritten.
+   * (infra/constructs/callbacks.ts). Another event's state is replaced; the same event's only while it
+   * stands at one of `previousAttempts` and undelivered, so a delivery recorded is never overwritten.
    */
-  async recordCallbackDelivery(erasureId: string, delivery: CallbackDelivery): Promise<boolean> {
+  async recordCallbackDelivery(erasureId: string, delivery: CallbackDelivery, previousAttempts: readonly number[]) {
+    const previous = Object.fromEntries(previousAttempts.map((attempts, i) => [`:previous${i}`, attempts]));
     return this.conditionalUpdate({
       Key: { pk: erasureKey(erasureId), sk: REQUEST_SK },
       ConditionExpression:
-        'attribute_exists(pk) AND NOT (#delivery.eventId = :eventId AND attribute_exists(#delivery.deliveredAt))',
+        'attribute_exists(pk) AND (attribute_not_exists(#delivery) OR #delivery.eventId <> :eventId OR ' +
+        `(#delivery.attempts IN (${Object.keys(previous).join(', ')}) AND attribute_not_exists(#delivery.deliveredAt)))`,
       UpdateExpression: 'SET #delivery = :delivery',
       ExpressionAttributeNames: { '#delivery': 'callbackDelivery' },
-      ExpressionAttributeValues: { ':delivery': delivery, ':eventId': delivery.eventId },
+      ExpressionAttributeValues: { ':delivery': delivery, ':eventId': delivery.eventId, ...previous },
     });
   }
 

@@ -57,51 +57,69 @@ export class CallbackDelivery {
       await queue.schedule(given);
       return { kind: 'deferred', until: given.notBefore };
     }
-    // A redrive from the dead-letter queue starts the schedule again.
-    const message = given.deadLettered ? { ...given, attempt: 0, deadLettered: undefined } : given;
-    const stored = await store.getErasure(message.erasureId);
+    const stored = await store.getErasure(given.erasureId);
     const url = stored?.request.callbackUrl;
     const record = stored && buildRecord(stored.request, stored.persons);
-    if (!url || !record || !isTerminalRecord(record) || callbackEventIdOf(record) !== message.eventId) {
+    if (!url || !record || !isTerminalRecord(record) || callbackEventIdOf(record) !== given.eventId) {
       log.info('callback dropped: the erasure is not in the state the event announces');
       return { kind: 'stale' };
     }
     const previous = stored.request.callbackDelivery;
-    const earlier = previous?.eventId === message.eventId ? previous : undefined;
+    const earlier = previous?.eventId === given.eventId ? previous : undefined;
     if (earlier?.deliveredAt) return { kind: 'already_delivered' };
+    const made = earlier?.attempts ?? 0;
+    // A redrive from the dead-letter queue starts the schedule again from what is recorded.
+    const message = given.deadLettered ? { ...given, attempt: made, since: made, deadLettered: undefined } : given;
+    // The next message is sent before its sender records the attempt, so it may find that attempt not
+    // recorded yet (or never: the sender died): it goes on all the same. Any other count means another
+    // message of the event (a second announcement, or a copy) has moved on: this one is dropped.
+    if (message.attempt !== made && message.attempt !== made + 1) {
+      log.info('callback dropped: another delivery of the event has moved on', { attempt: message.attempt, recorded: made });
+      return { kind: 'stale' };
+    }
 
     const host = new URL(url).host;
-    const attempts = (earlier?.attempts ?? 0) + 1;
     const result: SendResult = this.deps.policy.allows(url)
       ? await this.deps.sender.send(url, message.eventId, callbackEventOf(record))
       : { delivered: false, error: 'host_not_allowed' };
-    const state: DeliveryState = {
+    const state: DeliveryState = omitUndefined({
       eventId: message.eventId,
-      attempts,
+      attempts: message.attempt + 1,
       deliveredAt: result.delivered ? this.now().toISOString() : undefined,
       lastStatus: result.status,
       lastError: result.delivered ? undefined : result.error,
+    });
+    const recordAttempt = async () => {
+      const recorded = await store.recordCallbackDelivery(message.erasureId, state, [made, message.attempt]);
+      if (!recorded) log.info('another delivery of the event was recorded first', { attempts: state.attempts });
     };
-    await store.recordCallbackDelivery(message.erasureId, omitUndefined(state));
     if (result.delivered) {
+      await recordAttempt();
       this.deps.count?.('CallbacksDelivered');
-      log.info('callback delivered', { host, status: result.status, attempts });
+      log.info('callback delivered', { host, status: result.status, attempts: state.attempts });
       return { kind: 'delivered', status: result.status };
     }
     this.deps.count?.('CallbackFailures');
-    log.warn('callback not delivered', { host, status: result.status, reason: result.error, attempts });
+    log.warn('callback not delivered', { host, status: result.status, reason: result.error, attempts: state.attempts });
 
-    const next = message.attempt + 1;
+    // The next message is sent before the attempt is recorded: a death in between brings this message
+    // back (it makes the attempt again), never a message that finds nothing to do.
+    const inSchedule = message.attempt - (message.since ?? 0) + 1;
+    const next: CallbackMessage = { ...message, attempt: message.attempt + 1 };
+    let outcome: DeliveryResult;
     // No retry can help a host the allowlist no longer admits: straight to the dead letters (a redrive resumes it).
-    if (next < this.maxAttempts && result.error !== 'host_not_allowed') {
-      const notBefore = this.now().getTime() + this.deps.retryPolicy.delayBefore(next - 1);
-      await queue.schedule({ ...message, attempt: next, notBefore });
-      return { kind: 'rescheduled', attempt: next, notBefore };
+    if (inSchedule < this.maxAttempts && result.error !== 'host_not_allowed') {
+      const notBefore = this.now().getTime() + this.deps.retryPolicy.delayBefore(inSchedule - 1);
+      await queue.schedule({ ...next, notBefore });
+      outcome = { kind: 'rescheduled', attempt: next.attempt, notBefore };
+    } else {
+      await queue.deadLetter({ ...next, deadLettered: true });
+      this.deps.count?.('CallbacksDeadLettered');
+      log.error('callback dead-lettered: its retries ran out', { host, attempts: state.attempts });
+      outcome = { kind: 'dead_lettered' };
     }
-    await queue.deadLetter({ ...message, attempt: next, deadLettered: true });
-    this.deps.count?.('CallbacksDeadLettered');
-    log.error('callback dead-lettered: its retries ran out', { host, attempts });
-    return { kind: 'dead_lettered' };
+    await recordAttempt();
+    return outcome;
   }
 }
 

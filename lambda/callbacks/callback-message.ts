@@ -6,6 +6,7 @@ const callbackMessage = z.object({
   erasureId: z.string().min(1).max(128),
   eventId: z.string().min(1).max(64),
   attempt: z.number().int().min(0),
+  since: z.number().int().min(0).optional(),
   notBefore: z.number().int().min(0),
   deadLettered: z.boolean().optional(),
 });

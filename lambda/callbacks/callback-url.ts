@@ -38,8 +38,10 @@ export class CallbackUrlPolicy {
     // Credentials would end up in the audit trail; the event's signature is what authenticates it.
     if (url.username || url.password) return 'must not carry a user name or password';
     if (url.hash) return 'must not have a fragment';
-    if (url.protocol === 'http:' && !LOOPBACK_HOST.test(url.hostname)) return 'must use https (plain http only for a loopback host)';
-    if (this.allowedHosts.length === 0) return 'is not accepted: this service takes no callbacks (CALLBACK_ALLOWED_HOSTS is empty)';
+    if (url.protocol === 'http:' && !LOOPBACK_HOST.test(url.hostname))
+      return 'must use https (plain http only for a loopback host)';
+    if (this.allowedHosts.length === 0)
+      return 'is not accepted: this service takes no callbacks (CALLBACK_ALLOWED_HOSTS is empty)';
     const host = url.hostname.toLowerCase();
     const admitted = this.allowedHosts.includes(url.port === '' ? host : `${host}:${url.port}`);
     if (!admitted) return "names a host that is not on the operator's callback allowlist";

@@ -128,8 +128,12 @@ export interface AuditStore {
  */
 export interface CallbackStore {
   getErasure: AuditStore['getErasure'];
-  /** Writes the delivery state unless a delivery of the same event is recorded already; false then. */
-  recordCallbackDelivery(erasureId: string, delivery: CallbackDelivery): Promise<boolean>;
+  /**
+   * Writes the delivery state of an attempt, replacing another event's, or the same event's while it
+   * stands at one of `previousAttempts` undelivered; false (nothing written) when another delivery of
+   * the event has recorded more, or a success.
+   */
+  recordCallbackDelivery(erasureId: string, delivery: CallbackDelivery, previousAttempts: readonly number[]): Promise<boolean>;
 }
 
 export interface PersonErasureRef {
@@ -168,8 +172,10 @@ export interface CallbackMessage {
   erasureId: string;
   /** The event (`callbackEventIdOf` the terminal record): a message whose event is no longer the erasure's is dropped. */
   eventId: string;
-  /** Delivery attempts already made. */
+  /** Delivery attempts recorded for the event when this message was sent: it makes the next one, or is dropped. */
   attempt: number;
+  /** Attempts recorded when the schedule began (0; more after a redrive): the schedule counts from here. */
+  since?: number;
   /** Epoch ms. */
   notBefore: number;
   /** Sent to the dead-letter queue after the last attempt: a redrive starts the schedule again. */

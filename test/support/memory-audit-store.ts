@@ -133,11 +133,14 @@ export class MemoryAuditStore implements AuditStore, CallbackStore {
     return true;
   }
 
-  async recordCallbackDelivery(erasureId: string, delivery: CallbackDelivery): Promise<boolean> {
+  async recordCallbackDelivery(erasureId: string, delivery: CallbackDelivery, previousAttempts: readonly number[]) {
     this.writes += 1;
     const request = this.requests.get(erasureId);
     const recorded = request?.callbackDelivery;
-    if (!request || (recorded?.eventId === delivery.eventId && recorded.deliveredAt !== undefined)) return false;
+    const sameEvent = recorded?.eventId === delivery.eventId;
+    if (!request || (sameEvent && (!previousAttempts.includes(recorded.attempts) || recorded.deliveredAt !== undefined))) {
+      return false;
+    }
     this.requests.set(erasureId, { ...request, callbackDelivery: structuredClone(delivery) });
     return true;
   }
