@@ -263,3 +263,80 @@ describe('callbacks: erasures that end on the retry path', () => {
     expect(verified(receiver.received[0]!).type).toBe('erasure.completed');
   });
 });
+
+describe('callbacks: callbackUrl is checked before anything is recorded or sent', () => {
+  useCallbackHarness({ retryPath: false });
+
+  const refused = () => [
+    ['a host not on the allowlist', 'https://attacker.example.net/hooks'],
+    ['plain http to a host that is not loopback', 'http://portal.example.com/hooks'],
+    ['a malformed URL', 'https//portal.example.com'],
+    ['a relative URL', '/hooks/erasures'],
+    ['another scheme', 'file:///etc/passwd'],
+    ['credentials in the URL', 'https://user:pw@portal.example.com/hooks'],
+    ['a loopback port not on the allowlist', 'http://127.0.0.1:1/hooks'],
+    ['an internal address', 'http://169.254.169.254/latest/meta-data'],
+    ['a number', 42],
+  ];
+
+  /** Nothing recorded, nothing queued, no call to Verifik or to any callback host. */
+  async function expectNothingHappened(erasureId: string) {
+    expect(await api.store.getErasure(erasureId)).toBeUndefined();
+    expect(api.sandbox.calls).toHaveLength(0);
+    expect(api.retryQueue.sent).toBe(0);
+    expect(api.callbackQueue.sent).toBe(0);
+    await api.callbackQueue.idle();
+    expect(receiver.received).toHaveLength(0);
+  }
+
+  it.each(refused())('answers a webhook 400 for %s', async (_what, callbackUrl) => {
+    const answer = await api.post({ personIds: ['p1'], callbackUrl }, { id: 'msg_refused_callback' });
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ error: 'invalid_request', details: [expect.objectContaining({ path: 'callbackUrl' })] });
+    await expectNothingHappened('msg_refused_callback');
+  });
+
+  it.each(refused())('answers a portal call 400 for %s', async (_what, callbackUrl) => {
+    const answer = await api.portal(
+      'POST',
+      '/portal/erasures',
+      { personIds: ['p1'], callbackUrl },
+      {
+        headers: { 'idempotency-key': 'portal_refused_callback' },
+      },
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.body.error).toBe('invalid_request');
+    await expectNothingHappened('portal_refused_callback');
+  });
+
+  it.each(refused())('answers a direct invocation 400 for %s', async (_what, callbackUrl) => {
+    const answer = await api.invoke({ erasureId: 'invoke_refused_callback', personIds: ['p1'], callbackUrl });
+    expect(answer).toMatchObject({ statusCode: 400, body: { error: 'invalid_request' } });
+    await expectNothingHappened('invoke_refused_callback');
+  });
+
+  it('refuses every callbackUrl when the operator allowlisted none', async () => {
+    await api.close();
+    api = await startHarness(dynamo, { CALLBACK_ALLOWED_HOSTS: '' });
+    const answer = await api.post({ personIds: ['p1'], callbackUrl: receiver.url() }, { id: 'msg_no_allowlist' });
+    expect(answer.status).toBe(400);
+    expect(answer.body.message).toMatch(/takes no callbacks/);
+    await expectNothingHappened('msg_no_allowlist');
+  });
+
+  it('treats another callbackUrl under the same erasure id as another request (409)', async () => {
+    const person = api.sandbox.createPerson();
+    const first = await api.post({ personIds: [person], callbackUrl: receiver.url('/a') }, { id: 'msg_callback_conflict' });
+    expect(first.status).toBe(200);
+    const other = await api.post({ personIds: [person], callbackUrl: receiver.url('/b') }, { id: 'msg_callback_conflict' });
+    const none = await api.post({ personIds: [person] }, { id: 'msg_callback_conflict' });
+    expect(other).toMatchObject({ status: 409, body: { error: 'idempotency_conflict' } });
+    expect(none).toMatchObject({ status: 409, body: { error: 'idempotency_conflict' } });
+
+    const same = await api.post({ personIds: [person], callbackUrl: receiver.url('/a') }, { id: 'msg_callback_conflict' });
+    expect(same.status).toBe(200);
+    await settled();
+    expect(receiver.received.map((r) => r.path)).toEqual(['/a']);
+  });
+});
