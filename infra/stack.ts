@@ -10,6 +10,7 @@ import {
 } from './constructs/audit-table';
 import { AuditArchive } from './constructs/audit-archive';
 import { PublicKeyOutputs } from './constructs/public-key-outputs';
+import { Callbacks } from './constructs/callbacks';
 import { CertificateSigning } from './constructs/certificate-signing';
 import { ErasureApi, type ErasureApiProps } from './constructs/erasure-api';
 import { ErasureFunction } from './constructs/erasure-function';
@@ -140,7 +141,14 @@ export class VerifikErasureStack extends Stack {
       SUBJECT_REF_PEPPER: secrets.pepper,
       HUBSPOT_CLIENT_SECRET: secrets.hubspot,
     };
-    const serviceFunction = (id: string, fn: FunctionName, description: string, timeout: Duration, auditAccess: AuditAccess) => {
+    type ServiceFunctionName = Exclude<FunctionName, 'callbacks'>;
+    const serviceFunction = (
+      id: string,
+      fn: ServiceFunctionName,
+      description: string,
+      timeout: Duration,
+      auditAccess: AuditAccess,
+    ) => {
       const erasureFunction = new ErasureFunction(this, id, {
         entry: `lambda/handlers/${fn}.ts`,
         description,
@@ -153,7 +161,9 @@ export class VerifikErasureStack extends Stack {
       audit.bindTo(erasureFunction, auditAccess);
       queues.bindRetryQueue(erasureFunction);
       // The secrets lambda/config.ts says this function reads, and no other.
-      for (const name of FUNCTION_CONFIG[fn].secrets) secrets.bindTo(erasureFunction, secretOf[name], name);
+      for (const name of FUNCTION_CONFIG[fn].secrets as readonly (keyof typeof secretOf)[]) {
+        secrets.bindTo(erasureFunction, secretOf[name], name);
+      }
       return erasureFunction;
     };
 
@@ -205,6 +215,9 @@ export class VerifikErasureStack extends Stack {
       pendingAlarmHours: pendingAlarmHours.valueAsNumber,
     });
     new StatutoryClock(this, 'Clock', { audit, monitoring, verifikCallers: [http, invoke, worker] });
+
+    // Callbacks to the caller: their queue, delivery function, secret and alarms; its own outputs.
+    const callbacks = new Callbacks(this, 'Callbacks', { audit, secrets, monitoring, receivers: [http, invoke], worker });
 
     // Tamper evidence: the table's stream archived under Object Lock, digests signed hourly; its own outputs and alarms.
     const archive = new AuditArchive(this, 'Archive', {
@@ -267,6 +280,12 @@ export class VerifikErasureStack extends Stack {
     output('RetryQueueArn', queues.retryQueue.queueArn, 'Destination ARN for a redrive from the dead-letter queue.');
     output('DeadLetterQueueUrl', queues.deadLetterQueue.queueUrl, 'Dead-letter queue; redrive it to resume failed erasures.');
     output('DeadLetterQueueArn', queues.deadLetterQueue.queueArn, 'Source ARN for `aws sqs start-message-move-task` (redrive).');
+    output('CallbackSecretArn', callbacks.secretArn, 'Callback signing key; receivers verify with whsec_ + the value.');
+    output(
+      'CallbackDeadLetterQueueArn',
+      callbacks.deadLetterQueue.queueArn,
+      'Callbacks that ran out of retries; redrive to resume them (`aws sqs start-message-move-task`).',
+    );
     output('AlarmTopicArn', monitoring.topic.topicArn, 'SNS topic of all alarms.');
     output('DashboardName', monitoring.dashboard.dashboardName, 'CloudWatch dashboard.');
 

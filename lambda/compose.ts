@@ -20,14 +20,26 @@ import { readConfig, SECRET_ARN_VARIABLE, type HttpConfig, type ServiceConfig } 
 import type { DeadlineCheckDeps } from './deadlines/deadline-check';
 import { ErasureService } from './erasure/erasure-service';
 import { hashSubject, hashSubjectRef } from './erasure/fingerprint';
-import { PENDING_AGE_METRIC, type AuditStore, type ErasureMetrics, type RetryQueue, type VerifikPort } from './erasure/ports';
+import {
+  PENDING_AGE_METRIC,
+  type AuditStore,
+  type CallbackQueue,
+  type CallbackStore,
+  type ErasureMetrics,
+  type RetryQueue,
+  type VerifikPort,
+} from './erasure/ports';
+import { CallbackDelivery } from './callbacks/callback-delivery';
+import { CallbackSender } from './callbacks/callback-sender';
+import { CallbackUrlPolicy } from './callbacks/callback-url';
+import type { CallbackWorkerDeps } from './callbacks/callback-worker';
 import { RetryPolicy } from './erasure/retry-policy';
 import { ConfigurationError } from './errors';
 import type { HttpAppDeps } from './http/http-app';
 import { WebhookVerifier } from './http/webhook-signature';
 import type { InvokeDeps } from './invoke/invoke-handler';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './names';
-import { SqsRetryQueue } from './queue/sqs-retry-queue';
+import { SqsCallbackQueue, SqsRetryQueue } from './queue/sqs-retry-queue';
 import { secretsFromEnvironment, type Secrets } from './secrets/secrets';
 import { VerifikClient } from './verifik/verifik-client';
 import type { RetryWorkerDeps } from './worker/retry-worker';
@@ -54,6 +66,8 @@ export interface Overrides {
   verifik?: VerifikPort;
   /** The in-process queue of the local stack (SQS in the cloud). */
   retryQueue?: RetryQueue;
+  /** The in-process callback queue of the local stack (SQS in the cloud). */
+  callbackQueue?: CallbackQueue;
   logger?: Logger;
   metrics?: Metrics;
   secrets?: Secrets;
@@ -131,13 +145,18 @@ function requestParts(fn: 'http' | 'invoke', env: NodeJS.ProcessEnv, overrides: 
   const config = readConfig(fn, env);
   const secrets = overrides.secrets ?? secretsFromEnvironment(env);
   const subjectStore = overrides.subjects ?? new DynamoSubjectStore(dynamoClient(config, overrides), config.AUDIT_TABLE_NAME);
-  const parts = serviceParts(
-    config,
-    secrets,
-    { ...overrides, subjects: subjectStore, retryQueue: overrides.retryQueue ?? sqsRetryQueue(config) },
-    true,
-  );
-  const api = createErasureApi({ ...parts, inlineBudgetMs: config.INLINE_BUDGET_MS, reserveMs: config.RESERVE_MS });
+  const callbackQueue = overrides.callbackQueue ?? sqsCallbackQueue(config);
+  if (config.CALLBACK_ALLOWED_HOSTS.length > 0 && !callbackQueue) {
+    throw new ConfigurationError(`verifik-erasure (${fn}): CALLBACK_ALLOWED_HOSTS needs CALLBACK_QUEUE_URL`);
+  }
+  const retryQueue = overrides.retryQueue ?? sqsRetryQueue(config);
+  const parts = serviceParts(config, secrets, { ...overrides, subjects: subjectStore, retryQueue, callbackQueue }, true);
+  const api = createErasureApi({
+    ...parts,
+    inlineBudgetMs: config.INLINE_BUDGET_MS,
+    reserveMs: config.RESERVE_MS,
+    callbackUrls: new CallbackUrlPolicy(config.CALLBACK_ALLOWED_HOSTS),
+  });
   return { api, service: parts.service, logger: parts.logger, metrics: parts.metrics, secrets, subjectStore };
 }
 
@@ -145,8 +164,39 @@ export function composeWorker(env: NodeJS.ProcessEnv, overrides: Overrides = {})
   const config = readConfig('worker', env);
   const secrets = overrides.secrets ?? secretsFromEnvironment(env);
   const retryQueue = overrides.retryQueue ?? sqsRetryQueue(config, config.DEAD_LETTER_QUEUE_URL);
-  const parts = serviceParts(config, secrets, { ...overrides, retryQueue }, false);
+  const callbackQueue = overrides.callbackQueue ?? sqsCallbackQueue(config);
+  const parts = serviceParts(config, secrets, { ...overrides, retryQueue, callbackQueue }, false);
   return { service: parts.service, logger: parts.logger, metrics: parts.metrics, reserveMs: config.RESERVE_MS };
+}
+
+/**
+ * The callback delivery function: the audit table (read an erasure, record a delivery), the callback
+ * queue and its dead-letter queue, the signing secret. No Verifik, no token.
+ */
+export function composeCallbacks(
+  env: NodeJS.ProcessEnv,
+  overrides: Overrides & { callbackStore?: CallbackStore; fetch?: typeof globalThis.fetch } = {},
+): CallbackWorkerDeps {
+  const config = readConfig('callbacks', env);
+  const secrets = overrides.secrets ?? secretsFromEnvironment(env);
+  const { logger, metrics } = observability(overrides);
+  const queue = overrides.callbackQueue ?? sqsCallbackQueue(config, config.CALLBACK_DEAD_LETTER_QUEUE_URL);
+  if (!queue) throw new ConfigurationError('verifik-erasure (callbacks): CALLBACK_QUEUE_URL must be set');
+  const delivery = new CallbackDelivery({
+    store: overrides.callbackStore ?? new DynamoAuditStore(dynamoClient(config, overrides), config.AUDIT_TABLE_NAME),
+    queue,
+    sender: new CallbackSender({
+      secret: () => secrets.callbackSecret(),
+      timeoutMs: config.CALLBACK_TIMEOUT_MS,
+      fetch: overrides.fetch,
+      now: overrides.now,
+    }),
+    policy: new CallbackUrlPolicy(config.CALLBACK_ALLOWED_HOSTS),
+    retryPolicy: new RetryPolicy(config.CALLBACK_RETRY_SCHEDULE),
+    count: (name) => metrics.addMetric(name, MetricUnit.Count, 1),
+    now: overrides.now,
+  });
+  return { delivery, logger, metrics };
 }
 
 /** The hourly deadline check: the audit table and metrics, nothing else. */
@@ -198,7 +248,7 @@ export function composeRotation(env: NodeJS.ProcessEnv, overrides: RotationOverr
 function serviceParts(
   config: ServiceConfig,
   secrets: Secrets,
-  overrides: Overrides & { retryQueue: RetryQueue },
+  overrides: Overrides & { retryQueue: RetryQueue; callbackQueue?: CallbackQueue },
   submits: boolean,
 ) {
   const { logger, metrics } = observability(overrides);
@@ -217,6 +267,7 @@ function serviceParts(
     store,
     verifik,
     retryQueue: overrides.retryQueue,
+    callbacks: overrides.callbackQueue,
     retryPolicy: new RetryPolicy(config.RETRY_SCHEDULE),
     metrics: countIn(metrics),
     hashSubjectRef: submits ? async (subjectRef) => hashSubjectRef(await secrets.pepper(), subjectRef) : undefined,
@@ -236,6 +287,13 @@ function serviceParts(
 function sqsRetryQueue(config: ServiceConfig, deadLetterQueueUrl?: string): RetryQueue {
   if (!config.RETRY_QUEUE_URL) throw new ConfigurationError('verifik-erasure: RETRY_QUEUE_URL must be set');
   return new SqsRetryQueue(new SQSClient({}), config.RETRY_QUEUE_URL, deadLetterQueueUrl);
+}
+
+/** The callback queue on SQS when one is configured; only the delivery function is given its dead-letter queue. */
+function sqsCallbackQueue(config: { CALLBACK_QUEUE_URL?: string }, deadLetterQueueUrl?: string): CallbackQueue | undefined {
+  return config.CALLBACK_QUEUE_URL
+    ? new SqsCallbackQueue(new SQSClient({}), config.CALLBACK_QUEUE_URL, deadLetterQueueUrl)
+    : undefined;
 }
 
 /** Our counters as CloudWatch embedded-metric-format metrics, published once per invocation. */

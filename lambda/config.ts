@@ -2,6 +2,7 @@
 import * as z from 'zod';
 import { ConfigurationError } from './errors';
 import { RetryPolicy } from './erasure/retry-policy';
+import { parseAllowedHosts } from './callbacks/callback-url';
 
 const milliseconds = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 
@@ -22,6 +23,14 @@ const flag = (fallback: boolean) =>
     .enum(['true', 'false'])
     .default(fallback ? 'true' : 'false')
     .transform((value) => value === 'true');
+
+/** Seconds between attempts, comma-separated. */
+const secondsList = (fallback: readonly number[]) =>
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated seconds, e.g. 60,300,900')
+    .transform((value) => value.split(',').map((seconds) => Math.round(Number(seconds) * 1000)))
+    .prefault(fallback.join(','));
 
 /** Where the audit table is. */
 const tableSettings = {
@@ -53,17 +62,44 @@ const serviceSettings = {
   /** The retry queue (SQS). Locally an in-process queue stands in for it. */
   RETRY_QUEUE_URL: z.url().optional(),
   /** Seconds before each durable retry, comma-separated; the default spans about 40 hours. */
-  RETRY_SCHEDULE: z
-    .string()
-    .regex(/^\d+(\.\d+)?(,\d+(\.\d+)?)*$/, 'comma-separated seconds, e.g. 60,300,900')
-    .transform((value) => value.split(',').map((seconds) => Math.round(Number(seconds) * 1000)))
-    .prefault(RetryPolicy.DEFAULT_DELAYS_S.join(',')),
+  RETRY_SCHEDULE: secondsList(RetryPolicy.DEFAULT_DELAYS_S),
+};
+
+/** The callback allowlist (docs/callbacks.md): `host` or `host:port`, comma-separated; empty: no callback accepted. */
+const callbackAllowedHosts = z
+  .string()
+  .default('')
+  .transform((value, context) => {
+    try {
+      return parseAllowedHosts(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+
+/** Where terminal erasures that name a callbackUrl are announced (SQS). Locally an in-process queue stands in for it. */
+const callbackQueueSettings = { CALLBACK_QUEUE_URL: z.url().optional() };
+
+/** The callback delivery function (lambda/callbacks): the audit table, its queue and the signing secret; no Verifik. */
+const callbackDeliverySettings = {
+  ...tableSettings,
+  ...callbackQueueSettings,
+  CALLBACK_ALLOWED_HOSTS: callbackAllowedHosts,
+  CALLBACK_DEAD_LETTER_QUEUE_URL: z.url().optional(),
+  /** One POST to the receiver, connection included. */
+  CALLBACK_TIMEOUT_MS: milliseconds(5_000),
+  /** Seconds before each retry of a callback; the default (Standard Webhooks' advice) spans about a day. */
+  CALLBACK_RETRY_SCHEDULE: secondsList([5, 300, 1_800, 7_200, 18_000, 36_000, 36_000]),
 };
 
 /** The functions that take requests (HTTP API, direct invoke) call Verifik inline first. */
 const requestSettings = {
   /** Longest time one request spends calling Verifik before handing persons to the retry path. */
   INLINE_BUDGET_MS: milliseconds(10_000),
+  /** Hosts a request's callbackUrl may name. */
+  CALLBACK_ALLOWED_HOSTS: callbackAllowedHosts,
+  ...callbackQueueSettings,
 };
 
 /** The certificate of erasure (GET /erasures/{id}/certificate): who the controller is and which key signs. */
@@ -100,6 +136,7 @@ export const SECRET_ARN_VARIABLE = {
   WEBHOOK_SECRET: 'WEBHOOK_SECRET_ARN',
   SUBJECT_REF_PEPPER: 'SUBJECT_REF_PEPPER_SECRET_ARN',
   HUBSPOT_CLIENT_SECRET: 'HUBSPOT_CLIENT_SECRET_ARN',
+  CALLBACK_SECRET: 'CALLBACK_SECRET_ARN',
 } as const;
 export type SecretName = keyof typeof SECRET_ARN_VARIABLE;
 
@@ -111,9 +148,11 @@ export const FUNCTION_CONFIG = {
   },
   invoke: { settings: { ...serviceSettings, ...requestSettings }, secrets: ['VERIFIK_TOKEN', 'SUBJECT_REF_PEPPER'] },
   worker: {
-    settings: { ...serviceSettings, DEAD_LETTER_QUEUE_URL: z.url().optional() },
+    settings: { ...serviceSettings, ...callbackQueueSettings, DEAD_LETTER_QUEUE_URL: z.url().optional() },
     secrets: ['VERIFIK_TOKEN'],
   },
+  /** Delivers callbacks: reads erasures, records deliveries, signs with its own secret; no Verifik token. */
+  callbacks: { settings: callbackDeliverySettings, secrets: ['CALLBACK_SECRET'] },
   /** The hourly deadline check: reads the audit table, nothing else (no Verifik, no queue, no secret). */
   deadlines: {
     settings: {
@@ -137,6 +176,7 @@ export type InvokeConfig = ConfigOf<'invoke'>;
 export type WorkerConfig = ConfigOf<'worker'>;
 export type DeadlinesConfig = ConfigOf<'deadlines'>;
 export type RotationConfig = ConfigOf<'rotation'>;
+export type CallbacksConfig = ConfigOf<'callbacks'>;
 /** What the erasure service itself is built from, whichever function runs it. */
 export type ServiceConfig = Readonly<z.infer<z.ZodObject<typeof serviceSettings>>>;
 

@@ -32,6 +32,8 @@ export interface AuditAccess {
    * @default none
    */
   readonly queryIndexes?: readonly AuditIndexName[];
+  /** IAM conditions on the item actions (fine-grained access: which items, which attributes). @default none */
+  readonly conditions?: Record<string, Record<string, unknown>>;
 }
 
 /**
@@ -133,7 +135,9 @@ export class AuditTable extends Construct {
    */
   grantItemAccess(grantee: IGrantable, access: AuditAccess): void {
     const principal = grantee.grantPrincipal;
-    principal.addToPrincipalPolicy(new PolicyStatement({ actions: [...access.actions], resources: [this.table.tableArn] }));
+    principal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...access.actions], resources: [this.table.tableArn], conditions: access.conditions }),
+    );
     if (access.queryIndexes?.length) {
       principal.addToPrincipalPolicy(
         new PolicyStatement({ actions: ['dynamodb:Query'], resources: access.queryIndexes.map((name) => this.indexArn(name)) }),

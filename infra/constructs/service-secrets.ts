@@ -87,6 +87,8 @@ export class ServiceSecrets extends Construct {
   private readonly readers = new Map<SecretReference, IRole[]>();
   /** The role of the token's rotation function, the only one that may write the token (`bindRotation`). */
   private rotator: IRole | undefined;
+  /** Who may manage the secrets besides their readers (`adminArns`). */
+  private readonly admins: string[];
 
   constructor(scope: Construct, id: string, props: ServiceSecretsProps) {
     super(scope, id);
@@ -130,7 +132,7 @@ export class ServiceSecrets extends Construct {
     ).toString();
     this.verifikToken = { secretId: tokenId, policyArns: secretArnsForNameOrArn(this, tokenId) };
 
-    const admins = this.adminArns(props.adminPrincipalArns);
+    const admins = (this.admins = this.adminArns(props.adminPrincipalArns));
     this.restrictAccess(this.webhookSecret, this.webhook, admins);
     this.restrictAccess(this.hubspotClientSecret, this.hubspot, admins);
     // The pepper outlives the stack (RETAIN); so does the policy that keeps it from everyone else.
@@ -151,6 +153,21 @@ export class ServiceSecrets extends Construct {
       this.pepperSecret,
       'The pepper must never change: subjectRef hashes already in the retained audit trail are only verifiable with it.',
     );
+  }
+
+  /**
+   * A further secret of the service, created in `scope` with a generated value of 32 alphanumerics
+   * (like the webhook key) and the same resource policy as the others: its readers (`bindTo`) may only
+   * read it, the operators manage it, everyone else is denied all but its metadata.
+   */
+  createSecret(scope: Construct, id: string, description: string): { secret: Secret; reference: SecretReference } {
+    const secret = new Secret(scope, id, {
+      description,
+      generateSecretString: { passwordLength: 32, excludePunctuation: true, includeSpace: false },
+    });
+    const reference = { secretId: secret.secretArn, policyArns: [secret.secretArn] };
+    this.restrictAccess(secret, reference, this.admins);
+    return { secret, reference };
   }
 
   /**

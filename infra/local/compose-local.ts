@@ -2,7 +2,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoAuditStore } from '../../lambda/audit/dynamo-audit-store';
-import { composeHttp, composeInvoke, composeWorker } from '../../lambda/compose';
+import { composeCallbacks, composeHttp, composeInvoke, composeWorker } from '../../lambda/compose';
+import { createCallbackWorker } from '../../lambda/callbacks/callback-worker';
+import { parseAllowedHosts } from '../../lambda/callbacks/callback-url';
 import { readConfig } from '../../lambda/config';
 import type { AuditStore } from '../../lambda/erasure/ports';
 import { createHttpApp } from '../../lambda/http/http-app';
@@ -11,11 +13,13 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/names';
 import { secretsFromEnvironment, type Secrets } from '../../lambda/secrets/secrets';
 import { createRetryWorker } from '../../lambda/worker/retry-worker';
 import { lambdaContext } from './api-gateway';
-import { LocalRetryQueue } from './local-retry-queue';
+import { LocalCallbackQueue, LocalRetryQueue } from './local-retry-queue';
 import type { MemoryTokenStore } from './local-token-secret';
 
 /** The worker Lambda's timeout in the stack. */
 export const WORKER_TIMEOUT_MS = 60_000;
+/** The callback delivery Lambda's timeout in the stack. */
+export const CALLBACKS_TIMEOUT_MS = 30_000;
 
 export interface LocalOverrides {
   /** The DynamoDB-compatible engine (dynalite locally). */
@@ -23,6 +27,7 @@ export interface LocalOverrides {
   /** Wraps or replaces the audit store (the fault run's dying and slow stores). */
   store?: (store: DynamoAuditStore) => AuditStore;
   retryQueue?: LocalRetryQueue;
+  callbackQueue?: LocalCallbackQueue;
   logger?: Logger;
   metrics?: Metrics;
   workerTimeoutMs?: number;
@@ -34,9 +39,11 @@ export interface LocalOverrides {
 }
 
 /**
- * The three functions as one process runs them: the same compositions the Lambda entries use, each
- * from the same environment, sharing one audit store, one logger and one in-process retry queue
- * whose consumer is the retry worker. Used by `npm start`, the tests and the benchmarks.
+ * The functions as one process runs them: the same compositions the Lambda entries use, each
+ * from the same environment, sharing one audit store, one logger, one in-process retry queue
+ * whose consumer is the retry worker and one in-process callback queue whose consumer is the
+ * callback delivery (composed when CALLBACK_ALLOWED_HOSTS admits any host: else no callback can be
+ * recorded). Used by `npm start`, the tests and the benchmarks.
  */
 export function composeLocal(env: NodeJS.ProcessEnv, overrides: LocalOverrides) {
   const workerTimeoutMs = overrides.workerTimeoutMs ?? WORKER_TIMEOUT_MS;
@@ -45,14 +52,19 @@ export function composeLocal(env: NodeJS.ProcessEnv, overrides: LocalOverrides) 
   const dynamoStore = new DynamoAuditStore(overrides.dynamodb, readConfig('worker', env).AUDIT_TABLE_NAME);
   const store = overrides.store ? overrides.store(dynamoStore) : dynamoStore;
   const retryQueue = overrides.retryQueue ?? new LocalRetryQueue({ invocationTimeoutMs: workerTimeoutMs });
+  const callbackQueue = overrides.callbackQueue ?? new LocalCallbackQueue({ invocationTimeoutMs: CALLBACKS_TIMEOUT_MS });
   const secrets = overrides.tokenStore ? localSecrets(env, overrides.tokenStore) : secretsFromEnvironment(env);
-  const shared = { dynamodb: overrides.dynamodb, store, retryQueue, logger, metrics, secrets };
+  const shared = { dynamodb: overrides.dynamodb, store, retryQueue, callbackQueue, logger, metrics, secrets };
 
   const http = createHttpApp(composeHttp(env, shared));
   const invoke = createInvokeHandler(composeInvoke(env, shared));
   const worker = createRetryWorker(composeWorker(env, shared));
   retryQueue.consumer = (event) => worker(event, lambdaContext(workerTimeoutMs, 'verifik-erasure-worker-local'));
-  return { http, invoke, worker, retryQueue, store: dynamoStore, logger, metrics };
+  if (parseAllowedHosts(env.CALLBACK_ALLOWED_HOSTS ?? '').length > 0) {
+    const callbacks = createCallbackWorker(composeCallbacks(env, { ...shared, callbackStore: dynamoStore }));
+    callbackQueue.consumer = (event) => callbacks(event, lambdaContext(CALLBACKS_TIMEOUT_MS, 'verifik-erasure-callbacks-local'));
+  }
+  return { http, invoke, worker, retryQueue, callbackQueue, store: dynamoStore, logger, metrics };
 }
 
 /** The secrets from the environment, except the Verifik token: the current version of the local token secret, which rotation renews. */
@@ -63,5 +75,6 @@ function localSecrets(env: NodeJS.ProcessEnv, tokenStore: MemoryTokenStore): Sec
     webhookSecrets: () => fromEnvironment.webhookSecrets(),
     pepper: () => fromEnvironment.pepper(),
     hubspotClientSecret: () => fromEnvironment.hubspotClientSecret(),
+    callbackSecret: () => fromEnvironment.callbackSecret(),
   };
 }

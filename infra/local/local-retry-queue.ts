@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { RetryMessage, RetryQueue } from '../../lambda/erasure/ports';
+import type { CallbackMessage, CallbackQueue, RetryMessage, RetryQueue } from '../../lambda/erasure/ports';
 import { MAX_SQS_DELAY_S } from '../../lambda/queue/sqs-retry-queue';
 import { decodeRetryMessage, encodeRetryMessage } from '../../lambda/queue/retry-message';
+import { decodeCallbackMessage, encodeCallbackMessage } from '../../lambda/callbacks/callback-message';
 import { PendingWork } from './pending-work';
 
 export type QueueConsumer = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
@@ -25,14 +26,21 @@ interface Queued {
   receiveCount: number;
 }
 
+/** How a queue's messages travel as SQS bodies, and the queue's name in its records. */
+interface QueueCodec<M> {
+  name: string;
+  encode(message: M): string;
+  decode(body: string): M;
+}
+
 /**
- * An in-process stand-in for the SQS retry queue with the same semantics as the cloud's: delays
- * capped at 15 minutes (later times are reached by the worker deferring again), at-least-once delivery to the same worker handler as SQS events,
+ * An in-process stand-in for an SQS queue of timed messages with the same semantics as the cloud's: delays
+ * capped at 15 minutes (later times are reached by the consumer deferring again), at-least-once delivery to the same handler as SQS events,
  * partial batch failures redelivered after the visibility timeout, and a dead-letter queue (filled
- * by the worker, or by the redrive policy after maxReceiveCount) that can be redriven.
+ * by the consumer, or by the redrive policy after maxReceiveCount) that can be redriven.
  */
-export class LocalRetryQueue implements RetryQueue {
-  readonly deadLetters: RetryMessage[] = [];
+export class LocalQueue<M extends { notBefore: number }> {
+  readonly deadLetters: M[] = [];
   consumer: QueueConsumer | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly invocations = new PendingWork();
@@ -43,24 +51,27 @@ export class LocalRetryQueue implements RetryQueue {
   sent = 0;
   redeliveries = 0;
 
-  constructor(options: LocalRetryQueueOptions = {}) {
+  constructor(
+    private readonly codec: QueueCodec<M>,
+    options: LocalRetryQueueOptions = {},
+  ) {
     this.options = { maxReceiveCount: 5, visibilityTimeoutMs: 60_000, invocationTimeoutMs: 0, ...options };
   }
 
-  async schedule(message: RetryMessage): Promise<void> {
+  async schedule(message: M): Promise<void> {
     this.sent += 1;
     // Millisecond precision (so tests can compress the schedule), capped like SQS at 15 minutes.
-    this.enqueue({ id: randomUUID(), body: encodeRetryMessage(message), receiveCount: 0 }, message.notBefore - Date.now());
+    this.enqueue({ id: randomUUID(), body: this.codec.encode(message), receiveCount: 0 }, message.notBefore - Date.now());
   }
 
-  async deadLetter(message: RetryMessage): Promise<void> {
+  async deadLetter(message: M): Promise<void> {
     this.deadLetters.push(message);
   }
 
-  /** Moves every dead letter back to the retry queue, as SQS's redrive to source does. */
+  /** Moves every dead letter back to the queue, as SQS's redrive to source does. */
   redriveDeadLetters(): number {
     const messages = this.deadLetters.splice(0);
-    for (const message of messages) this.enqueue({ id: randomUUID(), body: encodeRetryMessage(message), receiveCount: 0 }, 0);
+    for (const message of messages) this.enqueue({ id: randomUUID(), body: this.codec.encode(message), receiveCount: 0 }, 0);
     return messages.length;
   }
 
@@ -107,7 +118,7 @@ export class LocalRetryQueue implements RetryQueue {
     const expired = new Promise<'expired'>((resolve) => {
       expire = setTimeout(() => resolve('expired'), Math.max(this.options.visibilityTimeoutMs, this.options.invocationTimeoutMs));
     });
-    const invocation = this.invocations.track(this.consumer({ Records: [toRecord(item)] }));
+    const invocation = this.invocations.track(this.consumer({ Records: [toRecord(item, this.codec.name)] }));
     let visibleAgainIn: number | undefined;
     try {
       const response = await Promise.race([invocation, expired]);
@@ -122,7 +133,7 @@ export class LocalRetryQueue implements RetryQueue {
     }
     if (visibleAgainIn !== undefined) {
       this.redeliveries += 1;
-      if (item.receiveCount >= this.options.maxReceiveCount) this.deadLetters.push(decodeRetryMessage(item.body));
+      if (item.receiveCount >= this.options.maxReceiveCount) this.deadLetters.push(this.codec.decode(item.body));
       else this.enqueue(item, visibleAgainIn);
     }
     this.notifyIfIdle();
@@ -134,7 +145,21 @@ export class LocalRetryQueue implements RetryQueue {
   }
 }
 
-function toRecord(item: Queued): SQSRecord {
+/** The retry queue of the local stack, consumed by the retry worker. */
+export class LocalRetryQueue extends LocalQueue<RetryMessage> implements RetryQueue {
+  constructor(options: LocalRetryQueueOptions = {}) {
+    super({ name: 'verifik-erasure-retry', encode: encodeRetryMessage, decode: decodeRetryMessage }, options);
+  }
+}
+
+/** The callback queue of the local stack, consumed by the callback delivery function. */
+export class LocalCallbackQueue extends LocalQueue<CallbackMessage> implements CallbackQueue {
+  constructor(options: LocalRetryQueueOptions = {}) {
+    super({ name: 'verifik-erasure-callbacks', encode: encodeCallbackMessage, decode: decodeCallbackMessage }, options);
+  }
+}
+
+function toRecord(item: Queued, queueName: string): SQSRecord {
   const now = String(Date.now());
   return {
     messageId: item.id,
@@ -149,7 +174,7 @@ function toRecord(item: Queued): SQSRecord {
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:local:000000000000:verifik-erasure-retry',
+    eventSourceARN: `arn:aws:sqs:local:000000000000:${queueName}`,
     awsRegion: 'local',
   };
 }

@@ -12,7 +12,7 @@ import { serveHandler } from './api-gateway';
 import { composeRotation } from '../../lambda/compose';
 import { composeLocal } from './compose-local';
 import { newWebhookSecret } from './signed-client';
-import type { LocalRetryQueue } from './local-retry-queue';
+import type { LocalCallbackQueue, LocalRetryQueue } from './local-retry-queue';
 import { PendingWork } from './pending-work';
 import { ensureAuditTable } from './audit-table';
 import { LocalArchive } from './local-archive';
@@ -30,12 +30,19 @@ export interface LocalStack {
   url: string;
   /** The environment the handlers were configured from, generated values included. */
   env: Readonly<Record<string, string>>;
-  generated: { webhookSecret: boolean; pepper: boolean; organizationName: boolean; hubspotClientSecret: boolean };
+  generated: {
+    webhookSecret: boolean;
+    pepper: boolean;
+    organizationName: boolean;
+    hubspotClientSecret: boolean;
+    callbackSecret: boolean;
+  };
   /** The local certificate key (absent when CERTIFICATE_KEY_ARN names a KMS key). */
   certificateKey?: LocalCertificateKey;
   sandbox?: VerifikSandbox;
   sandboxPersons: string[];
   retryQueue: LocalRetryQueue;
+  callbackQueue: LocalCallbackQueue;
   dynamoEndpoint: string;
   tableCreated: boolean;
   /** The local tamper-evidence archive (a folder and a key file standing in for S3 and KMS); absent with `archive: false`. */
@@ -69,8 +76,10 @@ export async function startLocalStack(
       pepper: !env.SUBJECT_REF_PEPPER,
       hubspotClientSecret: !env.HUBSPOT_CLIENT_SECRET,
       organizationName: !env.ORGANIZATION_NAME,
+      callbackSecret: !env.CALLBACK_SECRET && !env.CALLBACK_SECRET_ARN,
     };
     env.WEBHOOK_SECRET ??= newWebhookSecret();
+    if (generated.callbackSecret) env.CALLBACK_SECRET = newWebhookSecret();
     env.SUBJECT_REF_PEPPER ??= randomBytes(32).toString('base64');
     env.HUBSPOT_CLIENT_SECRET ??= randomUUID();
     env.ORGANIZATION_NAME ??= LOCAL_ORGANIZATION_NAME;
@@ -130,6 +139,7 @@ export async function startLocalStack(
     }
     const retryQueue = local.retryQueue;
     closers.push(() => retryQueue.close());
+    closers.push(() => local.callbackQueue.close());
 
     const requests = new PendingWork();
     const handler = tokenStore
@@ -167,6 +177,7 @@ export async function startLocalStack(
       sandbox,
       sandboxPersons,
       retryQueue,
+      callbackQueue: local.callbackQueue,
       dynamoEndpoint,
       tableCreated,
       archive,

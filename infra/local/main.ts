@@ -21,6 +21,9 @@ async function main() {
     stack.generated.hubspotClientSecret
       ? `  HubSpot client secret (generated for this run): ${stack.env.HUBSPOT_CLIENT_SECRET}; hook ${stack.url}/hooks/hubspot`
       : `  HubSpot client secret: from HUBSPOT_CLIENT_SECRET; hook ${stack.url}/hooks/hubspot`,
+    stack.env.CALLBACK_ALLOWED_HOSTS
+      ? `  callbacks     to ${stack.env.CALLBACK_ALLOWED_HOSTS}, signed with ${stack.generated.callbackSecret ? `(generated for this run) ${stack.env.CALLBACK_SECRET}` : 'CALLBACK_SECRET'}`
+      : '  callbacks     none accepted (set CALLBACK_ALLOWED_HOSTS, e.g. localhost:8080)',
     `  controller    ${stack.env.ORGANIZATION_NAME}${stack.generated.organizationName ? ' (default; set ORGANIZATION_NAME)' : ''}`,
     stack.certificateKey
       ? `  certificate key ${stack.certificateKey.privateKeyPath}${stack.certificateKey.created ? ' (created)' : ''}; public key ${stack.certificateKey.publicKeyPath}, also at ${stack.url}/.well-known/certificate-key`

@@ -51,6 +51,27 @@ const person = z
   })
   .meta({ id: 'PersonOutcome' });
 
+const callback = z
+  .strictObject({
+    url: z.string().meta({ description: 'The callbackUrl of the request, as recorded.' }),
+    eventId: z
+      .string()
+      .optional()
+      .meta({ description: 'The last event delivered or tried (its webhook-id), once an attempt was made.' }),
+    attempts: z.int().min(0).meta({ description: 'POSTs made for that event (0: none yet).' }),
+    deliveredAt: timestamp.optional().meta({ description: 'When the receiver answered 2xx.' }),
+    lastStatus: z.int().optional().meta({ description: "The receiver's HTTP status on the last attempt." }),
+    lastError: z
+      .enum(['timeout', 'connection_failed', 'redirect_refused', 'host_not_allowed'])
+      .optional()
+      .meta({ description: 'Why the last attempt did not deliver, when no status says it.' }),
+  })
+  .meta({
+    id: 'CallbackDelivery',
+    description:
+      'Only for a request that named a callbackUrl: where the erasure.completed / erasure.failed event goes and how its delivery went.',
+  });
+
 const record = z
   .strictObject({
     erasureId,
@@ -71,6 +92,7 @@ const record = z
       .meta({ description: 'An erasure by subject: its source and the persons linked to it when the request was received.' }),
     note: z.string().optional().meta({ description: 'Set when a subject had no linked person: nothing was held at Verifik.' }),
     persons: z.array(person).meta({ description: 'Empty only for an erasure by subject with no linked person (see note).' }),
+    callback: callback.optional(),
   })
   .meta({
     id: 'ErasureRecord',

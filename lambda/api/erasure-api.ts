@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { CallbackUrlPolicy } from '../callbacks/callback-url';
 import type { ErasureService } from '../erasure/erasure-service';
 import { deadlineWithin } from '../erasure/rules';
 import type { ErasureRecord } from '../erasure/types';
@@ -13,6 +14,8 @@ export interface ErasureApiDeps {
   /** Longest time spent calling Verifik inside one request, and what is kept back for recording. */
   inlineBudgetMs: number;
   reserveMs: number;
+  /** The operator's callback allowlist; absent: no callbackUrl is accepted. */
+  callbackUrls?: CallbackUrlPolicy;
 }
 
 /** An accepted erasure: 200 when every person is terminal, 202 while some are still being retried. */
@@ -32,9 +35,17 @@ export interface SubmitRequest {
  * What every caller of the service does, whatever the transport (HTTP API, direct invocation):
  * submit within the invocation's time, log the answer under the erasure id, read a record.
  */
-export function createErasureApi({ service, logger, inlineBudgetMs, reserveMs }: ErasureApiDeps) {
+export function createErasureApi({
+  service,
+  logger,
+  inlineBudgetMs,
+  reserveMs,
+  callbackUrls = new CallbackUrlPolicy([]),
+}: ErasureApiDeps) {
   return {
-    async submit({ erasureId, body, apiRequestId }: SubmitRequest, remainingMs: number): Promise<ErasureAnswer> {
+    async submit({ erasureId, body: given, apiRequestId }: SubmitRequest, remainingMs: number): Promise<ErasureAnswer> {
+      // Refused before anything is recorded or sent: only an allowlisted URL is ever kept or called.
+      const body = given.callbackUrl === undefined ? given : { ...given, callbackUrl: callbackUrls.check(given.callbackUrl) };
       const log = logger.createChild({ persistentKeys: { erasureId } });
       const deadline = deadlineWithin(remainingMs, { inlineBudgetMs, reserveMs });
       const record = await service.submit({ erasureId, ...body, apiRequestId }, { deadline }, log);

@@ -10,6 +10,7 @@ import {
   SUBJECT_SOURCE_PATTERN,
   isSubjectId,
 } from '../erasure/rules';
+import { MAX_CALLBACK_URL_LENGTH } from '../callbacks/callback-url';
 
 const personId = z.string().regex(PERSON_ID_PATTERN, 'must be 1 to 64 characters of A-Z, a-z, 0-9, _ or -');
 // Well-formed Unicode only: a lone surrogate would reach the HMAC as U+FFFD and make two different
@@ -49,6 +50,16 @@ export const erasureBody = z
       subjectRef: optionalText,
       reason: optionalText,
       requestedBy: optionalText,
+      // Its host is checked against the operator's allowlist after parsing (lambda/callbacks/callback-url.ts).
+      callbackUrl: z
+        .url({ protocol: /^https?$/ })
+        .max(MAX_CALLBACK_URL_LENGTH)
+        .optional()
+        .meta({
+          description:
+            'Where the outcome is POSTed (erasure.completed or erasure.failed, signed with Standard Webhooks) once the erasure is terminal. https, on a host the operator allowlisted; otherwise 400.',
+          example: 'https://portal.example.com/hooks/erasures',
+        }),
     },
     { error: 'the body must be a JSON object' },
   )

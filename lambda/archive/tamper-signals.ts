@@ -24,6 +24,7 @@ const REQUEST_PROOF = [
   'reason',
   'requestedBy',
   'apiRequestId',
+  'callbackUrl',
 ];
 
 type Image = Record<string, unknown>;

@@ -8,9 +8,17 @@ import {
   paginateQuery,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { AuditStore, Claim, ClaimResult, ExtensionResult, PersonErasureRef, Settlement } from '../erasure/ports';
+import type {
+  AuditStore,
+  CallbackStore,
+  Claim,
+  ClaimResult,
+  ExtensionResult,
+  PersonErasureRef,
+  Settlement,
+} from '../erasure/ports';
 import { dueDateFor } from '../erasure/statutory-clock';
-import type { PersonState, StoredRequest } from '../erasure/types';
+import type { CallbackDelivery, PersonState, StoredRequest } from '../erasure/types';
 import { StorageUnavailableError } from '../errors';
 import {
   INDEX_BY_PERSON,
@@ -31,7 +39,7 @@ type Item = Record<string, unknown>;
  * The audit trail on DynamoDB: single-item conditional writes only, never a delete.
  * Storage failures become StorageUnavailableError here; a failed condition is a domain answer.
  */
-export class DynamoAuditStore implements AuditStore {
+export class DynamoAuditStore implements AuditStore, CallbackStore {
   private readonly doc: DynamoDBDocumentClient;
 
   constructor(
@@ -231,6 +239,44 @@ export class DynamoAuditStore implements AuditStore {
     }
   }
 
+  async markCallbackEnqueued(erasureId: string, eventId: string): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { pk: erasureKey(erasureId), sk: REQUEST_SK },
+      ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(callbackEventId) OR callbackEventId <> :eventId)',
+      UpdateExpression: 'SET callbackEventId = :eventId',
+      ExpressionAttributeValues: { ':eventId': eventId },
+    });
+  }
+
+  /**
+   * One attribute, `callbackDelivery`, replaced whole: the delivery function's role may write no other
+   * (infra/constructs/callbacks.ts). Another event's state is replaced; the same event's only while it
+   * stands at one of `previousAttempts` and undelivered, so a delivery recorded is never overwritten.
+   */
+  async recordCallbackDelivery(erasureId: string, delivery: CallbackDelivery, previousAttempts: readonly number[]) {
+    const previous = Object.fromEntries(previousAttempts.map((attempts, i) => [`:previous${i}`, attempts]));
+    return this.conditionalUpdate({
+      Key: { pk: erasureKey(erasureId), sk: REQUEST_SK },
+      ConditionExpression:
+        'attribute_exists(pk) AND (attribute_not_exists(#delivery) OR #delivery.eventId <> :eventId OR ' +
+        `(#delivery.attempts IN (${Object.keys(previous).join(', ')}) AND attribute_not_exists(#delivery.deliveredAt)))`,
+      UpdateExpression: 'SET #delivery = :delivery',
+      ExpressionAttributeNames: { '#delivery': 'callbackDelivery' },
+      ExpressionAttributeValues: { ':delivery': delivery, ':eventId': delivery.eventId, ...previous },
+    });
+  }
+
+  /** An UpdateItem whose failed condition is an answer (false), not an error. */
+  private async conditionalUpdate(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
+    try {
+      await this.call(() => this.doc.send(new UpdateCommand({ TableName: this.tableName, ...input })));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   async getErasure(erasureId: string) {
     const items = await this.queryAll({
       TableName: this.tableName,
@@ -361,6 +407,9 @@ function toRequest(item: Item): StoredRequest {
     requestedBy: item.requestedBy as string | undefined,
     apiRequestId: item.apiRequestId as string | undefined,
     retryStep: item.retryStep as string | undefined,
+    callbackUrl: item.callbackUrl as string | undefined,
+    callbackEventId: item.callbackEventId as string | undefined,
+    callbackDelivery: item.callbackDelivery as CallbackDelivery | undefined,
   };
 }
 

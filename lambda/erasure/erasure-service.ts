@@ -12,8 +12,10 @@ import type { SubjectStore } from '../subjects/subject-store';
 import type { LogSink } from '../log';
 import { requestFingerprint } from './fingerprint';
 import { settlementFor, verificationSettlement } from './outcome';
+import { callbackEventIdOf, isTerminalRecord } from '../callbacks/callback-event';
 import type {
   AuditStore,
+  CallbackQueue,
   ErasureMetrics,
   PresenceAnswer,
   RetryMessage,
@@ -34,6 +36,8 @@ export interface ErasureServiceDeps {
   verifik: VerifikPort;
   retryQueue: RetryQueue;
   retryPolicy: RetryPolicy;
+  /** Where a terminal erasure that names a callbackUrl is announced; absent where none is configured. */
+  callbacks?: CallbackQueue;
   metrics?: ErasureMetrics;
   /** Keyed hash of a subjectRef (HMAC-SHA256 with the pepper); absent where nothing is submitted (the worker). */
   hashSubjectRef?(subjectRef: string): Promise<string>;
@@ -110,9 +114,9 @@ export class ErasureService {
    */
   async submit(input: ErasureInput, budget: Budget, log: LogSink): Promise<ErasureRecord> {
     const received = await this.receive(input, log);
-    if (received.created) return this.eraseOpenPersons(received.request, [], budget, log);
-    const attemptCap = this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP;
-    return this.eraseOpenPersons(received.request, received.persons, budget, log, attemptCap);
+    const attemptCap = received.created ? undefined : (this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP);
+    const record = await this.eraseOpenPersons(received.request, received.persons, budget, log, attemptCap);
+    return this.announceOnRequestPath(received.request, record, log);
   }
 
   /**
@@ -121,7 +125,8 @@ export class ErasureService {
    */
   async record(input: ErasureInput, log: LogSink): Promise<ErasureRecord> {
     const received = await this.receive(input, log);
-    return buildRecord(received.request, received.persons);
+    // Terminal at once only when no person is named (a subject with no links): announced like any other.
+    return this.announceOnRequestPath(received.request, buildRecord(received.request, received.persons), log);
   }
 
   /**
@@ -231,7 +236,7 @@ export class ErasureService {
       persons = (await this.load(message.erasureId)).persons;
     }
     const open = openPersons(stored.request, persons);
-    if (open.length === 0) return { kind: 'done', record: buildRecord(stored.request, persons) };
+    if (open.length === 0) return this.done(stored.request, buildRecord(stored.request, persons), log);
     if (current.final) {
       // The schedule had run out while another invocation held a person; its lease is over now.
       const pendingNow = stored.request.personIds
@@ -265,7 +270,7 @@ export class ErasureService {
     this.metrics.count('Retries', open.length);
     const { record, persons: settledPersons } = await this.erasePersons(stored.request, persons, budget, log);
     const pending = settledPersons.filter((p) => p.outcome === 'pending');
-    if (pending.length === 0) return { kind: 'done', record };
+    if (pending.length === 0) return this.done(stored.request, record, log);
 
     const attempt = current.attempt + 1;
     if (attempt < retryPolicy.maxAttempts) {
@@ -358,8 +363,47 @@ export class ErasureService {
       log.warn('a person is held by another invocation; giving up again after its lease', { attempt: current.attempt });
       return { kind: 'rescheduled', record, attempt: current.attempt };
     }
+    // Announced before the chain ends: a death in between brings this message back to announce it.
+    await this.announce(recorded.request, record, log);
     await this.deps.store.advanceRetryStep(request.erasureId, current.step, deadLetter.step);
     return { kind: 'dead_lettered', record };
+  }
+
+  /**
+   * The chain found nothing open: announce the outcome (again, if the path that ended the erasure died
+   * before it could), then let the message go. A failure throws, so the message comes back.
+   */
+  private async done(request: StoredRequest, record: ErasureRecord, log: LogSink): Promise<RetryResult> {
+    await this.announce(request, record, log);
+    return { kind: 'done', record };
+  }
+
+  /**
+   * Puts the callback event of a terminal record on the callback queue, unless the request names no
+   * callbackUrl or the event was enqueued already; then notes it on the request. Enqueued first, so a
+   * death between the two only repeats the message (the delivery drops a delivered event).
+   */
+  private async announce(request: StoredRequest, record: ErasureRecord, log: LogSink): Promise<void> {
+    if (request.callbackUrl === undefined || !isTerminalRecord(record)) return;
+    const eventId = callbackEventIdOf(record);
+    if (request.callbackEventId === eventId) return;
+    if (!this.deps.callbacks) throw new TypeError('ErasureService: a callback is due but no callback queue is configured');
+    await this.deps.callbacks.schedule({ erasureId: request.erasureId, eventId, attempt: 0, notBefore: this.now().getTime() });
+    await this.deps.store.markCallbackEnqueued(request.erasureId, eventId);
+    log.info('callback enqueued', { eventId, status: record.status });
+  }
+
+  /**
+   * On the request path a failed announcement does not fail the request: the erasure is recorded, and
+   * its retry chain (armed before it was) announces it when it finds the erasure terminal.
+   */
+  private async announceOnRequestPath(request: StoredRequest, record: ErasureRecord, log: LogSink): Promise<ErasureRecord> {
+    try {
+      await this.announce(request, record, log);
+    } catch (error) {
+      log.warn('callback not enqueued yet; the retry chain will', { error: errorName(error) });
+    }
+    return record;
   }
 
   private async reopenExhausted(erasureId: string, persons: readonly PersonState[]): Promise<number> {
@@ -557,6 +601,7 @@ export class ErasureService {
       requestedBy: input.requestedBy,
       apiRequestId: input.apiRequestId,
       retryStep: this.newStepId(),
+      callbackUrl: input.callbackUrl,
     };
   }
 

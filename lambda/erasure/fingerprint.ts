@@ -23,6 +23,7 @@ export function requestFingerprint(fields: {
   reason?: string;
   requestedBy?: string;
   subject?: { hash: string; linkedPersonIds: readonly string[] };
+  callbackUrl?: string;
 }): string {
   const canonical = JSON.stringify([
     [...fields.personIds].sort(),
@@ -30,6 +31,8 @@ export function requestFingerprint(fields: {
     fields.reason ?? null,
     fields.requestedBy ?? null,
     ...(fields.subject ? [fields.subject.hash, [...fields.subject.linkedPersonIds].sort()] : []),
+    // Only when given, so that a request without one keeps the fingerprint it was recorded with.
+    ...(fields.callbackUrl === undefined ? [] : [fields.callbackUrl]),
   ]);
   return createHash('sha256').update(canonical, 'utf8').digest('hex');
 }

@@ -1,4 +1,4 @@
-import type { Evidence, Extension, PersonState, StoredRequest } from './types';
+import type { CallbackDelivery, Evidence, Extension, PersonState, StoredRequest } from './types';
 
 /** Verifik's answer to one DELETE, already classified at the client boundary. */
 export type VendorAnswer =
@@ -115,6 +115,25 @@ export interface AuditStore {
     erasureId: string,
     change: { dueAt: string; extendedDueAt: string; extension: Extension },
   ): Promise<ExtensionResult>;
+  /**
+   * Notes that the callback event `eventId` was put on the callback queue (`callbackEventId` of the
+   * request); false when it was noted already or the erasure is unknown.
+   */
+  markCallbackEnqueued(erasureId: string, eventId: string): Promise<boolean>;
+}
+
+/**
+ * What the callback delivery function may do with the audit trail: read an erasure, and record how a
+ * delivery went (the request item's `callbackDelivery`, nothing else).
+ */
+export interface CallbackStore {
+  getErasure: AuditStore['getErasure'];
+  /**
+   * Writes the delivery state of an attempt, replacing another event's, or the same event's while it
+   * stands at one of `previousAttempts` undelivered; false (nothing written) when another delivery of
+   * the event has recorded more, or a success.
+   */
+  recordCallbackDelivery(erasureId: string, delivery: CallbackDelivery, previousAttempts: readonly number[]): Promise<boolean>;
 }
 
 export interface PersonErasureRef {
@@ -148,6 +167,27 @@ export interface RetryQueue {
   deadLetter(message: RetryMessage): Promise<void>;
 }
 
+/** One callback event to deliver: "POST the terminal record of this erasure, not before `notBefore`". */
+export interface CallbackMessage {
+  erasureId: string;
+  /** The event (`callbackEventIdOf` the terminal record): a message whose event is no longer the erasure's is dropped. */
+  eventId: string;
+  /** Delivery attempts recorded for the event when this message was sent: it makes the next one, or is dropped. */
+  attempt: number;
+  /** Attempts recorded when the schedule began (0; more after a redrive): the schedule counts from here. */
+  since?: number;
+  /** Epoch ms. */
+  notBefore: number;
+  /** Sent to the dead-letter queue after the last attempt: a redrive starts the schedule again. */
+  deadLettered?: boolean;
+}
+
+/** The callback queue (SQS in the cloud, in-process locally), with its dead-letter queue. Both calls resolve once stored. */
+export interface CallbackQueue {
+  schedule(message: CallbackMessage): Promise<void>;
+  deadLetter(message: CallbackMessage): Promise<void>;
+}
+
 export const METRIC_NAMES = [
   'Erased',
   'AlreadyErased',
@@ -167,8 +207,11 @@ export const PENDING_AGE_METRIC = 'PendingAge';
 /** Published hourly by the deadline check (lambda/deadlines): erasures not completed, near their due date or past it. */
 export const DEADLINE_METRIC_NAMES = ['ErasuresNearDue', 'ErasuresOverdue'] as const;
 export type DeadlineMetricName = (typeof DEADLINE_METRIC_NAMES)[number];
+/** Published by the callback delivery function, one per attempt outcome. */
+export const CALLBACK_METRIC_NAMES = ['CallbacksDelivered', 'CallbackFailures', 'CallbacksDeadLettered'] as const;
+export type CallbackMetricName = (typeof CALLBACK_METRIC_NAMES)[number];
 /** Every metric the functions publish: the alarms and the dashboard name only these. */
-export type ServiceMetricName = MetricName | typeof PENDING_AGE_METRIC | DeadlineMetricName;
+export type ServiceMetricName = MetricName | typeof PENDING_AGE_METRIC | DeadlineMetricName | CallbackMetricName;
 
 export interface ErasureMetrics {
   count(name: MetricName, value?: number): void;

@@ -1,4 +1,4 @@
-import type { ErasureRecord, ErasureStatus, PersonState, StoredRequest } from './types';
+import type { CallbackDelivery, CallbackState, ErasureRecord, ErasureStatus, PersonState, StoredRequest } from './types';
 
 /** A person named by the request whose item does not exist yet has not been attempted. */
 export const notYetAttempted = (personId: string): PersonState => ({ personId, outcome: 'pending', attempts: 0 });
@@ -38,7 +38,12 @@ export function buildRecord(request: StoredRequest, persons: readonly PersonStat
     subject: request.subject && { source: request.subject.source, linkedPersonIds: request.subject.linkedPersonIds },
     note: ordered.length === 0 && request.subject ? NO_LINKED_PERSON_NOTE : undefined,
     persons: ordered.map(({ uncertain: _uncertain, leaseUntil: _lease, ...p }) => omitUndefined(p)),
+    callback: request.callbackUrl === undefined ? undefined : callbackState(request.callbackUrl, request.callbackDelivery),
   });
+}
+
+function callbackState(url: string, delivery: CallbackDelivery | undefined): CallbackState {
+  return omitUndefined({ url, ...delivery, attempts: delivery?.attempts ?? 0 });
 }
 
 function omitUndefined<T extends object>(value: T): T {

@@ -37,6 +37,8 @@ export interface ErasureInput {
   subjectRef?: string;
   reason?: string;
   requestedBy?: string;
+  /** Where the terminal outcome is POSTed (lambda/callbacks), already checked against the operator's allowlist. */
+  callbackUrl?: string;
   /** API Gateway's request id of the call that recorded it, to match the access log. Not part of "the same request". */
   apiRequestId?: string;
 }
@@ -64,7 +66,28 @@ export interface StoredRequest {
    * step (armed by a redelivery, or a duplicate of a step already taken) is dropped.
    */
   retryStep?: string;
+  /** Where the terminal outcome is POSTed; written once with the request. */
+  callbackUrl?: string;
+  /**
+   * The callback event last put on the callback queue (`callbackEventIdOf` of the terminal record), so
+   * a terminal state seen again (a redelivery, the retry chain) does not enqueue it again.
+   */
+  callbackEventId?: string;
+  /** What the callback delivery function recorded about its attempts. */
+  callbackDelivery?: CallbackDelivery;
 }
+
+/** The delivery of one callback event, as the delivery function records it (one attribute of the request item). */
+export interface CallbackDelivery {
+  eventId: string;
+  attempts: number;
+  deliveredAt?: string;
+  /** The receiver's HTTP status on the last attempt (absent when it gave none). */
+  lastStatus?: number;
+  /** Why the last attempt did not deliver when no status says it: a short code, never the receiver's text. */
+  lastError?: CallbackError;
+}
+export type CallbackError = 'timeout' | 'connection_failed' | 'redirect_refused' | 'host_not_allowed';
 
 /** The one extension of an erasure's due date: how many further months, why, and when it was asked (ISO 8601). */
 export interface Extension {
@@ -116,4 +139,12 @@ export interface ErasureRecord {
   /** What an auditor should know about the whole erasure (a subject with no linked person). */
   note?: string;
   persons: PersonState[];
+  /** Only when the request named a callbackUrl: where the outcome goes and how its delivery went. */
+  callback?: CallbackState;
+}
+
+/** The record's view of the callback: the URL, and the delivery of the last event (none yet: attempts 0). */
+export interface CallbackState extends Partial<Omit<CallbackDelivery, 'attempts'>> {
+  url: string;
+  attempts: number;
 }

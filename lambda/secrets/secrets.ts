@@ -14,6 +14,8 @@ export interface Secrets {
   pepper(): Promise<string>;
   /** The HubSpot app's client secret: the key of HubSpot's v3 webhook signatures. */
   hubspotClientSecret(): Promise<string>;
+  /** The key that signs callbacks (`whsec_…`), one at a time; only the delivery function reads it. */
+  callbackSecret(): Promise<string>;
 }
 
 const KEY = /^(whsec_)?([A-Za-z0-9+/]+={0,2})$/;
@@ -70,6 +72,7 @@ export function secretsFromEnvironment(
     webhook: reader('WEBHOOK_SECRET', SECRET_ARN_VARIABLE.WEBHOOK_SECRET),
     pepper: reader('SUBJECT_REF_PEPPER', SECRET_ARN_VARIABLE.SUBJECT_REF_PEPPER),
     hubspot: reader('HUBSPOT_CLIENT_SECRET', SECRET_ARN_VARIABLE.HUBSPOT_CLIENT_SECRET),
+    callback: reader('CALLBACK_SECRET', SECRET_ARN_VARIABLE.CALLBACK_SECRET),
   });
 }
 
@@ -77,7 +80,9 @@ export function secretsFromEnvironment(
 class CheckedSecrets implements Secrets {
   private parsedWebhook: { raw: string; secrets: readonly string[] } | undefined;
 
-  constructor(private readonly read: { token: Reader; webhook: Reader; pepper: Reader; hubspot: Reader }) {}
+  private parsedCallback: { raw: string; secret: string } | undefined;
+
+  constructor(private readonly read: { token: Reader; webhook: Reader; pepper: Reader; hubspot: Reader; callback: Reader }) {}
 
   verifikToken(options?: { refresh?: boolean }): Promise<string> {
     return this.read.token(options);
@@ -97,6 +102,21 @@ class CheckedSecrets implements Secrets {
 
   hubspotClientSecret(): Promise<string> {
     return this.read.hubspot();
+  }
+
+  async callbackSecret(): Promise<string> {
+    const raw = await this.read.callback();
+    if (this.parsedCallback?.raw !== raw) {
+      let secrets: readonly string[] = [];
+      try {
+        secrets = parseWebhookSecrets(raw, 'CALLBACK_SECRET');
+      } catch (error) {
+        throw new SecretUnavailableError('CALLBACK_SECRET', error);
+      }
+      if (secrets.length !== 1) throw new SecretUnavailableError('CALLBACK_SECRET');
+      this.parsedCallback = { raw, secret: secrets[0]! };
+    }
+    return this.parsedCallback.secret;
   }
 
   async pepper(): Promise<string> {

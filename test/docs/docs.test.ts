@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { readConfig } from '../../lambda/config';
 import { ARCHIVE_METRIC_NAMES } from '../../lambda/archive/ports';
-import { DEADLINE_METRIC_NAMES, METRIC_NAMES, PENDING_AGE_METRIC } from '../../lambda/erasure/ports';
+import { CALLBACK_METRIC_NAMES, DEADLINE_METRIC_NAMES, METRIC_NAMES, PENDING_AGE_METRIC } from '../../lambda/erasure/ports';
 import { TOKEN_METRIC_NAMES } from '../../lambda/rotation/token-rotation';
 import { secretsFromEnvironment } from '../../lambda/secrets/secrets';
 import { VerifikErasureStack } from '../../infra/stack';
@@ -83,7 +83,7 @@ async function variablesRead(read: (env: NodeJS.ProcessEnv) => unknown): Promise
 const secretVariables = () =>
   variablesRead((env) => {
     const secrets = secretsFromEnvironment(env);
-    return Promise.allSettled([secrets.verifikToken(), secrets.webhookSecrets(), secrets.pepper()]);
+    return Promise.allSettled([secrets.verifikToken(), secrets.webhookSecrets(), secrets.pepper(), secrets.callbackSecret()]);
   });
 
 const source = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
@@ -126,6 +126,7 @@ async function knownNames(): Promise<Known> {
       ...(await variablesRead((env) => readConfig('worker', env))),
       ...(await variablesRead((env) => readConfig('deadlines', env))),
       ...(await variablesRead((env) => readConfig('rotation', env))),
+      ...(await variablesRead((env) => readConfig('callbacks', env))),
       ...(await secretVariables()),
       ...matchesOf(localSources, /\benv\.([A-Z][A-Z0-9_]+)/g),
       ...ofType('AWS::Lambda::Function').flatMap((fn) => Object.keys(fn.Properties?.Environment?.Variables ?? {})),
@@ -134,6 +135,7 @@ async function knownNames(): Promise<Known> {
       ...METRIC_NAMES,
       PENDING_AGE_METRIC,
       ...DEADLINE_METRIC_NAMES,
+      ...CALLBACK_METRIC_NAMES,
       ...TOKEN_METRIC_NAMES,
       ...ARCHIVE_METRIC_NAMES,
       ...ofType('AWS::Logs::MetricFilter').flatMap((filter) =>

@@ -10,7 +10,7 @@ import { certificateHtml, escapeHtml } from '../../lambda/certificate/certificat
 import { certificateModel } from '../../lambda/certificate/certificate-model';
 import { readPublicKey, verifyCertificate } from '../../lambda/certificate/verify-certificate';
 import { prefersHtml } from '../../lambda/http/http-app';
-import { answerOf, type Answer, useHarness } from '../support/http-harness';
+import { answerOf, type Answer } from '../support/http-harness';
 import {
   GET_PATH_FORMS,
   anyErasureId,
@@ -27,10 +27,11 @@ import {
   signedHeaders,
   validErasureId,
   type GetPathForm,
+  useFuzzHarness,
 } from './fuzz-support';
 import { lambdaContext } from '../../infra/local/api-gateway';
 
-const t = useHarness();
+const t = useFuzzHarness();
 let counter = 0;
 const unique = () => `c${(counter += 1)}`;
 

@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { newMessageId, signedContent } from '../../infra/local/signed-client';
-import { PORTAL_PRINCIPAL, useHarness } from '../support/http-harness';
+import { PORTAL_PRINCIPAL } from '../support/http-harness';
 import {
   anyBodyText,
   anyErasureId,
@@ -24,9 +24,11 @@ import {
   mediaVerdict,
   rawApp,
   signedHeaders,
+  sideEffects,
+  useFuzzHarness,
 } from './fuzz-support';
 
-const t = useHarness();
+const t = useFuzzHarness();
 
 /** The contract's verdict on an extension body: `{months: 1 | 2, reason}`, nothing else. */
 function extensionVerdict(text: string): { kind: 'valid'; months: number; reason: string } | { kind: 'invalid' | 'either' } {
@@ -124,7 +126,7 @@ describe('fuzz: extensions', () => {
             authorizer: { iam: { accessKey: 'AKIA', accountId: '123456789012', callerId: 'AIDA', userArn: who, userId: 'AIDA' } },
           });
         }
-        const before = { calls: t.api.sandbox.calls.length, scheduled: t.api.retryQueue.sent };
+        const before = sideEffects(t.api);
 
         const answer = await send(event);
 

@@ -14,7 +14,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { signedHeaders } from '../../infra/local/signed-client';
 import type { TestDynamo } from '../support/dynamo';
-import { answerOf, type Answer, type Harness } from '../support/http-harness';
+import { answerOf, useHarness, type Answer, type Harness } from '../support/http-harness';
 
 // ---------------------------------------------------------------------------------------------
 // Running and reporting properties
@@ -192,6 +192,55 @@ export interface ErasureRequest {
   subjectRef?: string;
   reason?: string;
   requestedBy?: string;
+  /** As recorded: the URL normalized. */
+  callbackUrl?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Callbacks: the harness of the fuzz suites admits one loopback host
+// ---------------------------------------------------------------------------------------------
+
+/** The one host a fuzzed callbackUrl may name (a loopback port where nothing listens). */
+export const FUZZ_CALLBACK_HOST = '127.0.0.1:9';
+
+/**
+ * The harness of every fuzz suite: the production composition with FUZZ_CALLBACK_HOST on the
+ * callback allowlist. Its callback queue keeps what is announced and delivers nothing (delivery is
+ * tested in test/callbacks), so `callbackQueue.sent` counts announcements: a bad input must add none.
+ */
+export function useFuzzHarness() {
+  const t = useHarness({ CALLBACK_ALLOWED_HOSTS: FUZZ_CALLBACK_HOST });
+  beforeEach(() => {
+    t.api.callbackQueue.consumer = undefined;
+  });
+  return t;
+}
+
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
+
+/**
+ * The contract's rules for callbackUrl (docs/callbacks.md), written from the page: an absolute https
+ * URL (http only for loopback), no user info, no fragment, at most 2048 characters, its host (with a
+ * port other than the scheme's default) on the allowlist. A URL the service would store in another
+ * form (normalized) is ambiguous: the page says it is stored after normalisation, not which forms a
+ * parser may refuse.
+ */
+export function callbackUrlVerdict(
+  value: unknown,
+  hosts: readonly string[] = [FUZZ_CALLBACK_HOST],
+): { kind: 'valid' | 'ambiguous'; url: string; why?: string } | { kind: 'invalid'; why: string } {
+  if (typeof value !== 'string') return { kind: 'invalid', why: 'not a string' };
+  if (value.length > 2048) return { kind: 'invalid', why: 'too long' };
+  if (!URL.canParse(value)) return { kind: 'invalid', why: 'not an absolute URL' };
+  const url = new URL(value);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { kind: 'invalid', why: 'not http(s)' };
+  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) return { kind: 'invalid', why: 'http, not loopback' };
+  if (url.username !== '' || url.password !== '') return { kind: 'invalid', why: 'user info' };
+  if (url.hash !== '') return { kind: 'invalid', why: 'fragment' };
+  const host = url.port === '' ? url.hostname : `${url.hostname}:${url.port}`;
+  if (!hosts.includes(host)) return { kind: 'invalid', why: 'host not allowlisted' };
+  if (value !== url.href || value.includes('#')) return { kind: 'ambiguous', url: url.href, why: 'stored normalized' };
+  return { kind: 'valid', url: url.href };
 }
 
 export type Verdict =
@@ -263,6 +312,12 @@ export function valueVerdict(value: unknown): Verdict {
     if (text.length > 256) ambiguity = `${field}: 256 code points but ${text.length} UTF-16 units`;
     request[field] = text;
   }
+  if (Object.hasOwn(body, 'callbackUrl')) {
+    const callback = callbackUrlVerdict(body.callbackUrl);
+    if (callback.kind === 'invalid') return { kind: 'invalid', why: `callbackUrl: ${callback.why}` };
+    request.callbackUrl = callback.url;
+    if (callback.kind === 'ambiguous') ambiguity ??= `callbackUrl: ${callback.why}`;
+  }
   return ambiguity ? { kind: 'ambiguous', why: ambiguity, request } : { kind: 'valid', request };
 }
 
@@ -282,6 +337,7 @@ export const sameRequestKey = (request: ErasureRequest) =>
     request.subjectRef ?? null,
     request.reason ?? null,
     request.requestedBy ?? null,
+    request.callbackUrl ?? null,
   ]);
 
 /** Which erasure ids this table has recorded, with what request: predicts 409 and redeliveries. */
@@ -369,15 +425,16 @@ export const secretsOf = (api: Harness): string[] => [
   ...api.secrets.map((s) => s.slice('whsec_'.length)),
 ];
 
-/** Side effects a rejected request must not have: no Verifik call, nothing armed on the retry path. */
+/** Side effects a rejected request must not have: no Verifik call, nothing armed on the retry path, no callback announced. */
 export function sideEffects(api: Harness) {
-  return { calls: api.sandbox.calls.length, scheduled: api.retryQueue.sent };
+  return { calls: api.sandbox.calls.length, scheduled: api.retryQueue.sent, announced: api.callbackQueue.sent };
 }
 
 export function assertNoSideEffects(api: Harness, before: ReturnType<typeof sideEffects>, context?: unknown): void {
   const after = sideEffects(api);
   assertThat(after.calls === before.calls, `a rejected request called Verifik (${after.calls - before.calls} calls)`, context);
   assertThat(after.scheduled === before.scheduled, 'a rejected request armed the retry path', context);
+  assertThat(after.announced === before.announced, 'a rejected request announced a callback', context);
 }
 
 /** The answer to a request the oracle accepts: 200/202 with a record of exactly these persons. */
@@ -410,6 +467,7 @@ export function assertRecord(
   assertThat(!Object.hasOwn(record, 'subjectRef'), 'the record never carries the subjectRef itself', where);
   // The keyed hash stays in the table: in an answer it would let a reader link erasures of one subject.
   assertThat(!Object.hasOwn(record, 'subjectRefHash'), 'the record never carries the subjectRef hash', where);
+  assertThat(record.callback?.url === request.callbackUrl, 'the callbackUrl is recorded (normalized), or none', where);
 }
 
 /** The stored request keeps subjectRef only as HMAC-SHA256(pepper, subjectRef), and only when one was given. */
@@ -580,6 +638,59 @@ export const personIdArray: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: wrongType },
 );
 
+/**
+ * callbackUrl values: the allowlisted loopback host with random paths and queries, https on it, URLs
+ * of other hosts, and the tricks that try to reach another host through an allowlisted name (user
+ * info, fragments, other encodings of loopback, redirect-like forms), long, nasty and wrong-typed values.
+ */
+export const callbackUrlValue: fc.Arbitrary<unknown> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .tuple(fc.constantFrom('http', 'https'), fc.webPath(), fc.option(fc.webQueryParameters(), { nil: undefined }))
+      .map(([scheme, path, query]) => `${scheme}://${FUZZ_CALLBACK_HOST}${path || '/'}${query === undefined ? '' : `?${query}`}`),
+  },
+  { weight: 2, arbitrary: fc.webUrl({ withQueryParameters: true, withFragments: true }) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      `http://${FUZZ_CALLBACK_HOST}@attacker.example/x`,
+      `http://attacker.example#@${FUZZ_CALLBACK_HOST}/`,
+      `http://user:pw@${FUZZ_CALLBACK_HOST}/`,
+      `http://${FUZZ_CALLBACK_HOST}/#frag`,
+      `http://${FUZZ_CALLBACK_HOST}/#`,
+      `HTTP://${FUZZ_CALLBACK_HOST}/Hooks`,
+      `http:${FUZZ_CALLBACK_HOST}/x`,
+      `http:/${FUZZ_CALLBACK_HOST}/x`,
+      `http://${FUZZ_CALLBACK_HOST}/a/../b`,
+      `http://${FUZZ_CALLBACK_HOST}.attacker.example/`,
+      'http://127.0.0.1:09/',
+      'http://0x7f.0.0.1:9/',
+      'http://2130706433:9/',
+      'http://localhost:9/',
+      'http://[::1]:9/',
+      'http://127.0.0.1/',
+      'http://127.0.0.1:80/',
+      'http://169.254.169.254/latest/meta-data',
+      'https://attacker.example/?next=http://127.0.0.1:9/',
+      'ftp://127.0.0.1:9/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+      'data:text/plain,x',
+      '//127.0.0.1:9/x',
+      '/hooks',
+      ` http://${FUZZ_CALLBACK_HOST}/`,
+      `http://${FUZZ_CALLBACK_HOST}/\n`,
+      `http://${FUZZ_CALLBACK_HOST}/x y`,
+      `http://${FUZZ_CALLBACK_HOST}/${'a'.repeat(2040)}`,
+      `http://${FUZZ_CALLBACK_HOST}/${'a'.repeat(2100)}`,
+      '',
+    ),
+  },
+  { weight: 1, arbitrary: nastyString },
+  { weight: 1, arbitrary: wrongType },
+);
+
 const fieldOrWrong = (good: fc.Arbitrary<unknown>) =>
   fc.oneof({ weight: 5, arbitrary: good }, { weight: 1, arbitrary: wrongType });
 
@@ -625,17 +736,19 @@ export const nearValidBody: fc.Arbitrary<string> = fc
     subjectRef: fc.option(optionalText, { freq: 2, nil: undefined }),
     reason: fc.option(optionalText, { freq: 2, nil: undefined }),
     requestedBy: fc.option(optionalText, { freq: 3, nil: undefined }),
+    callbackUrl: fc.option(callbackUrlValue, { freq: 3, nil: undefined }),
     extras: fc.array(fc.tuple(extraKey, fc.jsonValue({ maxDepth: 2 })), { maxLength: 3 }),
     proto: fc.option(fc.constantFrom(...PROTO_ENTRIES), { freq: 8, nil: undefined }),
     shuffle: fc.nat(),
   })
-  .map(({ form, ids, one, subjectRef, reason, requestedBy, extras, proto, shuffle }) => {
+  .map(({ form, ids, one, subjectRef, reason, requestedBy, callbackUrl, extras, proto, shuffle }) => {
     const entries: BodyEntries = [];
     if (form === 'ids' || form === 'both') entries.push(['personIds', JSON.stringify(ids)]);
     if (form === 'one' || form === 'both') entries.push(['personId', JSON.stringify(one)]);
     if (subjectRef !== undefined) entries.push(['subjectRef', JSON.stringify(subjectRef)]);
     if (reason !== undefined) entries.push(['reason', JSON.stringify(reason)]);
     if (requestedBy !== undefined) entries.push(['requestedBy', JSON.stringify(requestedBy)]);
+    if (callbackUrl !== undefined) entries.push(['callbackUrl', JSON.stringify(callbackUrl)]);
     for (const [key, value] of extras) entries.push([key, JSON.stringify(value)]);
     if (proto) entries.splice(shuffle % (entries.length + 1), 0, proto);
     return bodyText(entries);

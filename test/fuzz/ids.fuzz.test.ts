@@ -5,7 +5,6 @@
  * paths API Gateway might pass on.
  */
 import fc from 'fast-check';
-import { useHarness } from '../support/http-harness';
 import {
   IdempotencyModel,
   anyErasureId,
@@ -25,9 +24,10 @@ import {
   sideEffects,
   signedHeaders,
   validErasureId,
+  useFuzzHarness,
 } from './fuzz-support';
 
-const t = useHarness();
+const t = useFuzzHarness();
 let counter = 0;
 const unique = () => `i${(counter += 1)}`;
 

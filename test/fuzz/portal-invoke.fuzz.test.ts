@@ -3,7 +3,7 @@
  * principal, with none, with garbage) and the direct-invoke handler with arbitrary events.
  */
 import fc from 'fast-check';
-import { PORTAL_PRINCIPAL, type Answer, useHarness } from '../support/http-harness';
+import { PORTAL_PRINCIPAL, type Answer } from '../support/http-harness';
 import {
   IdempotencyModel,
   MAX_BODY_BYTES,
@@ -26,9 +26,10 @@ import {
   valueVerdict,
   wrongType,
   type Outcome,
+  useFuzzHarness,
 } from './fuzz-support';
 
-const t = useHarness();
+const t = useFuzzHarness();
 
 const principal = fc.oneof(
   { weight: 6, arbitrary: fc.constant<string | null>(PORTAL_PRINCIPAL) },

@@ -1,9 +1,10 @@
 /**
  * Bugs the fuzz suite found, kept as minimal regression tests now that they are fixed.
  */
-import { useHarness } from '../support/http-harness';
 
-const t = useHarness();
+import { useFuzzHarness } from './fuzz-support';
+
+const t = useFuzzHarness();
 
 describe('the erasure id in a GET path is URL-decoded', () => {
   // POST accepts any erasure id of [A-Za-z0-9_.:-]{1,128}; the 202 Location, the project's CLI

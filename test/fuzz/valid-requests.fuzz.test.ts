@@ -9,7 +9,6 @@
  */
 import fc from 'fast-check';
 import type { SandboxAnswer } from '../../infra/local/verifik-sandbox';
-import { useHarness } from '../support/http-harness';
 import {
   JSON_CONTENT_TYPES,
   assertRecord,
@@ -24,9 +23,10 @@ import {
   validErasureId,
   type BodyEntries,
   type ErasureRequest,
+  useFuzzHarness,
 } from './fuzz-support';
 
-const t = useHarness();
+const t = useFuzzHarness();
 
 type Script = 'absent' | 'present' | '503-then-ok' | '429-then-ok' | 'drop-then-ok' | '403' | '400' | '301';
 const EXPECTED_OUTCOME: Record<Script, string> = {

@@ -6,10 +6,9 @@
  */
 import fc from 'fast-check';
 import { readConfig } from '../../lambda/config';
-import { useHarness } from '../support/http-harness';
-import { assertThat, checkAnswer, fuzz } from './fuzz-support';
+import { assertThat, checkAnswer, fuzz, useFuzzHarness } from './fuzz-support';
 
-const t = useHarness();
+const t = useFuzzHarness();
 let run = 0;
 
 const code = fc.oneof(

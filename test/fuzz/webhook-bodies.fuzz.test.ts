@@ -5,7 +5,6 @@
  * (isBase64Encoded true or false, bytes that are not UTF-8), through the real handler.
  */
 import fc from 'fast-check';
-import { useHarness } from '../support/http-harness';
 import {
   IdempotencyModel,
   MAX_BODY_BYTES,
@@ -16,6 +15,8 @@ import {
   assertPrototypeClean,
   assertThat,
   bodyVerdict,
+  callbackUrlValue,
+  callbackUrlVerdict,
   checkAnswer,
   contentType,
   eventWith,
@@ -29,15 +30,47 @@ import {
   signedHeaders,
   validBody,
   validErasureId,
+  useFuzzHarness,
 } from './fuzz-support';
 
-const t = useHarness();
+const t = useFuzzHarness();
 const unique = (() => {
   let n = 0;
   return () => `f${(n += 1)}`;
 })();
 
 describe('fuzz: POST /erasures bodies', () => {
+  it('takes a callbackUrl only on the allowlisted host: a record naming it and one announcement once terminal, or a 400 with nothing recorded, called or announced', async () => {
+    await fuzz(
+      'webhook POST callbackUrl',
+      callbackUrlValue,
+      async (callbackUrl) => {
+        const erasureId = unique();
+        const before = sideEffects(t.api);
+        const answer = await t.api.post({ personIds: [t.api.sandbox.createPerson()], callbackUrl }, { id: erasureId });
+        const verdict = callbackUrlVerdict(callbackUrl);
+        const where = { callbackUrl, verdict, answer };
+        checkAnswer(answer, t.api, where);
+        if (verdict.kind === 'invalid' || (verdict.kind === 'ambiguous' && answer.status === 400)) {
+          assertThat(answer.status === 400 && answer.body.error === 'invalid_request', 'a refused callbackUrl is a 400', where);
+          assertNoSideEffects(t.api, before, where);
+          assertThat((await t.api.store.getErasure(erasureId)) === undefined, 'a refused request records nothing', where);
+          return 'refused';
+        }
+        assertThat(
+          answer.status === 200 || answer.status === 202,
+          `an allowlisted callbackUrl is accepted (${answer.status})`,
+          where,
+        );
+        assertThat(answer.body.callback?.url === verdict.url, 'the record names the URL, normalized', where);
+        const announced = t.api.callbackQueue.sent - before.announced;
+        assertThat(announced === (answer.status === 200 ? 1 : 0), 'one announcement once terminal, none before', where);
+        return `accepted ${answer.status}`;
+      },
+      150,
+    );
+  }, 300_000);
+
   it('answers every signed body as the contract says: 2xx with the deduplicated persons, or a JSON 4xx without side effects', async () => {
     const model = new IdempotencyModel();
     const arbitrary = fc.record({

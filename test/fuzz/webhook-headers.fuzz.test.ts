@@ -11,7 +11,7 @@
  * sometimes a small valid erasure (a 2xx).
  */
 import fc from 'fast-check';
-import { useHarness, type Answer } from '../support/http-harness';
+import { type Answer } from '../support/http-harness';
 import {
   GET_PATH_FORMS,
   IdempotencyModel,
@@ -42,9 +42,10 @@ import {
   validBody,
   validErasureId,
   type Tri,
+  useFuzzHarness,
 } from './fuzz-support';
 
-const t = useHarness();
+const t = useFuzzHarness();
 let counter = 0;
 const unique = () => `h${(counter += 1)}`;
 

@@ -53,14 +53,15 @@ const EXPECTED_GRANTS: Record<(typeof FUNCTIONS)[number], Record<string, string[
       'SecretsWebhookSecret',
       ...TOKEN,
     ].sort(),
-    'sqs:SendMessage': ['RetriesRetryQueue'],
+    // The retry chain, and the callbacks of erasures that end in the request.
+    'sqs:SendMessage': ['CallbacksQueue', 'RetriesRetryQueue'],
   },
   Invoke: {
     ...RECEIVER_TABLE_GRANTS,
     'logs:CreateLogStream': ['InvokeLogs'],
     'logs:PutLogEvents': ['InvokeLogs'],
     'secretsmanager:GetSecretValue': ['SecretsSubjectRefPepper', ...TOKEN].sort(),
-    'sqs:SendMessage': ['RetriesRetryQueue'],
+    'sqs:SendMessage': ['CallbacksQueue', 'RetriesRetryQueue'],
   },
   Worker: {
     'dynamodb:GetItem': ['AuditTable'],
@@ -72,7 +73,7 @@ const EXPECTED_GRANTS: Record<(typeof FUNCTIONS)[number], Record<string, string[
     'sqs:DeleteMessage': ['RetriesRetryQueue'],
     'sqs:GetQueueAttributes': ['RetriesRetryQueue'],
     'sqs:ReceiveMessage': ['RetriesRetryQueue'],
-    'sqs:SendMessage': ['RetriesDeadLetterQueue', 'RetriesRetryQueue'],
+    'sqs:SendMessage': ['CallbacksQueue', 'RetriesDeadLetterQueue', 'RetriesRetryQueue'],
   },
 };
 
@@ -328,15 +329,15 @@ describe('production stack', () => {
   });
 
   describe('retry queues', () => {
-    it('encrypts every queue (retry, dead letters, archiver dead letters), keeps messages 14 days and refuses requests without TLS', () => {
+    it('encrypts every queue (retry, dead letters, callbacks and their dead letters, archiver dead letters), keeps messages 14 days and refuses requests without TLS', () => {
       const queues = template.findResources('AWS::SQS::Queue');
 
-      expect(Object.keys(queues)).toHaveLength(3);
+      expect(Object.keys(queues)).toHaveLength(5);
       for (const queue of Object.values(queues)) {
         expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
       }
       const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
-      expect(policies).toHaveLength(3);
+      expect(policies).toHaveLength(5);
       for (const policy of policies) {
         expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
           expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),

@@ -4,8 +4,9 @@
  * Verifik 200 in both documented shapes, 404, 401, 429, 5xx, retries through the worker, a dead
  * letter and its redrive, extensions (webhook and portal, granted and refused), and the GET that
  * verifies a delete (a person still present, an unclear answer verified by the worker), subject links and
- * reads (webhook and portal, 400/401), an erasure by subject, and the HubSpot hook (200 through the retry
- * path, 401, 400) with its client secret and signatures forbidden.
+ * reads (webhook and portal, 400/401), an erasure by subject, the HubSpot hook (200 through the retry
+ * path, 401, 400) with its client secret and signatures forbidden, and callbacks (delivered, retried
+ * after a 5xx and a dropped connection, refused before anything is recorded).
  *
  * Everything written to process.stdout and process.stderr is captured (Powertools' Logger and Metrics
  * write through a node:console Console bound to those streams, unless POWERTOOLS_DEV routes them to
@@ -17,7 +18,8 @@
  *
  * The rules asserted:
  * 1. No secret or personal data anywhere in the output: the Verifik token, the certificate private key
- *    (PEM, its lines, its JWK `d`), every webhook secret and
+ *    (PEM, its lines, its JWK `d`), the callback signing secret and every callback signature sent,
+ *    every callbackUrl (only its host may be logged), every webhook secret and
  *    its base64 key, every webhook-signature header sent (and each signature in it), every
  *    subjectRef sent, the pepper, and every raw request body (as sent and JSON-escaped).
  * 2. Every line is one JSON object.
@@ -45,6 +47,7 @@ import { httpEvent, lambdaContext } from '../../infra/local/api-gateway';
 import { signedHeaders } from '../../infra/local/signed-client';
 import { encodeRetryMessage } from '../../lambda/queue/retry-message';
 import { newWebhookSecret } from '../../infra/local/signed-client';
+import { CallbackReceiver } from '../support/callback-receiver';
 import { PORTAL_PRINCIPAL, useHarness } from '../support/http-harness';
 import { LogCapture } from '../support/log-capture';
 
@@ -52,12 +55,21 @@ import { LogCapture } from '../support/log-capture';
 // worker can claim a person before the request's own call does, and an erasure the test expects
 // answered inline (200) is answered 202 while the worker finishes it. No scenario here is about a
 // slow Verifik, so its timeout leaves room for a cold, busy process too.
-const t = useHarness({
+const env: Record<string, string> = {
   RETRY_SCHEDULE: '2,0.05,0.05',
   INLINE_BUDGET_MS: '10000',
   VERIFIK_RETRY_LIMIT: '1',
   VERIFIK_TIMEOUT_MS: '5000',
+  CALLBACK_RETRY_SCHEDULE: '0.05,0.05,0.05',
+};
+const t = useHarness(env);
+// The callbacks' receiver on loopback; the harness of each test (started after this) admits its host.
+let receiver: CallbackReceiver;
+beforeAll(async () => {
+  receiver = await CallbackReceiver.start();
+  env.CALLBACK_ALLOWED_HOSTS = receiver.host;
 });
+afterAll(() => receiver.close());
 
 const tag = () => randomBytes(6).toString('hex');
 const id = () => `log_${tag()}`;
@@ -763,6 +775,65 @@ describe('logs at DEBUG over every route and outcome', () => {
         expect((await deliver(batch, `${secret}-wrong`)).status).toBe(401);
         expect((await deliver(batch, secret, Date.now() - 6 * 60_000)).status).toBe(401);
         expect((await deliver('[{"subscriptionType":"contact.privacyDeletion","portalId":1}]')).status).toBe(400);
+      });
+      log.expectRulesKept();
+    });
+  });
+
+  describe('callbacks', () => {
+    /** A callbackUrl with a path and query a caller might think private: only its host may reach the logs. */
+    const callbackUrl = () => {
+      const url = receiver.url(`/hooks/${tag()}?tenant=TENANT${tag()}`);
+      log.forbid('callbackUrl', url);
+      log.forbid('callbackUrl path and query', url.slice(url.indexOf('/hooks/')));
+      return url;
+    };
+    /** Every signature the receiver got is forbidden too. */
+    const forbidReceived = () => {
+      for (const callback of receiver.received) log.forbidSignature(String(callback.headers['webhook-signature']));
+    };
+    beforeEach(() => receiver.reset());
+
+    it('POST with callbackUrl, delivered', async () => {
+      const e = id();
+      await log.scenario(
+        'POST with callbackUrl, delivered',
+        e,
+        [...ANSWERED, 'callback enqueued', 'callback delivered'],
+        async () => {
+          const answer = await log.erase({ personIds: [t.api.sandbox.createPerson()], callbackUrl: callbackUrl() }, e);
+          expect(answer.status).toBe(200);
+        },
+      );
+      // At least once: on a busy machine the retry chain may announce it too (the same event id).
+      expect(receiver.received.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
+      forbidReceived();
+      log.expectRulesKept();
+    });
+
+    it('POST with callbackUrl, the receiver answers 503, then drops the connection, then 200', async () => {
+      const e = id();
+      receiver.answer(503, 'drop', 200);
+      await log.scenario(
+        'callback retried',
+        e,
+        ['callback enqueued', 'callback not delivered', 'callback delivered'],
+        async () => {
+          await log.erase({ personIds: [t.api.sandbox.createPerson()], callbackUrl: callbackUrl() }, e);
+        },
+      );
+      expect(receiver.received.length).toBeGreaterThanOrEqual(3);
+      forbidReceived();
+      log.expectRulesKept();
+    });
+
+    it('POST with a callbackUrl not on the allowlist (400)', async () => {
+      const e = id();
+      await log.scenario('callbackUrl refused', e, REJECTED, async () => {
+        const url = `https://attacker.example.net/steal/${tag()}?token=SECRET${tag()}`;
+        log.forbid('refused callbackUrl', url);
+        expect((await log.erase({ personIds: ['p1'], callbackUrl: url }, e)).status).toBe(400);
       });
       log.expectRulesKept();
     });

@@ -70,6 +70,10 @@ export class DyingStore implements AuditStore {
   requestsReceivedBetween(...args: Parameters<AuditStore['requestsReceivedBetween']>) {
     return this.inner.requestsReceivedBetween(...args);
   }
+  markCallbackEnqueued(...args: Parameters<AuditStore['markCallbackEnqueued']>) {
+    return this.inner.markCallbackEnqueued(...args);
+  }
+
   extendDueDate(...args: Parameters<AuditStore['extendDueDate']>) {
     return this.inner.extendDueDate(...args);
   }

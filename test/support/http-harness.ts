@@ -8,7 +8,7 @@ import { composeLocal } from '../../infra/local/compose-local';
 import { newMessageId, newWebhookSecret, signedContent, signedHeaders } from '../../infra/local/signed-client';
 import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
 import { expectAnswerMatchesContract } from './openapi-contract';
-import { LocalRetryQueue } from '../../infra/local/local-retry-queue';
+import { LocalCallbackQueue, LocalRetryQueue } from '../../infra/local/local-retry-queue';
 import type { createRetryWorker } from '../../lambda/worker/retry-worker';
 import type { createHttpApp } from '../../lambda/http/http-app';
 import type { InvokeResult } from '../../lambda/invoke/invoke-handler';
@@ -62,6 +62,8 @@ export interface Harness {
   sandbox: VerifikSandbox;
   store: DynamoAuditStore;
   retryQueue: LocalRetryQueue;
+  /** The callback queue; its consumer is the callback delivery when CALLBACK_ALLOWED_HOSTS admits a host. */
+  callbackQueue: LocalCallbackQueue;
   /** The retry worker's SQS handler, as the queue calls it. */
   worker: ReturnType<typeof createRetryWorker>;
   /** The HTTP API's handler, for events built by hand. */
@@ -113,6 +115,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     LEASE_MARGIN_MS: '1000',
     ORGANIZATION_NAME: 'Harness Controller GmbH',
     CERTIFICATE_KEY_FILE: certificateKey.privateKeyPath,
+    CALLBACK_SECRET: newWebhookSecret(),
     ...env,
   };
   const logger = new Logger({
@@ -121,7 +124,14 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
   });
   // A failed message comes back after 200 ms; a worker still running is never taken for dead before its timeout.
   const retryQueue = new LocalRetryQueue({ visibilityTimeoutMs: 200, invocationTimeoutMs: WORKER_TIMEOUT_MS });
-  const local = composeLocal(fullEnv, { dynamodb: dynamo.client, retryQueue, logger, workerTimeoutMs: WORKER_TIMEOUT_MS });
+  const callbackQueue = new LocalCallbackQueue({ visibilityTimeoutMs: 200, invocationTimeoutMs: WORKER_TIMEOUT_MS });
+  const local = composeLocal(fullEnv, {
+    dynamodb: dynamo.client,
+    retryQueue,
+    callbackQueue,
+    logger,
+    workerTimeoutMs: WORKER_TIMEOUT_MS,
+  });
   const { http: handler, worker, invoke: invokeHandler } = local;
 
   const send: Harness['send'] = async (method, path, rawBody, options = {}) => {
@@ -167,6 +177,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
   return {
     sandbox,
     retryQueue,
+    callbackQueue,
     worker,
     http: handler,
     metrics: local.metrics,
@@ -182,6 +193,7 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     close: async () => {
       // Every worker invocation ends before the sandbox and dynalite go away under it.
       await retryQueue.close();
+      await callbackQueue.close();
       await sandbox.close();
     },
   };

@@ -38,6 +38,8 @@ export class LogCapture {
         { what: 'webhook secret key (base64)', value: s.slice('whsec_'.length) },
       ]),
       ...certificateKeySecrets(api.certificateKey.privateKeyPath),
+      { what: 'callback secret', value: api.env.CALLBACK_SECRET! },
+      { what: 'callback secret key (base64)', value: api.env.CALLBACK_SECRET!.slice('whsec_'.length) },
     ];
     const sink = (stream: 'stdout' | 'stderr') =>
       ((chunk: string | Uint8Array) => {
@@ -121,6 +123,7 @@ export class LogCapture {
     const from = this.chunks.length;
     await run();
     await this.api.retryQueue.idle();
+    await this.api.callbackQueue.idle();
     const lines = this.chunks
       .slice(from)
       .join('')
@@ -160,6 +163,8 @@ export class LogCapture {
         'webhook secret key (base64)',
         'certificate private key',
         'certificate private key (JWK d)',
+        'callback secret',
+        'callback secret key (base64)',
       ]),
     );
     const leaks = this.forbidden.filter(({ value }) => value.length >= 8 && all.includes(value));

@@ -1,6 +1,14 @@
-import type { AuditStore, Claim, ClaimResult, ExtensionResult, PersonErasureRef, Settlement } from '../../lambda/erasure/ports';
+import type {
+  AuditStore,
+  CallbackStore,
+  Claim,
+  ClaimResult,
+  ExtensionResult,
+  PersonErasureRef,
+  Settlement,
+} from '../../lambda/erasure/ports';
 import { dueDateFor } from '../../lambda/erasure/statutory-clock';
-import type { PersonState, StoredRequest } from '../../lambda/erasure/types';
+import type { CallbackDelivery, PersonState, StoredRequest } from '../../lambda/erasure/types';
 import { StorageUnavailableError } from '../../lambda/errors';
 
 interface PersonItem extends PersonState {
@@ -14,7 +22,7 @@ interface PersonItem extends PersonState {
  * The AuditStore in memory, for the domain tests. test/audit/audit-store-contract.test.ts runs the
  * same tests against it and the DynamoDB store; it answers in the same shapes and orders too.
  */
-export class MemoryAuditStore implements AuditStore {
+export class MemoryAuditStore implements AuditStore, CallbackStore {
   readonly requests = new Map<string, StoredRequest>();
   readonly persons = new Map<string, PersonItem>();
   writes = 0;
@@ -117,6 +125,26 @@ export class MemoryAuditStore implements AuditStore {
     return { granted: true, request: toRequest(next) };
   }
 
+  async markCallbackEnqueued(erasureId: string, eventId: string): Promise<boolean> {
+    this.writes += 1;
+    const request = this.requests.get(erasureId);
+    if (!request || request.callbackEventId === eventId) return false;
+    this.requests.set(erasureId, { ...request, callbackEventId: eventId });
+    return true;
+  }
+
+  async recordCallbackDelivery(erasureId: string, delivery: CallbackDelivery, previousAttempts: readonly number[]) {
+    this.writes += 1;
+    const request = this.requests.get(erasureId);
+    const recorded = request?.callbackDelivery;
+    const sameEvent = recorded?.eventId === delivery.eventId;
+    if (!request || (sameEvent && (!previousAttempts.includes(recorded.attempts) || recorded.deliveredAt !== undefined))) {
+      return false;
+    }
+    this.requests.set(erasureId, { ...request, callbackDelivery: structuredClone(delivery) });
+    return true;
+  }
+
   async requestsReceivedBetween(from: Date, to: Date): Promise<StoredRequest[]> {
     // The byReceivedAt index: sorted on `<receivedAt>#<erasureId>`, oldest first.
     return [...this.requests.values()]
@@ -147,6 +175,9 @@ function toRequest(request: StoredRequest): StoredRequest {
     requestedBy: request.requestedBy,
     apiRequestId: request.apiRequestId,
     retryStep: request.retryStep,
+    callbackUrl: request.callbackUrl,
+    callbackEventId: request.callbackEventId,
+    callbackDelivery: request.callbackDelivery,
   });
 }
 

@@ -42,6 +42,10 @@ export class SlowStore implements AuditStore {
   requestsReceivedBetween(...args: Parameters<AuditStore['requestsReceivedBetween']>) {
     return this.inner.requestsReceivedBetween(...args);
   }
+  markCallbackEnqueued(...args: Parameters<AuditStore['markCallbackEnqueued']>) {
+    return this.inner.markCallbackEnqueued(...args);
+  }
+
   extendDueDate(...args: Parameters<AuditStore['extendDueDate']>) {
     return this.inner.extendDueDate(...args);
   }
