@@ -67,7 +67,11 @@ describe('CallbackUrlPolicy', () => {
 
   it('says in the 400 which field is wrong', () => {
     expect(() => policy.check('https://evil.example.com/')).toThrow(
-      expect.objectContaining({ statusCode: 400, code: 'invalid_request', details: [{ path: 'callbackUrl', message: expect.any(String) }] }),
+      expect.objectContaining({
+        statusCode: 400,
+        code: 'invalid_request',
+        details: [{ path: 'callbackUrl', message: expect.any(String) }],
+      }),
     );
   });
 });
