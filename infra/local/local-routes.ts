@@ -10,6 +10,8 @@ import type { WebhookVerifier } from '../../lambda/http/webhook-signature';
 
 export const CERTIFICATE_KEY_PATH = '/.well-known/certificate-key';
 export const EXPORT_PATH = '/export';
+/** Moves the local retry queue's dead letters back, as a redrive of the SQS dead-letter queue does. */
+export const LOCAL_REDRIVE_PATH = '/_local/dead-letters/redrive';
 
 const CONTENT_TYPE: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson' };
 
@@ -17,12 +19,24 @@ const CONTENT_TYPE: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf
  * What only the local stack serves:
  * - `GET /.well-known/certificate-key`: the public certificate key as a JWK (public: unsigned);
  * - `GET /export?from=…&to=…&format=csv|jsonl`: the export, streamed, signed like a webhook GET but
- *   over the whole request target `GET /export?{query}` (the query chooses what is read).
+ *   over the whole request target `GET /export?{query}` (the query chooses what is read);
+ * - `POST /_local/dead-letters/redrive` (empty body, signed like the extension: request line and
+ *   body): the dead letters back to the retry queue, answering how many.
  */
-export function localRoutes(deps: { store: AuditStore; verifier: WebhookVerifier; publicKey?: JWK; logger: LogSink }) {
+export function localRoutes(deps: {
+  store: AuditStore;
+  verifier: WebhookVerifier;
+  publicKey?: JWK;
+  logger: LogSink;
+  retryQueue?: { redriveDeadLetters(): number };
+}) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const target = req.url ?? '/';
     const path = target.split('?', 1)[0];
+    if (path === LOCAL_REDRIVE_PATH && req.method === 'POST' && deps.retryQueue) {
+      await redrive(req, res, deps.retryQueue, deps);
+      return true;
+    }
     if (req.method !== 'GET' || (path !== CERTIFICATE_KEY_PATH && path !== EXPORT_PATH)) return false;
     if (path === CERTIFICATE_KEY_PATH) {
       if (!deps.publicKey) return false;
@@ -54,4 +68,25 @@ export function localRoutes(deps: { store: AuditStore; verifier: WebhookVerifier
     }
     return true;
   };
+}
+
+async function redrive(
+  req: IncomingMessage,
+  res: ServerResponse,
+  queue: { redriveDeadLetters(): number },
+  deps: { verifier: WebhookVerifier; logger: LogSink },
+): Promise<void> {
+  try {
+    for await (const _chunk of req) {
+      // an empty body is signed; anything sent is drained and ignored
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+    await deps.verifier.verify(Buffer.from(`POST ${LOCAL_REDRIVE_PATH}\n`, 'utf8'), headers);
+    const redriven = queue.redriveDeadLetters();
+    deps.logger.info('dead letters redriven', { redriven });
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ redriven }));
+  } catch (error) {
+    const { statusCode, body } = errorAnswer(error, deps.logger);
+    res.writeHead(statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+  }
 }

@@ -130,7 +130,13 @@ export async function startLocalStack(
         )
       : local.http;
     const verifier = new WebhookVerifier(async () => parseWebhookSecrets(env.WEBHOOK_SECRET!, 'WEBHOOK_SECRET'));
-    const routes = localRoutes({ store: local.store, verifier, publicKey: certificateKey?.jwk, logger: local.logger });
+    const routes = localRoutes({
+      store: local.store,
+      verifier,
+      publicKey: certificateKey?.jwk,
+      logger: local.logger,
+      retryQueue,
+    });
     const server = serveHandler(handler, { pending: requests, localRoutes: routes });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
