@@ -24,20 +24,26 @@ export class PortalClient implements ApiTarget {
       timeoutMs?: number;
       /** Tests: the signing time (SigV4 signatures carry it). */
       now?: () => Date;
+      /** Tests: what sends the signed request. */
+      fetch?: typeof fetch;
     },
   ) {
+    // No x-amz-content-sha256 header: API Gateway hashes the body itself (the header is S3's convention).
     this.signer = new SignatureV4({
       service: 'execute-api',
       region: options.region,
       credentials: options.credentials,
       sha256: Sha256,
+      applyChecksum: false,
     });
     this.now = options.now ?? (() => new Date());
+    this.fetch = options.fetch ?? fetch;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.label = `${apiUrl} (IAM, region ${options.region})`;
   }
 
   private readonly now: () => Date;
+  private readonly fetch: typeof fetch;
   private readonly timeoutMs: number;
 
   submit(erasureId: string | undefined, body: SubmitBody): Promise<ApiAnswer> {
@@ -93,7 +99,7 @@ export class PortalClient implements ApiTarget {
     const url = `${signed.protocol}//${signed.headers.host}${signed.path}`;
     // fetch sets Host itself from the URL: the same value that was signed.
     const { host: _host, ...sent } = signed.headers;
-    const response = await fetch(url, { method, headers: sent, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    const response = await this.fetch(url, { method, headers: sent, body, signal: AbortSignal.timeout(this.timeoutMs) });
     return parseAnswer(response);
   }
 }
