@@ -51,7 +51,11 @@ export async function stopAllCli(): Promise<void> {
   );
 }
 
-/** Resolves once `condition` holds, checked every 20 ms (a wait, not an assertion: the test's timeout bounds it). */
-export async function until(condition: () => boolean): Promise<void> {
-  while (!condition()) await new Promise((resolve) => setTimeout(resolve, 20));
+/** Resolves once `condition` holds, checked every 20 ms; rejects after `timeoutMs`, so a test that fails leaves no loop behind. */
+export async function until(condition: () => boolean, timeoutMs = 120_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
