@@ -118,9 +118,7 @@ export async function runBatch(target: ApiTarget, options: BatchOptions, signal:
 
   const throttled =
     options.rate > 0
-      ? pThrottle({ limit: Math.max(1, Math.round(options.rate)), interval: 1000, signal: abort.signal })(
-          (call: () => Promise<ApiAnswer>) => call(),
-        )
+      ? pThrottle({ ...pace(options.rate), signal: abort.signal })((call: () => Promise<ApiAnswer>) => call())
       : (call: () => Promise<ApiAnswer>) => call();
 
   async function* lines(): AsyncGenerator<Extract<InputLine, { kind: 'person' }>> {
@@ -244,3 +242,7 @@ function resultOf(line: number, personId: string, erasureId: string, answer: Api
   }
   return { line, personId, erasureId, outcome: 'refused', error: describeAnswer(answer) };
 }
+
+/** `rate` requests a second as p-throttle's window: N a second, or one every 1/rate seconds below 1. */
+export const pace = (rate: number) =>
+  rate >= 1 ? { limit: Math.round(rate), interval: 1000 } : { limit: 1, interval: Math.round(1000 / rate) };

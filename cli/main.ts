@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SOFTWARE } from '../lambda/certificate/software';
 import { erase, type EraseOptions } from './commands/erase';
@@ -286,7 +287,8 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
 export async function runAsProgram(): Promise<never> {
   const interrupt = new AbortController();
   process.on('SIGINT', () => {
-    if (interrupt.signal.aborted) process.exit(EXIT.interrupted);
+    // Only a file run listens: it stops cleanly. Anything else, or a second Ctrl-C, ends at once.
+    if (interrupt.signal.aborted || getEventListeners(interrupt.signal, 'abort').length === 0) process.exit(EXIT.interrupted);
     interrupt.abort();
   });
   const code = await program(process.argv.slice(2), interrupt.signal).run();

@@ -1,3 +1,5 @@
+import { constants } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { PERSON_ID_PATTERN, MAX_PERSONS } from '../../lambda/erasure/rules';
 import { configurationProblem, describeAnswer, reach, type ApiTarget } from '../api-target';
 import { CliError, EXIT, UsageError, type ExitCode } from '../errors';
@@ -37,6 +39,9 @@ export async function erase(
   if (options.file && personIds.length > 0) throw new UsageError('Give person ids or --file, not both.');
   if (!options.file && personIds.length === 0) throw new UsageError('Nothing to erase.', 'give person ids, or --file ids.csv.');
   if (options.file) {
+    await access(options.file, constants.R_OK).catch(() => {
+      throw new UsageError(`Cannot read ${options.file}.`, 'check the path given to --file.');
+    });
     if (options.id || options.subjectRef)
       throw new UsageError(
         '--id and --subject-ref name one erasure; with --file each line is its own erasure.',
