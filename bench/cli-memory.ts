@@ -13,9 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ApiTarget, SubmitBody } from '../cli/api-target';
 import { runBatch } from '../cli/erase-batch';
-
-const MB = 1024 * 1024;
-const gc = (globalThis as { gc?: () => void }).gc;
+import { gc, peakDuring } from './memory-peak';
 
 /** Answers every erasure as Verifik's 200 would have it recorded, at once. */
 const instantTarget: ApiTarget = {
@@ -38,42 +36,35 @@ async function measure(dir: string, lines: number) {
   const ids = Array.from({ length: lines }, (_, i) => `person_${String(i).padStart(8, '0')}`);
   await writeFile(file, `personId\n${ids.join('\n')}\n`);
   ids.length = 0;
-  gc?.();
-  const base = process.memoryUsage();
-  let peak = base.heapUsed;
-  let rssPeak = base.rss;
-  const sampler = setInterval(() => {
-    gc?.();
-    const now = process.memoryUsage();
-    peak = Math.max(peak, now.heapUsed);
-    rssPeak = Math.max(rssPeak, now.rss);
-  }, 25);
   const started = Date.now();
-  const summary = await runBatch(
-    instantTarget,
-    {
-      file,
-      format: 'csv',
-      fromLine: 1,
-      concurrency: 8,
-      rate: 0,
-      retries: 0,
-      retryDelayMs: 1,
-      reason: 'bench',
-      requestedBy: 'bench',
-      report: join(dir, `report-${lines}.jsonl`),
-      progress: { enabled: false, intervalMs: 2000 },
-      resumeCommand: () => '',
-    },
-    new AbortController().signal,
-  ).finally(() => clearInterval(sampler));
+  let summary: Awaited<ReturnType<typeof runBatch>> | undefined;
+  const held = await peakDuring(async () => {
+    summary = await runBatch(
+      instantTarget,
+      {
+        file,
+        format: 'csv',
+        fromLine: 1,
+        concurrency: 8,
+        rate: 0,
+        retries: 0,
+        retryDelayMs: 1,
+        reason: 'bench',
+        requestedBy: 'bench',
+        report: join(dir, `report-${lines}.jsonl`),
+        progress: { enabled: false, intervalMs: 2000 },
+        resumeCommand: () => '',
+      },
+      new AbortController().signal,
+    );
+  });
   const seconds = (Date.now() - started) / 1000;
   return {
-    lines: summary.lines,
-    erased: summary.counts.erased,
+    lines: summary!.lines,
+    erased: summary!.counts.erased,
     seconds: seconds.toFixed(1),
-    'heap held (MB)': ((peak - base.heapUsed) / MB).toFixed(1),
-    'rss growth (MB)': ((rssPeak - base.rss) / MB).toFixed(1),
+    'heap held (MB)': held.peakMb.toFixed(1),
+    'rss growth (MB)': held.rssPeakMb.toFixed(1),
   };
 }
 

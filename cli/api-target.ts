@@ -1,13 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { newMessageId, signedContent, signedHeaders } from '../infra/local/signed-client';
-import { LOCAL_REDRIVE_PATH } from '../infra/local/local-routes';
+import { ErasureApiClient, newMessageId, type ApiAnswer } from '../infra/local/signed-client';
 import { CliError, EXIT, UnreachableError } from './errors';
 
-export interface ApiAnswer {
-  status: number;
-  headers: Headers;
-  body: unknown;
-}
+export type { ApiAnswer };
 
 /** The body of `POST /erasures` as the command line sends it. */
 export interface SubmitBody {
@@ -43,61 +38,37 @@ export async function parseAnswer(response: Response): Promise<ApiAnswer> {
 
 /**
  * The webhook routes, signed with Standard Webhooks as a CRM signs them (the local stack, or a deployed
- * stack when the operator holds its webhook secret). The erasure id is the `webhook-id`.
+ * stack when the operator holds its webhook secret), by the signed client the tests use. The erasure id
+ * is the `webhook-id`.
  */
 export class WebhookClient implements ApiTarget {
   readonly label: string;
+  private readonly client: ErasureApiClient;
 
-  constructor(
-    private readonly baseUrl: string,
-    private readonly secret: string,
-    private readonly timeoutMs = 30_000,
-  ) {
+  constructor(baseUrl: string, secret: string, timeoutMs = 30_000) {
+    this.client = new ErasureApiClient(baseUrl, secret, timeoutMs);
     this.label = `${baseUrl} (webhook secret)`;
   }
 
   submit(erasureId: string | undefined, body: SubmitBody): Promise<ApiAnswer> {
-    return this.send('POST', '/erasures', JSON.stringify(body), erasureId ?? newMessageId());
+    return this.client.erase(body, erasureId ?? newMessageId());
   }
 
   read(erasureId: string): Promise<ApiAnswer> {
-    return this.send('GET', `/erasures/${encodeURIComponent(erasureId)}`);
+    return this.client.status(erasureId);
   }
 
-  certificate(erasureId: string, { html = false } = {}): Promise<ApiAnswer> {
-    return this.send(
-      'GET',
-      `/erasures/${encodeURIComponent(erasureId)}/certificate`,
-      '',
-      newMessageId(),
-      html ? { accept: 'text/html' } : {},
-    );
+  certificate(erasureId: string, options: { html?: boolean } = {}): Promise<ApiAnswer> {
+    return this.client.certificate(erasureId, options);
   }
 
   extend(erasureId: string, extension: { months: number; reason: string }): Promise<ApiAnswer> {
-    return this.send('POST', `/erasures/${encodeURIComponent(erasureId)}/extension`, JSON.stringify(extension));
+    return this.client.extend(erasureId, extension);
   }
 
   /** The local stack's dead letters back to its retry queue (`POST /_local/dead-letters/redrive`, signed). */
   redriveLocal(): Promise<ApiAnswer> {
-    return this.send('POST', LOCAL_REDRIVE_PATH);
-  }
-
-  private async send(method: string, path: string, body = '', id = newMessageId(), headers: Record<string, string> = {}) {
-    const url = new URL(path, this.baseUrl);
-    // The signed path is the one fetch sends, after URL parsing.
-    const signed = signedContent(method, url.pathname, body);
-    const response = await fetch(url, {
-      method,
-      headers: {
-        ...(body ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-        ...signedHeaders(this.secret, { id, body: signed }),
-      },
-      body: body || undefined,
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
-    return parseAnswer(response);
+    return this.client.redriveDeadLetters();
   }
 }
 

@@ -40,7 +40,8 @@ export class UnreachableError extends CliError {
 
 /** The error line: `verifik-erasure: <message> (fix: <fix>)`, one line whatever the message held. */
 export function errorLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
+  const said = error instanceof Error ? error.message : String(error);
   const fix = error instanceof CliError && error.fix ? ` Fix: ${error.fix}` : '';
+  const message = fix && !/[.!?)]$/.test(said) ? `${said}.` : said;
   return `verifik-erasure: ${`${message}${fix}`.replace(/\s*\n\s*/g, ' ')}`;
 }

@@ -1,14 +1,23 @@
 import { getEventListeners } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SOFTWARE } from '../lambda/certificate/software';
-import { erase, type EraseOptions } from './commands/erase';
-import { certificate, extend, status } from './commands/records';
-import { exportRecords, findPerson, list } from './commands/audit';
-import { redrive, verify } from './commands/maintenance';
+import type { EraseOptions } from './commands/erase';
 import { CliError, EXIT, UsageError, errorLine, type ExitCode } from './errors';
 import { INPUT_FORMATS } from './erase-input';
 import { stdOutput, type Output } from './output';
-import { apiTarget, auditTable, deployedStack, type TableOptions, type TargetOptions } from './targets';
+import type { AuditTable, TableOptions, TargetOptions } from './targets';
+
+// The subcommands and targets load when one runs: the AWS SDK's clients take a while to load, and
+// `--help` or a usage error needs none of them.
+const load = {
+  targets: () => import('./targets'),
+  erase: () => import('./commands/erase'),
+  records: () => import('./commands/records'),
+  audit: () => import('./commands/audit'),
+  maintenance: () => import('./commands/maintenance'),
+};
+const apiTarget = async (options: TargetOptions) => (await load.targets()).apiTarget(options);
+const deployedStack = async (options: TargetOptions) => (await load.targets()).deployedStack(options);
 
 interface GlobalOptions extends TargetOptions {
   json?: boolean;
@@ -73,8 +82,8 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
     async (...args: A) => {
       exitCode = await body(...args);
     };
-  const withTable = async <T>(options: TableOptions, use: (table: Awaited<ReturnType<typeof auditTable>>) => Promise<T>) => {
-    const table = await auditTable(options);
+  const withTable = async <T>(options: TableOptions, use: (table: AuditTable) => Promise<T>) => {
+    const table = await (await load.targets()).auditTable(options);
     try {
       return await use(table);
     } finally {
@@ -118,7 +127,7 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
     .action(
       action(async (personIds: string[], options: EraseOptions, command: Command) => {
         const g = globals(command);
-        return erase(() => apiTarget(g), personIds, options, outputOf(command), {
+        return (await load.erase()).erase(() => apiTarget(g), personIds, options, outputOf(command), {
           signal,
           resumeCommand: (line) => resumeCommand(argv, line),
         });
@@ -131,7 +140,7 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
     .argument('<erasureId>')
     .action(
       action(async (erasureId: string, _options: object, command: Command) =>
-        status(await apiTarget(globals(command)), erasureId, outputOf(command)),
+        (await load.records()).status(await apiTarget(globals(command)), erasureId, outputOf(command)),
       ),
     );
 
@@ -143,7 +152,7 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
     .option('--out <file>', 'write it to this file')
     .action(
       action(async (erasureId: string, options: { html?: boolean; out?: string }, command: Command) =>
-        certificate(await apiTarget(globals(command)), erasureId, options, outputOf(command)),
+        (await load.records()).certificate(await apiTarget(globals(command)), erasureId, options, outputOf(command)),
       ),
     );
 
@@ -155,7 +164,7 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
     .requiredOption('--reason <text>', 'why (kept in the record, shown on the certificate)')
     .action(
       action(async (erasureId: string, options: { months: string; reason: string }, command: Command) =>
-        extend(
+        (await load.records()).extend(
           await apiTarget(globals(command)),
           erasureId,
           { months: Number(options.months), reason: options.reason },
@@ -180,7 +189,9 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
           'use find --person.',
         );
       if (!options.person) throw new UsageError('find needs --person <personId>.');
-      return withTable(globals(command), (table) => findPerson(table, options.person!, options.limit, outputOf(command)));
+      return withTable(globals(command), async (table) =>
+        (await load.audit()).findPerson(table, options.person!, options.limit, outputOf(command)),
+      );
     }),
   );
 
@@ -194,7 +205,7 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
       .addOption(new Option('--limit <n>', 'at most this many').default(1000).argParser(whole('--limit', 1))),
   ).action(
     action(async (options: { from: string; to: string; status?: string; limit: number }, command: Command) =>
-      withTable(globals(command), (table) => list(table, options, outputOf(command))),
+      withTable(globals(command), async (table) => (await load.audit()).list(table, options, outputOf(command))),
     ),
   );
 
@@ -208,7 +219,7 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
       .option('--out <file>', 'write to this new file (refuses to overwrite)'),
   ).action(
     action(async (options: { from: string; to: string; format: string; out?: string }, command: Command) =>
-      withTable(globals(command), (table) => exportRecords(table, options, outputOf(command))),
+      withTable(globals(command), async (table) => (await load.audit()).exportRecords(table, options, outputOf(command))),
     ),
   );
 
@@ -231,9 +242,11 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
         const g = globals(command);
         const stack = await deployedStack(g);
         const withItems = !options.archiveOnly && Boolean(stack || options.endpoint || options.table);
-        const table = withItems ? await auditTable(g) : undefined;
+        const table = withItems ? await (await load.targets()).auditTable(g) : undefined;
         try {
-          return await verify(
+          return await (
+            await load.maintenance()
+          ).verify(
             stack,
             table,
             { folder: options.folder, publicKey: options.publicKey, fromBatch: options.fromBatch, withTable: withItems },
@@ -253,7 +266,7 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
     .action(
       action(async (options: { status?: boolean }, command: Command) => {
         const g = globals(command);
-        return redrive(await deployedStack(g), () => apiTarget(g), options, outputOf(command));
+        return (await load.maintenance()).redrive(await deployedStack(g), () => apiTarget(g), options, outputOf(command));
       }),
     );
 
