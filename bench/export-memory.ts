@@ -15,28 +15,7 @@ import { erasureRecordPages, exportErasures, type ExportFormat } from '../lambda
 import { ensureAuditTable } from '../infra/local/audit-table';
 import { DynamoServer } from './dynamo-server';
 import { seedErasures } from './seed-erasures';
-
-const MB = 1024 * 1024;
-const gc = (globalThis as { gc?: () => void }).gc;
-
-async function peakDuring(work: () => Promise<void>): Promise<{ baseMb: number; peakMb: number; rssPeakMb: number }> {
-  gc?.();
-  const base = process.memoryUsage();
-  let peak = base.heapUsed;
-  let rssPeak = base.rss;
-  const sampler = setInterval(() => {
-    gc?.();
-    const now = process.memoryUsage();
-    peak = Math.max(peak, now.heapUsed);
-    rssPeak = Math.max(rssPeak, now.rss);
-  }, 25);
-  try {
-    await work();
-  } finally {
-    clearInterval(sampler);
-  }
-  return { baseMb: base.heapUsed / MB, peakMb: (peak - base.heapUsed) / MB, rssPeakMb: (rssPeak - base.rss) / MB };
-}
+import { MB, gc, peakDuring } from './memory-peak';
 
 async function main() {
   const { values } = parseArgs({

@@ -11,6 +11,8 @@ import type { WebhookVerifier } from '../../lambda/http/webhook-signature';
 export const CERTIFICATE_KEY_PATH = '/.well-known/certificate-key';
 export const EXPORT_PATH = '/export';
 export const ARCHIVE_DIGEST_PATH = '/_local/archive/digest';
+/** Moves the local retry queue's dead letters back, as a redrive of the SQS dead-letter queue does. */
+export const LOCAL_REDRIVE_PATH = '/_local/dead-letters/redrive';
 
 const CONTENT_TYPE: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf-8', jsonl: 'application/x-ndjson' };
 
@@ -21,6 +23,8 @@ const CONTENT_TYPE: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf
  *   over the whole request target `GET /export?{query}` (the query chooses what is read);
  * - `POST /_local/archive/digest`: signs the archive's digest now instead of at the next full hour
  *   (unsigned, like the other `/_local/` routes: the stack listens on loopback only).
+ * - `POST /_local/dead-letters/redrive` (empty body, signed like the extension: request line and
+ *   body): the dead letters back to the retry queue, answering how many.
  */
 export function localRoutes(deps: {
   store: AuditStore;
@@ -28,6 +32,7 @@ export function localRoutes(deps: {
   publicKey?: JWK;
   logger: LogSink;
   signDigest?: () => Promise<{ digest: number; lastBatch: number }>;
+  retryQueue?: { redriveDeadLetters(): number };
 }) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const target = req.url ?? '/';
@@ -46,6 +51,10 @@ export function localRoutes(deps: {
       res
         .writeHead(answer.status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
         .end(JSON.stringify(answer.body));
+      return true;
+    }
+    if (path === LOCAL_REDRIVE_PATH && req.method === 'POST' && deps.retryQueue) {
+      await redrive(req, res, deps.retryQueue, deps);
       return true;
     }
     if (req.method !== 'GET' || (path !== CERTIFICATE_KEY_PATH && path !== EXPORT_PATH)) return false;
@@ -79,4 +88,25 @@ export function localRoutes(deps: {
     }
     return true;
   };
+}
+
+async function redrive(
+  req: IncomingMessage,
+  res: ServerResponse,
+  queue: { redriveDeadLetters(): number },
+  deps: { verifier: WebhookVerifier; logger: LogSink },
+): Promise<void> {
+  try {
+    for await (const _chunk of req) {
+      // an empty body is signed; anything sent is drained and ignored
+    }
+    const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+    await deps.verifier.verify(Buffer.from(`POST ${LOCAL_REDRIVE_PATH}\n`, 'utf8'), headers);
+    const redriven = queue.redriveDeadLetters();
+    deps.logger.info('dead letters redriven', { redriven });
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ redriven }));
+  } catch (error) {
+    const { statusCode, body } = errorAnswer(error, deps.logger);
+    res.writeHead(statusCode, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+  }
 }

@@ -156,6 +156,7 @@ export async function startLocalStack(
       publicKey: certificateKey?.jwk,
       logger: local.logger,
       signDigest: archive && (() => archive!.digest()),
+      retryQueue,
     });
     const server = serveHandler(handler, { pending: requests, localRoutes: routes });
     await new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { signedRequestLine } from '../../lambda/http/signature-check';
 import { requestTarget } from './api-gateway';
+import { LOCAL_REDRIVE_PATH } from './local-routes';
 
 /** A new webhook signing key, `whsec_` and 32 random bytes in base64. */
 export const newWebhookSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
@@ -48,6 +49,8 @@ export class ErasureApiClient {
   constructor(
     private readonly baseUrl: string,
     private readonly secret: string,
+    /** Gives up on a request after this long (the command line's --timeout); none by default. */
+    private readonly timeoutMs?: number,
   ) {}
 
   async erase(
@@ -76,6 +79,11 @@ export class ErasureApiClient {
     return this.send('GET', path, { id: newMessageId(), body: '' }, html ? { accept: 'text/html' } : {});
   }
 
+  /** The local stack's dead letters back to its retry queue (signed over the request line and the empty body). */
+  async redriveDeadLetters(): Promise<ApiAnswer> {
+    return this.send('POST', LOCAL_REDRIVE_PATH, { id: newMessageId(), body: '' });
+  }
+
   private async send(
     method: string,
     path: string,
@@ -93,6 +101,7 @@ export class ErasureApiClient {
         ...signedHeaders(this.secret, { id, body: signed }),
       },
       body: body || undefined,
+      signal: this.timeoutMs === undefined ? undefined : AbortSignal.timeout(this.timeoutMs),
     });
     const text = await response.text();
     let parsed: unknown = text;

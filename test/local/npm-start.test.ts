@@ -49,15 +49,15 @@ describe('npm start', () => {
     try {
       const eraseCommand = output
         .split('\n')
-        .find((line) => line.includes('npm run erasure -- erase'))!
+        .find((line) => line.includes('verifik-erasure erase'))!
         .trim();
       const person = /erase (\S+)/.exec(eraseCommand)![1]!;
       expect(output).toContain(`persons: ${person}`);
       expect(output).toMatch(/webhook secret \(generated for this run\): whsec_/);
 
-      const erased = await exec(eraseCommand, { env, timeout: 20_000 });
-      expect(erased.stdout).toContain('HTTP 200');
-      const record = JSON.parse(erased.stdout.slice(erased.stdout.indexOf('{')));
+      // The printed command, for scripts: --json prints the erasure record alone.
+      const erased = await exec(`${eraseCommand} --json`, { env, timeout: 20_000 });
+      const record = JSON.parse(erased.stdout);
       expect(record).toMatchObject({
         status: 'completed',
         persons: [{ personId: person, outcome: 'erased', vendorStatus: 200 }],
@@ -65,11 +65,11 @@ describe('npm start', () => {
 
       const statusCommand = output
         .split('\n')
-        .find((line) => line.includes('-- status'))!
+        .find((line) => line.includes('verifik-erasure status'))!
         .trim()
         .replace('<erasureId>', record.erasureId);
-      const status = await exec(statusCommand, { env, timeout: 20_000 });
-      expect(JSON.parse(status.stdout.slice(status.stdout.indexOf('{')))).toEqual(record);
+      const status = await exec(`${statusCommand} --json`, { env, timeout: 20_000 });
+      expect(JSON.parse(status.stdout)).toEqual(record);
 
       // The printed verify command checks the run's archive against its table: the erasure is in it.
       const verifyCommand = output
@@ -79,8 +79,8 @@ describe('npm start', () => {
       const verified = await exec(verifyCommand, { env, timeout: 30_000 });
       expect(verified.stdout).toMatch(/^OK: \d+ batches, 3 records, 0 digests, 2 table items compared$/m);
 
-      const again = await exec(eraseCommand, { env, timeout: 20_000 });
-      expect(JSON.parse(again.stdout.slice(again.stdout.indexOf('{'))).persons[0]).toMatchObject({
+      const again = await exec(`${eraseCommand} --json`, { env, timeout: 20_000 });
+      expect(JSON.parse(again.stdout).persons[0]).toMatchObject({
         outcome: 'already_erased',
         vendorStatus: 404,
       });

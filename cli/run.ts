@@ -1,0 +1,4 @@
+import { runAsProgram } from './main';
+
+/** `npm run erasure -- …` and the `verifik-erasure` bin (through bin.mjs). */
+void runAsProgram();
