@@ -54,6 +54,12 @@ describe('infra/app.ts: context apiRouteThrottling', () => {
       'GET /portal/erasures/{erasureId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
       'GET /portal/erasures/{erasureId}/certificate': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
       'POST /portal/erasures/{erasureId}/extension': { ThrottlingRateLimit: 1, ThrottlingBurstLimit: 5 },
+      // Subjects and the HubSpot hook have limits of their own (infra/constructs/subjects-and-hooks.ts).
+      'PUT /subjects/{source}/{subjectId}/persons/{personId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'GET /subjects/{source}/{subjectId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+      'PUT /portal/subjects/{source}/{subjectId}/persons/{personId}': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      'GET /portal/subjects/{source}/{subjectId}': { ThrottlingRateLimit: 5, ThrottlingBurstLimit: 10 },
+      'POST /hooks/hubspot': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
     });
   });
 

@@ -14,6 +14,8 @@ const COLD_START_ENV = {
   WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook',
   SUBJECT_REF_PEPPER_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pepper',
   HUBSPOT_CLIENT_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:hubspot',
+  CALLBACK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:callback',
+  CALLBACK_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/callbacks',
   ARCHIVE_BUCKET_NAME: 'verifik-erasure-archive',
   ARCHIVE_KEY_ID: 'arn:aws:kms:eu-west-1:123456789012:key/00000000-1111-2222-3333-444444444444',
   AWS_REGION: 'eu-west-1',
@@ -71,8 +73,9 @@ describe('npx cdk synth', () => {
   it('bundles each handler into a minified ESM file with an external source map', () => {
     const folders = assetFolders();
 
-    // http, invoke, worker, the token rotation, the archiver, the deadline check and the deploy-time public key reader.
-    expect(folders).toHaveLength(7);
+    // http, invoke, worker, the token rotation, the archiver, the deadline check, the callback delivery
+    // and the deploy-time public key reader.
+    expect(folders).toHaveLength(8);
     for (const folder of folders) {
       const bundle = path.join(folder, 'index.mjs');
       const code = readFileSync(bundle, 'utf8');
