@@ -28,6 +28,8 @@ const instantTarget: ApiTarget = {
   },
   read: () => Promise.reject(new Error('unused')),
   certificate: () => Promise.reject(new Error('unused')),
+  link: () => Promise.reject(new Error('unused')),
+  subject: () => Promise.reject(new Error('unused')),
   extend: () => Promise.reject(new Error('unused')),
 };
 

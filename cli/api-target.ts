@@ -21,6 +21,14 @@ export interface ApiTarget {
   read(erasureId: string): Promise<ApiAnswer>;
   certificate(erasureId: string, options?: { html?: boolean }): Promise<ApiAnswer>;
   extend(erasureId: string, extension: { months: number; reason: string }): Promise<ApiAnswer>;
+  link(subject: Subject, personId: string): Promise<ApiAnswer>;
+  subject(subject: Subject): Promise<ApiAnswer>;
+}
+
+/** A CRM's data subject, as `source:id` on the command line (hubspot:8812). */
+export interface Subject {
+  source: string;
+  id: string;
 }
 
 export const newErasureIdempotencyKey = () => `cli_${randomBytes(12).toString('base64url')}`;
@@ -64,6 +72,14 @@ export class WebhookClient implements ApiTarget {
 
   extend(erasureId: string, extension: { months: number; reason: string }): Promise<ApiAnswer> {
     return this.client.extend(erasureId, extension);
+  }
+
+  link(subject: Subject, personId: string): Promise<ApiAnswer> {
+    return this.client.link(subject, personId);
+  }
+
+  subject(subject: Subject): Promise<ApiAnswer> {
+    return this.client.subject(subject);
   }
 
   /** The local stack's dead letters back to its retry queue (`POST /_local/dead-letters/redrive`, signed). */

@@ -58,7 +58,7 @@ export const batchOfDigest = (sha256: string) => `f${sha256.slice(0, 20)}`;
  * The file's lines, streamed (one record in memory at a time, plus the set of ids seen, for
  * duplicates). CSV: RFC 4180 (csv-parse), one id in the first column, or in a `personId` column when
  * the first line is a header. JSON lines: `"id"`, `{"personId": "id"}`. Subjects (`source:id`) are
- * reported, not sent: the service cannot resolve them yet.
+ * reported, not sent: the file run sends person ids only (for now).
  */
 export async function* readInputLines(path: string, format: InputFormat): AsyncGenerator<InputLine> {
   const seen = new Map<string, number>();
@@ -69,7 +69,7 @@ export async function* readInputLines(path: string, format: InputFormat): AsyncG
         line,
         problem: 'subject',
         value: String(value),
-        message: 'subjects (source:id) cannot be erased yet: the service does not link subjects to persons',
+        message: 'subjects (source:id) are not sent by erase --file yet: erase a subject with POST /erasures and "subject"',
       };
     if (typeof value !== 'string' || !PERSON_ID_PATTERN.test(value))
       return {

@@ -1,6 +1,8 @@
 import { getEventListeners } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SOFTWARE } from '../lambda/certificate/software';
+import { PERSON_ID_PATTERN, SUBJECT_SOURCE_PATTERN, isSubjectId } from '../lambda/erasure/rules';
+import type { Subject } from './api-target';
 import type { EraseOptions } from './commands/erase';
 import { CliError, EXIT, UsageError, errorLine, type ExitCode } from './errors';
 import { INPUT_FORMATS } from './erase-input';
@@ -178,17 +180,16 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
       .command('find')
       .description('every erasure that touched a person, newest first (reads the audit table)')
       .option('--person <personId>', 'a Verifik person id')
-      .option('--subject <source:id>', 'a CRM subject (not available yet: the service does not link subjects)')
+      .option('--subject <source:id>', 'a CRM subject (asks the service: its linked persons and the erasures that named it)')
       .addOption(new Option('--limit <n>', 'at most this many').default(100).argParser(whole('--limit', 1))),
   ).action(
     action(async (options: { person?: string; subject?: string; limit: number }, command: Command) => {
-      if (options.subject)
-        throw new CliError(
-          'find --subject is not available: this version of the service does not link subjects to persons.',
-          EXIT.usage,
-          'use find --person.',
-        );
-      if (!options.person) throw new UsageError('find needs --person <personId>.');
+      if (options.subject && options.person) throw new UsageError('find takes --person or --subject, not both.');
+      if (options.subject) {
+        const subject = parseSubject(options.subject);
+        return (await load.records()).findSubject(await apiTarget(globals(command)), subject, outputOf(command));
+      }
+      if (!options.person) throw new UsageError('find needs --person <personId> or --subject <source:id>.');
       return withTable(globals(command), async (table) =>
         (await load.audit()).findPerson(table, options.person!, options.limit, outputOf(command)),
       );
@@ -272,12 +273,16 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
 
   cli
     .command('link')
-    .description('link a CRM subject to a Verifik person (not available yet)')
+    .description('link a CRM subject to a Verifik person, at enrollment (so that an erasure by subject finds it)')
     .argument('<source:subjectId>')
     .argument('<personId>')
-    .action(() => {
-      throw new CliError('link is not available: this version of the service does not link subjects to persons.', EXIT.usage);
-    });
+    .action(
+      action(async (subject: string, personId: string, _options: object, command: Command) => {
+        if (!PERSON_ID_PATTERN.test(personId))
+          throw new UsageError(`${JSON.stringify(personId)} is not a Verifik person id (1 to 64 of A-Z a-z 0-9 _ -).`);
+        return (await load.records()).link(await apiTarget(globals(command)), parseSubject(subject), personId, outputOf(command));
+      }),
+    );
 
   return {
     run: async () => {
@@ -308,4 +313,16 @@ export async function runAsProgram(): Promise<never> {
   // Exit once what was written has gone out (HTTP keep-alive sockets would hold the process a while).
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(code);
+}
+
+/** `source:subjectId` (hubspot:8812): the source as the service names it, the id as the CRM does. */
+function parseSubject(value: string): Subject {
+  const at = value.indexOf(':');
+  const source = value.slice(0, at);
+  const id = value.slice(at + 1);
+  if (at < 1 || !SUBJECT_SOURCE_PATTERN.test(source) || !isSubjectId(id))
+    throw new UsageError(
+      `${JSON.stringify(value)} is not a subject: write source:id, the source in a-z 0-9 - (hubspot, zendesk, portal), the id 1 to 128 printable characters.`,
+    );
+  return { source, id };
 }

@@ -81,7 +81,7 @@ const OUTCOME_LABELS: [keyof LineCounts, string][] = [
   ['refused', 'refused by the service'],
   ['invalid', 'invalid id (not sent)'],
   ['duplicate', 'duplicate (not sent again)'],
-  ['subject', 'subject (not supported yet, not sent)'],
+  ['subject', 'subject line (not sent by a file run yet)'],
   ['not_sent', 'not sent (run stopped)'],
   ['before_from_line', 'before --from-line (not sent)'],
   ['blank', 'blank'],

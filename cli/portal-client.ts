@@ -1,6 +1,14 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { newErasureIdempotencyKey, parseAnswer, type ApiAnswer, type ApiTarget, type SubmitBody } from './api-target';
+import {
+  newErasureIdempotencyKey,
+  parseAnswer,
+  type ApiAnswer,
+  type ApiTarget,
+  type Subject,
+  type SubmitBody,
+} from './api-target';
+import { subjectPath } from '../infra/local/signed-client';
 
 type SignableRequest = Parameters<SignatureV4['presign']>[0];
 type Credentials = ConstructorParameters<typeof SignatureV4>[0]['credentials'];
@@ -67,6 +75,14 @@ export class PortalClient implements ApiTarget {
 
   extend(erasureId: string, extension: { months: number; reason: string }): Promise<ApiAnswer> {
     return this.send('POST', `/portal/erasures/${encodeURIComponent(erasureId)}/extension`, JSON.stringify(extension));
+  }
+
+  link(subject: Subject, personId: string): Promise<ApiAnswer> {
+    return this.send('PUT', `${subjectPath(subject, true)}/persons/${encodeURIComponent(personId)}`);
+  }
+
+  subject(subject: Subject): Promise<ApiAnswer> {
+    return this.send('GET', subjectPath(subject, true));
   }
 
   /** The request as it will be sent, signed: exposed for the signing tests. */

@@ -1,7 +1,15 @@
 import { writeFile } from 'node:fs/promises';
-import { configurationProblem, describeAnswer, notFound, reach, type ApiAnswer, type ApiTarget } from '../api-target';
+import {
+  configurationProblem,
+  describeAnswer,
+  notFound,
+  reach,
+  type ApiAnswer,
+  type ApiTarget,
+  type Subject,
+} from '../api-target';
 import { CliError, EXIT, type ExitCode } from '../errors';
-import { printJson, recordText, type Output } from '../output';
+import { printJson, recordText, table, type Output } from '../output';
 
 /** A call on one erasure: exit 3 for a configuration problem, 4 when it does not exist. */
 async function call(api: ApiTarget, erasureId: string, send: () => Promise<ApiAnswer>): Promise<ApiAnswer> {
@@ -64,5 +72,58 @@ export async function extend(
     );
   if (output.json) printJson(output, answer.body);
   else output.out(recordText(answer.body));
+  return EXIT.ok;
+}
+
+/** A subject as the service answers it: its links and the erasures that named it. */
+interface SubjectAnswer {
+  source: string;
+  persons: { personId: string; linkedAt: string; erasureIds: string[] }[];
+  erasures: { erasureId: string; receivedAt: string }[];
+}
+
+/** A call on a subject: exit 3 for a configuration problem, any other refusal exit 1 with what the service said. */
+async function onSubject(api: ApiTarget, what: string, send: () => Promise<ApiAnswer>): Promise<ApiAnswer> {
+  const answer = await reach(api, send);
+  const problem = configurationProblem(api, answer);
+  if (problem) throw problem;
+  if (answer.status >= 400) throw new CliError(`Could not ${what}: ${describeAnswer(answer)}.`, EXIT.failed);
+  return answer;
+}
+
+/** `link <source:subjectId> <personId>`: registers the link at enrollment time (201 new, 200 already linked). */
+export async function link(api: ApiTarget, subject: Subject, personId: string, output: Output): Promise<ExitCode> {
+  const answer = await onSubject(api, `link ${subject.source}:${subject.id} to ${personId}`, () => api.link(subject, personId));
+  const created = answer.status === 201;
+  if (output.json) printJson(output, { subject: `${subject.source}:${subject.id}`, personId, created, answer: answer.body });
+  else output.out(`${created ? 'Linked' : 'Already linked'}: ${subject.source}:${subject.id} → ${personId}\n`);
+  return EXIT.ok;
+}
+
+/** `find --subject <source:id>`: the persons linked to a subject and the erasures that named it (one query, server side). */
+export async function findSubject(api: ApiTarget, subject: Subject, output: Output): Promise<ExitCode> {
+  const answer = await onSubject(api, `read subject ${subject.source}:${subject.id}`, () => api.subject(subject));
+  const found = answer.body as SubjectAnswer;
+  if (output.json) {
+    printJson(output, { subject: `${subject.source}:${subject.id}`, persons: found.persons, erasures: found.erasures });
+    return EXIT.ok;
+  }
+  output.out(
+    `Subject ${subject.source}:${subject.id}: ${found.persons.length} linked person(s), ${found.erasures.length} erasure(s)\n`,
+  );
+  if (found.persons.length > 0)
+    output.out(
+      `${table(
+        ['Person', 'Linked', 'Erasures'],
+        found.persons.map((p) => [p.personId, p.linkedAt, p.erasureIds.join(' ')]),
+      )}`,
+    );
+  if (found.erasures.length > 0)
+    output.out(
+      `${table(
+        ['Erasure', 'Received'],
+        found.erasures.map((e) => [e.erasureId, e.receivedAt]),
+      )}`,
+    );
   return EXIT.ok;
 }

@@ -38,6 +38,10 @@ export function signedContent(method: string, target: string, body: string): str
 
 export const newMessageId = () => `msg_${randomBytes(12).toString('base64url')}`;
 
+/** `/subjects/{source}/{subjectId}`, the subject id percent-encoded (it may hold any printable character). */
+export const subjectPath = ({ source, id }: { source: string; id: string }, portal = false) =>
+  `${portal ? '/portal' : ''}/subjects/${encodeURIComponent(source)}/${encodeURIComponent(id)}`;
+
 export interface ApiAnswer {
   status: number;
   headers: Headers;
@@ -54,7 +58,13 @@ export class ErasureApiClient {
   ) {}
 
   async erase(
-    request: { personIds: string[]; subjectRef?: string; reason?: string; requestedBy?: string },
+    request: {
+      personIds?: string[];
+      subject?: { source: string; id: string };
+      subjectRef?: string;
+      reason?: string;
+      requestedBy?: string;
+    },
     id = newMessageId(),
   ): Promise<ApiAnswer> {
     const body = JSON.stringify(request);
@@ -77,6 +87,16 @@ export class ErasureApiClient {
   async certificate(erasureId: string, { html = false } = {}): Promise<ApiAnswer> {
     const path = `/erasures/${encodeURIComponent(erasureId)}/certificate`;
     return this.send('GET', path, { id: newMessageId(), body: '' }, html ? { accept: 'text/html' } : {});
+  }
+
+  /** Links a CRM subject to a Verifik person (signed over the request line and the empty body): 201 new, 200 already linked. */
+  async link(subject: { source: string; id: string }, personId: string): Promise<ApiAnswer> {
+    return this.send('PUT', `${subjectPath(subject)}/persons/${encodeURIComponent(personId)}`, { id: newMessageId(), body: '' });
+  }
+
+  /** A subject's linked persons and the erasures that named it. */
+  async subject(subject: { source: string; id: string }): Promise<ApiAnswer> {
+    return this.send('GET', subjectPath(subject), { id: newMessageId(), body: '' });
   }
 
   /** The local stack's dead letters back to its retry queue (signed over the request line and the empty body). */

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack';
+import { ErasureApiClient } from '../../infra/local/signed-client';
 import { CLI_BIN, runCli, stopAllCli } from '../support/cli-process';
 
 /**
@@ -154,12 +155,47 @@ describe('verifik-erasure --json shapes', () => {
 });
 
 describe('verifik-erasure errors and exit codes', () => {
+  it('link and find --subject: the link made once, then found with the erasure that named the subject', async () => {
+    const person = stack.sandboxPersons[3]!;
+    const subject = `hubspot:contact ${Date.now()}/42`;
+    const first = await cli('link', subject, person, ...url(), '--json');
+    const again = await cli('link', subject, person, ...url(), '--json');
+    expect([first.code, again.code]).toEqual([0, 0]);
+    expect(sortedKeys(JSON.parse(first.stdout))).toEqual(['answer', 'created', 'personId', 'subject']);
+    expect([JSON.parse(first.stdout).created, JSON.parse(again.stdout).created]).toEqual([true, false]);
+
+    const [source, ...rest] = subject.split(':');
+    const api = new ErasureApiClient(stack.url, stack.env.WEBHOOK_SECRET!);
+    const erased = await api.erase({ subject: { source: source!, id: rest.join(':') } }, 'by-subject-1');
+    expect(erased.body).toMatchObject({ status: 'completed', persons: [{ personId: person, outcome: 'erased' }] });
+
+    const found = await cli('find', '--subject', subject, ...url(), '--json');
+    expect(found.code).toBe(0);
+    const body = JSON.parse(found.stdout);
+    expect(sortedKeys(body)).toEqual(['erasures', 'persons', 'subject']);
+    expect(body.subject).toBe(subject);
+    expect(body.persons).toEqual([expect.objectContaining({ personId: person, erasureIds: ['by-subject-1'] })]);
+    expect(body.erasures).toEqual([expect.objectContaining({ erasureId: 'by-subject-1' })]);
+
+    const people = await cli('find', '--subject', subject, ...url());
+    expect(people.stdout).toContain(`Subject ${subject}: 1 linked person(s), 1 erasure(s)`);
+    expect(people.stdout).toContain('by-subject-1');
+
+    // Refused before anything is sent: a malformed subject or person id is a usage error (exit 2).
+    const bad = await Promise.all([
+      cli('link', 'HubSpot:1', person, ...url()),
+      cli('link', 'hubspot:1', 'not a person', ...url()),
+      cli('find', '--subject', 'no-colon', ...url()),
+    ]);
+    expect(bad.map((run) => run.code)).toEqual([2, 2, 2]);
+  });
+
   it('one line with the fix, and a code that says what kind of problem', async () => {
     const [unknown, noSecret, badOption, subject, noTable, badRange, down, wrongSecret] = await Promise.all([
       cli('status', 'no-such-erasure', ...url()),
       runCli(['status', 'x', ...url()], { WEBHOOK_SECRET: '' }),
       cli('erase', '--file', 'x.csv', '--concurrency', 'many'),
-      cli('find', '--subject', 'hubspot:1', ...table),
+      cli('find', '--subject', 'hubspot', ...url()),
       cli('find', '--person', 'p1'),
       cli('list', '--from', '2026-02-01', '--to', '2026-01-01', ...table),
       cli('status', 'x', '--url', 'http://127.0.0.1:9', '--timeout', '5'),
@@ -173,7 +209,7 @@ describe('verifik-erasure errors and exit codes', () => {
     expect(badOption.code).toBe(2);
     expect(badOption.stderr).toMatch(/--concurrency must be a whole number/);
     expect(subject.code).toBe(2);
-    expect(subject.stderr).toMatch(/find --subject is not available/);
+    expect(subject.stderr).toMatch(/^verifik-erasure: "hubspot" is not a subject: write source:id/);
     expect(noTable.code).toBe(2);
     expect(noTable.stderr).toMatch(/Fix: pass --stack NAME, or --endpoint URL/);
     expect(badRange.code).toBe(2);
