@@ -1,21 +1,11 @@
 import type { KeyObject } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { ArchiveLocator, type ArchivedItem } from '../archive/archive-locator';
+import { ArchiveLocator } from '../archive/archive-locator';
 import { BATCH_PREFIX, decodeJson, digestPayloadOf, objectKey, sha256Hex, type ArchiveBatch } from '../archive/archive-format';
 import type { ArchiveStorage } from '../archive/ports';
 import { digestSignatureHolds } from '../archive/verify-archive';
-import { erasureFromItems } from '../audit/dynamo-audit-store';
-import { buildRecord } from '../erasure/record';
-import { certificateModel, certifiedFacts, type CertifiableRecord, type CertificateModel } from './certificate-model';
-
-/** What a certificate would state of an erasure whose items are these archived images (undefined: no request item). */
-export function archivedFacts(items: ArchivedItem[]): ReturnType<typeof certifiedFacts> | undefined {
-  const archived = erasureFromItems(items);
-  if (!archived) return undefined;
-  const record = buildRecord(archived.request, archived.persons) as CertifiableRecord;
-  // The controller and the time of issue are not facts of the erasure: any value will do here.
-  return certifiedFacts(certificateModel(record, { organizationName: '-', issuedAt: new Date(0) }));
-}
+import { certifiedFacts, type CertificateModel } from './certificate-model';
+import { archivedFacts } from './certificate-issuer';
 
 export interface ArchiveCheckReport {
   /** What does not hold, one sentence each; empty: the certificate's archive link holds. */

@@ -2,9 +2,10 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ArchiveCoverage, ArchiveLocator, ArchivedItem } from '../archive/archive-locator';
 import type { ErasureRecord } from '../erasure/types';
 import { CertificateUnavailableError, ErasurePendingError, NotFoundError } from '../errors';
-import { archivedFacts } from './archive-check';
+import { erasureFromItems } from '../audit/dynamo-audit-store';
+import { buildRecord } from '../erasure/record';
 import { canonicalBytes } from './canonical-json';
-import { certificateModel, certifiedFacts, type CertifiableRecord } from './certificate-model';
+import { certificateArchive, certificateModel, certifiedFacts, type CertifiableRecord } from './certificate-model';
 import type { CertificateSigner } from './certificate-signer';
 import type { SignedCertificate } from './verify-certificate';
 
@@ -35,8 +36,8 @@ export function createCertificateIssuer({
       if (!signer)
         throw new CertificateUnavailableError('no certificate key is configured (CERTIFICATE_KEY_ARN or CERTIFICATE_KEY_FILE).');
       if (!organizationName) throw new CertificateUnavailableError('ORGANIZATION_NAME (the controller) is not configured.');
-      const issuedAt = now();
-      const stated = certifiedFacts(certificateModel(record as CertifiableRecord, { organizationName, issuedAt }));
+      const model = certificateModel(record as CertifiableRecord, { organizationName, issuedAt: now() });
+      const stated = certifiedFacts(model);
       // Covered only where the archive's latest images of the erasure's items state exactly this.
       const holds = (items: ArchivedItem[]) => isDeepStrictEqual(archivedFacts(items), stated);
       let coverage: ArchiveCoverage | undefined;
@@ -45,7 +46,7 @@ export function createCertificateIssuer({
       } catch (error) {
         throw new CertificateUnavailableError('the audit archive could not be read; retry later.', error);
       }
-      const certificate = certificateModel(record as CertifiableRecord, { organizationName, issuedAt, archive: coverage });
+      const certificate = { ...model, archive: certificateArchive(coverage) };
       let signature;
       try {
         signature = await signer.sign(canonicalBytes(certificate));
@@ -58,3 +59,12 @@ export function createCertificateIssuer({
 }
 
 export type CertificateIssuer = ReturnType<typeof createCertificateIssuer>;
+
+/** What a certificate would state of an erasure whose items are these archived images (undefined: no request item). */
+export function archivedFacts(items: ArchivedItem[]): ReturnType<typeof certifiedFacts> | undefined {
+  const archived = erasureFromItems(items);
+  if (!archived) return undefined;
+  const record = buildRecord(archived.request, archived.persons) as CertifiableRecord;
+  // The controller and the time of issue are not facts of the erasure: any value will do here.
+  return certifiedFacts(certificateModel(record, { organizationName: '-', issuedAt: new Date(0) }));
+}

@@ -6,7 +6,7 @@ import { indexKey, indexPrefix, sha256Hex } from '../../lambda/archive/archive-f
 import { Archiver } from '../../lambda/archive/archiver';
 import { FolderArchiveStorage } from '../../lambda/archive/folder-archive-storage';
 import { KeyFileSigner } from '../../lambda/archive/key-file-signer';
-import { archivedFacts } from '../../lambda/certificate/archive-check';
+import { archivedFacts } from '../../lambda/certificate/certificate-issuer';
 import { silentLog } from '../support/scripted-verifik';
 import { erasedPerson, personItem, requestItem, streamRecord } from '../support/stream-records';
 
