@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { ErasureApiClient, newMessageId, type ApiAnswer } from '../infra/local/signed-client';
 import { CliError, EXIT, UnreachableError } from './errors';
+import type { Subject } from './subject';
 
-export type { ApiAnswer };
+export type { ApiAnswer, Subject };
 
 /** The body of `POST /erasures` as the command line sends it. */
 export interface SubmitBody {
   personIds: string[];
+  /** A CRM subject: the service erases the persons linked to it (none linked: recorded with a note). */
+  subject?: Subject;
   subjectRef?: string;
   reason?: string;
   requestedBy?: string;
@@ -23,12 +26,6 @@ export interface ApiTarget {
   extend(erasureId: string, extension: { months: number; reason: string }): Promise<ApiAnswer>;
   link(subject: Subject, personId: string): Promise<ApiAnswer>;
   subject(subject: Subject): Promise<ApiAnswer>;
-}
-
-/** A CRM's data subject, as `source:id` on the command line (hubspot:8812). */
-export interface Subject {
-  source: string;
-  id: string;
 }
 
 export const newErasureIdempotencyKey = () => `cli_${randomBytes(12).toString('base64url')}`;

@@ -4,8 +4,9 @@ import pRetry, { AbortError } from 'p-retry';
 import pThrottle from 'p-throttle';
 import { configurationProblem, describeAnswer, type ApiAnswer, type ApiTarget } from './api-target';
 import { EXIT, type ExitCode } from './errors';
-import { batchOfDigest, fileIdentity, lineErasureId, readInputLines, type InputFormat, type InputLine } from './erase-input';
+import { batchOfDigest, fileIdentity, lineErasureId, readInputLines, type InputFormat, type SendLine } from './erase-input';
 import { emptyCounts, ProgressView, type LineCounts } from './progress';
+import { subjectText } from './subject';
 
 export interface BatchOptions {
   file: string;
@@ -29,12 +30,21 @@ export interface BatchOptions {
   resumeCommand: (fromLine: number) => string;
 }
 
-/** What happened to one line that was sent. */
+/**
+ * What happened to one line that was sent. A subject line's outcome sums up its persons': failed if
+ * one failed, else pending if one is pending, else erased if one was erased, else already erased;
+ * `no_person_linked` when no Verifik person was linked to the subject (the service records that, with a note).
+ */
 export interface LineResult {
   line: number;
-  personId: string;
+  /** The person the line names, if any. */
+  personId?: string;
+  /** The subject the line names (`source:id`), if any. */
+  subject?: string;
   erasureId: string;
-  outcome: 'erased' | 'already_erased' | 'pending' | 'failed' | 'refused' | 'not_sent';
+  outcome: 'erased' | 'already_erased' | 'pending' | 'failed' | 'no_person_linked' | 'refused' | 'not_sent';
+  /** A subject line's persons, as the service resolved them, each with its outcome. */
+  persons?: { personId: string; outcome: string }[];
   /** Why, for failed, refused and not sent. */
   error?: string;
 }
@@ -42,7 +52,7 @@ export interface LineResult {
 export interface LineProblem {
   line: number;
   value: string;
-  problem: 'invalid' | 'duplicate' | 'subject';
+  problem: 'invalid' | 'duplicate';
   message: string;
 }
 
@@ -61,6 +71,9 @@ export interface BatchSummary {
   /** Lines sent that did not end erased, already erased or pending (first 1000; `failuresOmitted` more). */
   failures: LineResult[];
   failuresOmitted: number;
+  /** Subject lines with no Verifik person linked (first 1000; `unlinkedOmitted` more): recorded, nothing deleted. */
+  unlinked: LineResult[];
+  unlinkedOmitted: number;
   stopped: {
     reason: 'unreachable' | 'configuration' | 'interrupted';
     message: string;
@@ -96,8 +109,10 @@ export async function runBatch(target: ApiTarget, options: BatchOptions, signal:
   const counts = emptyCounts();
   const problems: LineProblem[] = [];
   const failures: LineResult[] = [];
+  const unlinked: LineResult[] = [];
   let problemsOmitted = 0;
   let failuresOmitted = 0;
+  let unlinkedOmitted = 0;
   let done = 0;
   const view = new ProgressView(identity.lines, options.progress);
   const report: WriteStream | undefined = options.report ? createWriteStream(options.report, { flags: 'w' }) : undefined;
@@ -121,11 +136,11 @@ export async function runBatch(target: ApiTarget, options: BatchOptions, signal:
       ? pThrottle({ ...pace(options.rate), signal: abort.signal })((call: () => Promise<ApiAnswer>) => call())
       : (call: () => Promise<ApiAnswer>) => call();
 
-  async function* lines(): AsyncGenerator<Extract<InputLine, { kind: 'person' }>> {
+  async function* lines(): AsyncGenerator<SendLine> {
     for await (const entry of readInputLines(options.file, options.format)) {
       if (stop) {
         nextUntaken ??= entry.line;
-        if (entry.kind === 'person') counts.not_sent += 1;
+        if (entry.kind === 'person' || entry.kind === 'subject') counts.not_sent += 1;
         continue;
       }
       if (entry.kind === 'skipped') {
@@ -148,9 +163,17 @@ export async function runBatch(target: ApiTarget, options: BatchOptions, signal:
     }
   }
 
-  const sendLine = async ({ line, personId }: { line: number; personId: string }): Promise<LineResult> => {
+  const sendLine = async (entry: SendLine): Promise<LineResult> => {
+    const { line, personId } = entry;
+    const subject = entry.kind === 'subject' ? entry.subject : undefined;
     const erasureId = lineErasureId(batch, line);
-    const body = { personIds: [personId], reason: options.reason, requestedBy: options.requestedBy };
+    const named = { line, ...(personId !== undefined && { personId }), ...(subject && { subject: subjectText(subject) }) };
+    const body = {
+      personIds: personId === undefined ? [] : [personId],
+      ...(subject && { subject }),
+      reason: options.reason,
+      requestedBy: options.requestedBy,
+    };
     try {
       const answer = await pRetry(
         async () => {
@@ -164,7 +187,7 @@ export async function runBatch(target: ApiTarget, options: BatchOptions, signal:
         { retries: options.retries, minTimeout: options.retryDelayMs, factor: 2, randomize: true, signal: abort.signal },
       );
       view.countRequest();
-      return resultOf(line, personId, erasureId, answer);
+      return resultOf(named, erasureId, answer);
     } catch (error) {
       if (error instanceof Stop) halt(error);
       else if (!abort.signal.aborted) {
@@ -176,7 +199,7 @@ export async function runBatch(target: ApiTarget, options: BatchOptions, signal:
               : String(error);
         halt(new Stop('unreachable', `${target.label} is unreachable or failing (${why}) after ${options.retries} retries.`));
       }
-      return { line, personId, erasureId, outcome: 'not_sent', error: stop?.message };
+      return { ...named, erasureId, outcome: 'not_sent', error: stop?.message };
     }
   };
 
@@ -187,6 +210,9 @@ export async function runBatch(target: ApiTarget, options: BatchOptions, signal:
       if (result.outcome === 'failed' || result.outcome === 'refused') {
         if (failures.length < KEPT) failures.push(result);
         else failuresOmitted += 1;
+      } else if (result.outcome === 'no_person_linked') {
+        if (unlinked.length < KEPT) unlinked.push(result);
+        else unlinkedOmitted += 1;
       }
       write(result);
       done += 1;
@@ -207,7 +233,7 @@ export async function runBatch(target: ApiTarget, options: BatchOptions, signal:
         resumeCommand: options.resumeCommand(Number.isFinite(resumeFromLine) ? resumeFromLine : identity.lines + 1),
       }
     : null;
-  const somethingFailed = counts.failed + counts.refused + counts.invalid + counts.subject > 0;
+  const somethingFailed = counts.failed + counts.refused + counts.invalid > 0;
   const exitCode: ExitCode = !stopped
     ? somethingFailed
       ? EXIT.failed
@@ -227,20 +253,46 @@ export async function runBatch(target: ApiTarget, options: BatchOptions, signal:
     problemsOmitted,
     failures,
     failuresOmitted,
+    unlinked,
+    unlinkedOmitted,
     stopped,
     exitCode,
   };
 }
 
-function resultOf(line: number, personId: string, erasureId: string, answer: ApiAnswer): LineResult {
-  if (answer.status === 200 || answer.status === 202) {
-    const person = (answer.body as { persons?: { outcome?: string; lastError?: string }[] }).persons?.[0];
-    const outcome = person?.outcome;
-    if (outcome === 'erased' || outcome === 'already_erased' || outcome === 'pending')
-      return { line, personId, erasureId, outcome };
-    return { line, personId, erasureId, outcome: 'failed', error: person?.lastError ?? 'failed' };
-  }
-  return { line, personId, erasureId, outcome: 'refused', error: describeAnswer(answer) };
+type Named = Pick<LineResult, 'line' | 'personId' | 'subject'>;
+
+function resultOf(named: Named, erasureId: string, answer: ApiAnswer): LineResult {
+  if (answer.status !== 200 && answer.status !== 202)
+    return { ...named, erasureId, outcome: 'refused', error: describeAnswer(answer) };
+  const persons = ((answer.body as { persons?: unknown }).persons ?? []) as {
+    personId?: string;
+    outcome?: string;
+    lastError?: string;
+  }[];
+  const outcomes = new Set(persons.map((person) => person.outcome));
+  const failed = persons.find((person) => !['erased', 'already_erased', 'pending'].includes(person.outcome ?? ''));
+  const outcome: LineResult['outcome'] = failed
+    ? 'failed'
+    : persons.length === 0
+      ? named.subject
+        ? 'no_person_linked'
+        : 'failed'
+      : outcomes.has('pending')
+        ? 'pending'
+        : outcomes.has('erased')
+          ? 'erased'
+          : 'already_erased';
+  const error = outcome === 'failed' ? (failed?.lastError ?? 'failed') : undefined;
+  return {
+    ...named,
+    erasureId,
+    outcome,
+    ...(named.subject && {
+      persons: persons.map((person) => ({ personId: String(person.personId), outcome: String(person.outcome) })),
+    }),
+    ...(error && { error }),
+  };
 }
 
 /** `rate` requests a second as p-throttle's window: N a second, or one every 1/rate seconds below 1. */

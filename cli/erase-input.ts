@@ -4,12 +4,10 @@ import { createInterface } from 'node:readline';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse';
 import { PERSON_ID_PATTERN } from '../lambda/erasure/rules';
+import { SUBJECT_FORMAT, subjectOf, subjectText, type Subject } from './subject';
 
 export const INPUT_FORMATS = ['csv', 'jsonl'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
-
-/** `source:id`, as design names a subject (hubspot:8812). */
-const SUBJECT_LIKE = /^[a-z][a-z0-9-]{0,31}:./;
 
 /** Column names taken for a header when they open a CSV file. */
 const HEADER_NAMES = new Set(['personid', 'person_id', 'person', 'id', 'subject']);
@@ -17,8 +15,13 @@ const HEADER_NAMES = new Set(['personid', 'person_id', 'person', 'id', 'subject'
 /** One physical line of the file (1-based), classified. */
 export type InputLine =
   | { kind: 'person'; line: number; personId: string }
+  /** A CRM subject (its linked persons are erased), with the person the line names besides, if any. */
+  | { kind: 'subject'; line: number; subject: Subject; personId?: string }
   | { kind: 'skipped'; line: number; why: 'header' | 'blank' }
-  | { kind: 'problem'; line: number; problem: 'invalid' | 'duplicate' | 'subject'; value: string; message: string };
+  | { kind: 'problem'; line: number; problem: 'invalid' | 'duplicate'; value: string; message: string };
+
+/** A line to send: one erasure. */
+export type SendLine = Extract<InputLine, { kind: 'person' | 'subject' }>;
 
 /** What the erasure ids of a file derive from: its bytes (SHA-256) unless the operator names the batch. */
 export interface FileIdentity {
@@ -55,34 +58,39 @@ export const lineErasureId = (batch: string, line: number) => `${batch}-L${line}
 export const batchOfDigest = (sha256: string) => `f${sha256.slice(0, 20)}`;
 
 /**
- * The file's lines, streamed (one record in memory at a time, plus the set of ids seen, for
- * duplicates). CSV: RFC 4180 (csv-parse), one id in the first column, or in a `personId` column when
- * the first line is a header. JSON lines: `"id"`, `{"personId": "id"}`. Subjects (`source:id`) are
- * reported, not sent: the file run sends person ids only (for now).
+ * The file's lines, streamed (one record in memory at a time, plus the keys seen, for duplicates).
+ * A line names a person id, a subject (`source:id`: the service erases the persons linked to it), or
+ * both. CSV: RFC 4180 (csv-parse); the first column, or the `personId` and `subject` columns when the
+ * first line is a header. JSON lines: `"id"`, `"source:id"`, `{"personId": "id"}`,
+ * `{"subject": "source:id"}` or `{"subject": {"source": …, "id": …}}`, or both fields.
  */
 export async function* readInputLines(path: string, format: InputFormat): AsyncGenerator<InputLine> {
   const seen = new Map<string, number>();
-  const classify = (line: number, value: unknown, subject?: boolean): InputLine => {
-    if (subject)
-      return {
-        kind: 'problem',
-        line,
-        problem: 'subject',
-        value: String(value),
-        message: 'subjects (source:id) are not sent by erase --file yet: erase a subject with POST /erasures and "subject"',
-      };
-    if (typeof value !== 'string' || !PERSON_ID_PATTERN.test(value))
-      return {
-        kind: 'problem',
-        line,
-        problem: 'invalid',
-        value: typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)),
-        message: 'not a person id (1 to 64 of A-Z a-z 0-9 _ -)',
-      };
-    const first = seen.get(value);
+  const invalid = (line: number, value: unknown, message: string): InputLine => ({
+    kind: 'problem',
+    line,
+    problem: 'invalid',
+    value: typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value)),
+    message,
+  });
+  /** `person` and `subject` as read (either may be absent); a value with a colon in the person's place is a subject. */
+  const classify = (line: number, person: unknown, subject?: unknown): InputLine => {
+    if (subject === undefined && typeof person === 'string' && person.includes(':')) [person, subject] = [undefined, person];
+    const named = subject === undefined ? undefined : typeof subject === 'string' ? subjectOf(subject) : subjectObject(subject);
+    if (subject !== undefined && !named) return invalid(line, subject, `not a subject (${SUBJECT_FORMAT})`);
+    if (person !== undefined && (typeof person !== 'string' || !PERSON_ID_PATTERN.test(person)))
+      return invalid(line, person, 'not a person id (1 to 64 of A-Z a-z 0-9 _ -) nor a subject (source:id)');
+    if (person === undefined && !named) return invalid(line, '', 'names no person id and no subject');
+    const personId = person as string | undefined;
+    const key = [personId ?? '', named ? subjectText(named) : ''].join('\n');
+    const value = [personId, named && subjectText(named)].filter(Boolean).join(' ');
+    const first = seen.get(key);
     if (first !== undefined) return { kind: 'problem', line, problem: 'duplicate', value, message: `duplicate of line ${first}` };
-    seen.set(value, line);
-    return { kind: 'person', line, personId: value };
+    seen.set(key, line);
+    if (!named) return { kind: 'person', line, personId: personId! };
+    return personId === undefined
+      ? { kind: 'subject', line, subject: named }
+      : { kind: 'subject', line, subject: named, personId };
   };
 
   if (format === 'jsonl') {
@@ -98,22 +106,22 @@ export async function* readInputLines(path: string, format: InputFormat): AsyncG
       try {
         parsed = JSON.parse(trimmed);
       } catch {
-        yield { kind: 'problem', line, problem: 'invalid', value: trimmed.slice(0, 80), message: 'not JSON' };
+        yield invalid(line, trimmed.slice(0, 80), 'not JSON');
         continue;
       }
-      if (parsed !== null && typeof parsed === 'object' && 'subject' in parsed)
-        yield classify(line, (parsed as { subject: unknown }).subject, true);
-      else
-        yield classify(
-          line,
-          parsed !== null && typeof parsed === 'object' ? (parsed as { personId?: unknown }).personId : parsed,
-        );
+      if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
+        const { personId, subject } = parsed as { personId?: unknown; subject?: unknown };
+        yield personId === undefined && subject === undefined
+          ? invalid(line, parsed, 'names no "personId" and no "subject"')
+          : classify(line, personId, subject);
+      } else yield classify(line, parsed);
     }
     return;
   }
 
   let column: number | undefined;
   let subjectColumn: number | undefined;
+  let headered = false;
   let first = true;
   const parser = createReadStream(path).pipe(
     parse({ info: true, relax_column_count: true, relax_quotes: true, skip_empty_lines: false, bom: true, trim: true }),
@@ -132,15 +140,20 @@ export async function* readInputLines(path: string, format: InputFormat): AsyncG
         column = person >= 0 ? person : undefined;
         const subject = names.indexOf('subject');
         subjectColumn = subject >= 0 ? subject : undefined;
+        headered = true;
         yield { kind: 'skipped', line, why: 'header' };
         continue;
       }
     }
-    const headered = column !== undefined || subjectColumn !== undefined;
-    const personCell = headered ? (column === undefined ? '' : (record[column] ?? '')) : (record[0] ?? '');
-    const subjectCell = subjectColumn === undefined ? '' : (record[subjectColumn] ?? '');
-    if (personCell === '' && subjectCell !== '') yield classify(line, subjectCell, true);
-    else if (SUBJECT_LIKE.test(personCell)) yield classify(line, personCell, true);
-    else yield classify(line, personCell);
+    const cell = (index: number | undefined) => (index === undefined || !record[index] ? undefined : record[index]);
+    if (!headered) yield classify(line, record[0]);
+    else yield classify(line, cell(column), cell(subjectColumn));
   }
+}
+
+/** `{"source": …, "id": …}`, as the API takes a subject. */
+function subjectObject(value: unknown): Subject | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const { source, id } = value as { source?: unknown; id?: unknown };
+  return typeof source === 'string' && typeof id === 'string' ? subjectOf(`${source}:${id}`) : undefined;
 }

@@ -1,8 +1,8 @@
 import { getEventListeners } from 'node:events';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { SOFTWARE } from '../lambda/certificate/software';
-import { PERSON_ID_PATTERN, SUBJECT_SOURCE_PATTERN, isSubjectId } from '../lambda/erasure/rules';
-import type { Subject } from './api-target';
+import { PERSON_ID_PATTERN } from '../lambda/erasure/rules';
+import { SUBJECT_FORMAT, subjectOf, type Subject } from './subject';
 import type { EraseOptions } from './commands/erase';
 import { CliError, EXIT, UsageError, errorLine, type ExitCode } from './errors';
 import { INPUT_FORMATS } from './erase-input';
@@ -97,7 +97,10 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
     .command('erase')
     .description('erase persons: the ids given (one erasure), or one erasure per line of --file')
     .argument('[personIds...]', 'Verifik person ids (at most 100)')
-    .option('--file <path>', 'a CSV (one id per line, or a personId column) or JSON-lines file ("id" or {"personId": "id"})')
+    .option(
+      '--file <path>',
+      'a CSV (a person id or source:id per line, or personId and subject columns) or JSON-lines file ("id", "source:id", or {"personId": …, "subject": …})',
+    )
     .addOption(new Option('--format <format>', "the file's format (default: from its extension)").choices(INPUT_FORMATS))
     .option('--batch <name>', "names the batch (erasure ids <batch>-L<line>); default: f + the file's SHA-256")
     .addOption(
@@ -122,14 +125,16 @@ export function program(argv: readonly string[], signal: AbortSignal): { run: ()
         .default(2000)
         .argParser(whole('--progress-interval', 100)),
     )
+    .option('--subject <source:id>', 'a CRM subject: the persons linked to it are erased (instead of, or besides, ids)')
     .option('--id <erasureId>', 'the erasure id (ids given on the command line; default: a new one)')
     .option('--subject-ref <ref>', "the CRM's reference of the data subject (stored as a keyed hash)")
     .option('--reason <text>', 'why (kept in the record)', 'gdpr-art-17')
     .option('--requested-by <name>', 'who asks (kept in the record; an IAM call records your principal)', 'cli')
     .action(
-      action(async (personIds: string[], options: EraseOptions, command: Command) => {
+      action(async (personIds: string[], options: EraseOptions & { subject?: string }, command: Command) => {
         const g = globals(command);
-        return (await load.erase()).erase(() => apiTarget(g), personIds, options, outputOf(command), {
+        const subject = options.subject === undefined ? undefined : parseSubject(options.subject);
+        return (await load.erase()).erase(() => apiTarget(g), personIds, { ...options, subject }, outputOf(command), {
           signal,
           resumeCommand: (line) => resumeCommand(argv, line),
         });
@@ -317,12 +322,7 @@ export async function runAsProgram(): Promise<never> {
 
 /** `source:subjectId` (hubspot:8812): the source as the service names it, the id as the CRM does. */
 function parseSubject(value: string): Subject {
-  const at = value.indexOf(':');
-  const source = value.slice(0, at);
-  const id = value.slice(at + 1);
-  if (at < 1 || !SUBJECT_SOURCE_PATTERN.test(source) || !isSubjectId(id))
-    throw new UsageError(
-      `${JSON.stringify(value)} is not a subject: write source:id, the source in a-z 0-9 - (hubspot, zendesk, portal), the id 1 to 128 printable characters.`,
-    );
-  return { source, id };
+  const subject = subjectOf(value);
+  if (!subject) throw new UsageError(`${JSON.stringify(value)} is not a subject: write ${SUBJECT_FORMAT}.`);
+  return subject;
 }

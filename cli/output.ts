@@ -1,6 +1,6 @@
 import Table from 'cli-table3';
 import type { LineCounts } from './progress';
-import type { BatchSummary } from './erase-batch';
+import type { BatchSummary, LineResult } from './erase-batch';
 
 /** Where a command writes: stdout for results, stderr for progress and errors. */
 export interface Output {
@@ -78,15 +78,18 @@ const OUTCOME_LABELS: [keyof LineCounts, string][] = [
   ['already_erased', 'already erased (Verifik 404)'],
   ['pending', 'pending (being retried by the service)'],
   ['failed', 'failed'],
+  ['no_person_linked', 'subject with no person linked (recorded, nothing to delete)'],
   ['refused', 'refused by the service'],
   ['invalid', 'invalid id (not sent)'],
   ['duplicate', 'duplicate (not sent again)'],
-  ['subject', 'subject line (not sent by a file run yet)'],
   ['not_sent', 'not sent (run stopped)'],
   ['before_from_line', 'before --from-line (not sent)'],
   ['blank', 'blank'],
   ['header', 'header'],
 ];
+
+/** What a line names: its person id, its subject, or both. */
+const lineValue = (result: LineResult) => [result.personId, result.subject].filter(Boolean).join(' ');
 
 /** The end of `erase --file` for people: counts, the lines to look at, and what to do next. */
 export function batchText(summary: BatchSummary): string {
@@ -96,12 +99,23 @@ export function batchText(summary: BatchSummary): string {
   );
   const shown = [
     ...summary.problems.map((p) => [p.line, p.value, p.message]),
-    ...summary.failures.map((f) => [f.line, f.personId, `${f.outcome}: ${f.error ?? ''} (erasure ${f.erasureId})`]),
+    ...summary.failures.map((f) => [f.line, lineValue(f), `${f.outcome}: ${f.error ?? ''} (erasure ${f.erasureId})`]),
+    ...summary.unlinked.map((u) => [
+      u.line,
+      lineValue(u),
+      `no Verifik person linked to this subject: recorded with a note (erasure ${u.erasureId})`,
+    ]),
   ]
     .sort((a, b) => Number(a[0]) - Number(b[0]))
     .slice(0, 50);
   const omitted =
-    summary.problems.length + summary.failures.length - shown.length + summary.problemsOmitted + summary.failuresOmitted;
+    summary.problems.length +
+    summary.failures.length +
+    summary.unlinked.length -
+    shown.length +
+    summary.problemsOmitted +
+    summary.failuresOmitted +
+    summary.unlinkedOmitted;
   let text = `Batch ${summary.batch} (${summary.file}; erasure ids ${summary.batch}-L<line>)\n${counts}`;
   if (shown.length > 0) {
     text += table(['Line', 'Value', 'Problem'], shown);

@@ -6,10 +6,10 @@ export interface LineCounts {
   already_erased: number;
   pending: number;
   failed: number;
+  no_person_linked: number;
   refused: number;
   invalid: number;
   duplicate: number;
-  subject: number;
   blank: number;
   header: number;
   before_from_line: number;
@@ -21,10 +21,10 @@ export const emptyCounts = (): LineCounts => ({
   already_erased: 0,
   pending: 0,
   failed: 0,
+  no_person_linked: 0,
   refused: 0,
   invalid: 0,
   duplicate: 0,
-  subject: 0,
   blank: 0,
   header: 0,
   before_from_line: 0,
@@ -32,7 +32,7 @@ export const emptyCounts = (): LineCounts => ({
 });
 
 const COUNTS =
-  'erased {erased} | already {already_erased} | pending {pending} | failed {failed} | refused {refused} | skipped {skipped}';
+  'erased {erased} | already {already_erased} | pending {pending} | failed {failed} | no link {no_person_linked} | refused {refused} | skipped {skipped}';
 
 /**
  * The progress of a file on stderr (stdout keeps the summary or the JSON): a live bar with the
@@ -85,7 +85,7 @@ export class ProgressView {
 
   private payload(counts: LineCounts) {
     const seconds = Math.max((Date.now() - this.started) / 1000, 0.001);
-    const skipped = counts.invalid + counts.duplicate + counts.subject + counts.not_sent;
+    const skipped = counts.invalid + counts.duplicate + counts.not_sent;
     return { ...counts, skipped, rate: (this.sent / seconds).toFixed(1) };
   }
 }

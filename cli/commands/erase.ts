@@ -4,6 +4,7 @@ import { PERSON_ID_PATTERN, MAX_PERSONS } from '../../lambda/erasure/rules';
 import { configurationProblem, describeAnswer, reach, type ApiTarget } from '../api-target';
 import { CliError, EXIT, UsageError, type ExitCode } from '../errors';
 import { runBatch, type BatchOptions } from '../erase-batch';
+import type { Subject } from '../subject';
 import { inputFormat } from '../erase-input';
 import { batchText, printJson, recordText, type Output } from '../output';
 
@@ -20,6 +21,8 @@ export interface EraseOptions {
   progress: boolean;
   progressInterval: number;
   id?: string;
+  /** One erasure of the persons linked to this subject (besides the ids given, if any). */
+  subject?: Subject;
   subjectRef?: string;
   reason: string;
   requestedBy: string;
@@ -36,8 +39,10 @@ export async function erase(
   output: Output,
   context: { resumeCommand: BatchOptions['resumeCommand']; signal: AbortSignal },
 ): Promise<ExitCode> {
-  if (options.file && personIds.length > 0) throw new UsageError('Give person ids or --file, not both.');
-  if (!options.file && personIds.length === 0) throw new UsageError('Nothing to erase.', 'give person ids, or --file ids.csv.');
+  if (options.file && (personIds.length > 0 || options.subject))
+    throw new UsageError('Give person ids (or --subject) or --file, not both.', 'put subjects in the file (source:id lines).');
+  if (!options.file && personIds.length === 0 && !options.subject)
+    throw new UsageError('Nothing to erase.', 'give person ids, --subject source:id, or --file ids.csv.');
   if (options.file) {
     await access(options.file, constants.R_OK).catch(() => {
       throw new UsageError(`Cannot read ${options.file}.`, 'check the path given to --file.');
@@ -82,6 +87,7 @@ export async function erase(
   const answer = await reach(api, () =>
     api.submit(options.id, {
       personIds,
+      ...(options.subject && { subject: options.subject }),
       subjectRef: options.subjectRef,
       reason: options.reason,
       requestedBy: options.requestedBy,

@@ -20,7 +20,7 @@ const RECORD_KEYS = ['completedAt', 'dueAt', 'erasureId', 'persons', 'reason', '
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cli-commands-'));
-  stack = await startLocalStack({ PORT: '0' }, { logger: new Logger({ logLevel: 'SILENT' }), sandboxPersons: 4 });
+  stack = await startLocalStack({ PORT: '0' }, { logger: new Logger({ logLevel: 'SILENT' }), sandboxPersons: 5 });
   table = ['--endpoint', stack.dynamoEndpoint, '--table', stack.env.AUDIT_TABLE_NAME!];
 });
 afterEach(() => stopAllCli());
@@ -134,6 +134,8 @@ describe('verifik-erasure --json shapes', () => {
         'problemsOmitted',
         'sha256',
         'stopped',
+        'unlinked',
+        'unlinkedOmitted',
       ].sort(),
     );
 
@@ -188,6 +190,31 @@ describe('verifik-erasure errors and exit codes', () => {
       cli('find', '--subject', 'no-colon', ...url()),
     ]);
     expect(bad.map((run) => run.code)).toEqual([2, 2, 2]);
+  });
+
+  it('erase --subject: one erasure of the persons linked to the subject; a malformed subject is refused before anything is sent', async () => {
+    const person = stack.sandboxPersons[4]!;
+    const subject = `zendesk:user:${Date.now()}`;
+    expect((await cli('link', subject, person, ...url())).code).toBe(0);
+
+    const erased = await cli('erase', '--subject', subject, '--id', 'by-subject-2', ...url(), '--json');
+
+    expect(erased.code).toBe(0);
+    const record = JSON.parse(erased.stdout);
+    expect(record).toMatchObject({
+      erasureId: 'by-subject-2',
+      status: 'completed',
+      subject: { source: 'zendesk', linkedPersonIds: [person] },
+      persons: [{ personId: person, outcome: 'erased' }],
+    });
+    const calls = stack.sandbox!.calls.length;
+    const refused = await Promise.all([
+      cli('erase', '--subject', 'Zendesk:1', ...url()),
+      cli('erase', '--subject', 'zendesk:1', '--file', 'ids.csv', ...url()),
+    ]);
+    expect(refused.map((run) => run.code)).toEqual([2, 2]);
+    expect(refused[0]!.stderr).toMatch(/is not a subject: write source:id/);
+    expect(stack.sandbox!.calls.length).toBe(calls);
   });
 
   it('one line with the fix, and a code that says what kind of problem', async () => {

@@ -39,13 +39,44 @@ describe('reading an erasure file', () => {
     ]);
   });
 
-  it('reports a subject column or a source:id value as a subject, not sent', async () => {
-    const read = await lines('subjects.csv', 'personId,subject\n,hubspot:8812\np3,\n');
-    expect(read.map((l) => [l.line, l.kind === 'problem' ? l.problem : l.kind])).toEqual([
-      [1, 'skipped'],
-      [2, 'subject'],
-      [3, 'person'],
+  it('reads subjects: a subject column, a source:id value, or a person and a subject on one line', async () => {
+    const read = await lines(
+      'subjects.csv',
+      'personId,subject\n,hubspot:8812\np3,\np4,"zendesk:a:b,c"\nhubspot:1,\n,hubspot:8812\n',
+    );
+    expect(read).toEqual([
+      { kind: 'skipped', line: 1, why: 'header' },
+      { kind: 'subject', line: 2, subject: { source: 'hubspot', id: '8812' } },
+      { kind: 'person', line: 3, personId: 'p3' },
+      { kind: 'subject', line: 4, subject: { source: 'zendesk', id: 'a:b,c' }, personId: 'p4' },
+      { kind: 'subject', line: 5, subject: { source: 'hubspot', id: '1' } },
+      { kind: 'problem', line: 6, problem: 'duplicate', value: 'hubspot:8812', message: 'duplicate of line 2' },
     ]);
+  });
+
+  it('reads subjects in JSON lines as a string or an object; a malformed one is invalid with its line', async () => {
+    const read = await lines(
+      'subjects.jsonl',
+      [
+        '"hubspot:1"',
+        '{"subject":{"source":"hubspot","id":"2"}}',
+        '{"personId":"p1","subject":"portal:x y"}',
+        '{"subject":{"source":"HubSpot","id":"3"}}',
+        '{"subject":"hubspot:"}',
+        '{"email":"a@example.org"}',
+        '{"personId":"p2","subject":42}',
+      ].join('\n'),
+    );
+    expect(read.map((l) => (l.kind === 'problem' ? [l.line, l.problem, l.message] : [l.line, l.kind]))).toEqual([
+      [1, 'subject'],
+      [2, 'subject'],
+      [3, 'subject'],
+      [4, 'invalid', expect.stringMatching(/^not a subject \(source:id/)],
+      [5, 'invalid', expect.stringMatching(/^not a subject/)],
+      [6, 'invalid', 'names no "personId" and no "subject"'],
+      [7, 'invalid', expect.stringMatching(/^not a subject/)],
+    ]);
+    expect(read[2]).toEqual({ kind: 'subject', line: 3, subject: { source: 'portal', id: 'x y' }, personId: 'p1' });
   });
 
   it('reads JSON lines of strings or {personId}; anything else is invalid with its line', async () => {

@@ -42,7 +42,7 @@ it('draws a bar with the counts and an ETA in a terminal, then the summary table
   expect(stdout).toMatch(/\u001b\[\?25h/); // …and shown again
   // Persons the sandbox does not hold: Verifik answers 404, recorded as already erased.
   expect(stdout).toMatch(
-    /[=-]{24} \d+% \d+\/40 lines \| erased \d+ \| already \d+ \| pending \d+ \| failed \d+ \| refused \d+ \| skipped \d+ \| [\d.]+\/s \| ETA \S+/,
+    /[=-]{24} \d+% \d+\/40 lines \| erased \d+ \| already \d+ \| pending \d+ \| failed \d+ \| no link \d+ \| refused \d+ \| skipped \d+ \| [\d.]+\/s \| ETA \S+/,
   );
   expect(stdout).toMatch(/={24} 100% 40\/40 lines \| erased 0 \| already 40 /);
   expect(stdout).not.toMatch(/^progress: /m);
@@ -62,7 +62,7 @@ it('writes plain progress lines when stderr is not a terminal', async () => {
   expect(lines.length).toBeGreaterThan(1);
   for (const line of lines)
     expect(line).toMatch(
-      /^progress: \d+\/40 lines \(\d+%\), erased \d+, already \d+, pending \d+, failed \d+, refused \d+, skipped \d+, [\d.]+\/s, ETA \S+$/,
+      /^progress: \d+\/40 lines \(\d+%\), erased \d+, already \d+, pending \d+, failed \d+, no link \d+, refused \d+, skipped \d+, [\d.]+\/s, ETA \S+$/,
     );
   expect(lines.at(-1)).toMatch(/^progress: 40\/40 lines \(100%\), erased 0, already 40,/);
   expect(run.stderr).not.toMatch(/\u001b/);
