@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import type { AuditTableEncryption } from './constructs/audit-table';
 import { checkAwsSolutions } from './constructs/compliance';
 import { DEFAULT_ROUTE_THROTTLING, type ErasureRouteKey, type RouteThrottle } from './constructs/erasure-api';
-import { VerifikErasureStack } from './stack';
+import { VerifikErasureStack, type VerifikCallerConcurrency } from './stack';
 
 /**
  * Context `apiRouteThrottling`: the routes whose limits change, `{"POST /erasures": {"rateLimit": 50,
@@ -42,6 +42,22 @@ function routeThrottlingFromContext(value: unknown): Partial<Record<ErasureRoute
 }
 
 const app = new App();
+
+/** A number given with `-c name=20` (a string) or in cdk.json; the stack refuses one that is not a number above 0. */
+function numberFromContext(name: string): number | undefined {
+  const value: unknown = app.node.tryGetContext(name);
+  return typeof value === 'string' ? (value.trim() === '' ? Number.NaN : Number(value)) : (value as number | undefined);
+}
+
+/** `verifikCallerConcurrency`: `{"http": 10, "invoke": 5}` in cdk.json, or that JSON with -c. */
+function callerConcurrencyFromContext(value: unknown): VerifikCallerConcurrency | undefined {
+  if (value === undefined) return undefined;
+  const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+  const { http, invoke } = (parsed ?? {}) as Partial<VerifikCallerConcurrency>;
+  if (!Number.isInteger(http) || !Number.isInteger(invoke) || http! < 1 || invoke! < 1)
+    throw new Error('context verifikCallerConcurrency must be {"http": N, "invoke": N}, whole numbers of at least 1');
+  return { http: http!, invoke: invoke! };
+}
 const encryption = app.node.tryGetContext('auditTableEncryption') ?? 'aws-owned';
 if (encryption !== 'aws-owned' && encryption !== 'customer-managed') {
   throw new Error(`context auditTableEncryption must be aws-owned or customer-managed, not ${String(encryption)}`);
@@ -55,6 +71,8 @@ if (encryption === 'customer-managed' && !region) {
 new VerifikErasureStack(app, app.node.tryGetContext('stackName') ?? 'VerifikErasure', {
   auditTableEncryption: encryption as AuditTableEncryption,
   apiRouteThrottling: routeThrottlingFromContext(app.node.tryGetContext('apiRouteThrottling')),
+  verifikRateLimit: numberFromContext('verifikRateLimit'),
+  verifikCallerConcurrency: callerConcurrencyFromContext(app.node.tryGetContext('verifikCallerConcurrency')),
   env: encryption === 'customer-managed' ? { account: process.env.CDK_DEFAULT_ACCOUNT, region } : undefined,
 });
 checkAwsSolutions(app);

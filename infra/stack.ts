@@ -1,6 +1,7 @@
 import { CfnOutput, CfnParameter, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { FUNCTION_CONFIG, type FunctionName } from '../lambda/config';
+import { defaultBurst } from '../lambda/verifik/verifik-pace';
 import {
   AUDIT_RECEIVER_ACCESS,
   AUDIT_RETRIER_ACCESS,
@@ -29,6 +30,42 @@ export interface VerifikErasureStackProps extends StackProps {
   readonly apiBurstLimit?: number;
   /** Limits of single routes (each route has its own bucket). @default DEFAULT_ROUTE_THROTTLING */
   readonly apiRouteThrottling?: ErasureApiProps['routeThrottling'];
+  /**
+   * Verifik calls a second at most, across the deployment (context `verifikRateLimit`; set it from your
+   * Verifik plan). Divided over the functions that call Verifik at their most concurrent: the http and
+   * invoke functions then get reserved concurrency (`verifikCallerConcurrency`), the worker has its
+   * queue's 2. @default none: no client-side pace, Verifik's 429s alone set it
+   */
+  readonly verifikRateLimit?: number;
+  /** Reserved concurrency of the http and invoke functions when a rate is set. @default DEFAULT_VERIFIK_CALLER_CONCURRENCY */
+  readonly verifikCallerConcurrency?: VerifikCallerConcurrency;
+}
+
+/** The most instances of each function that calls Verifik, when a client-side pace is divided over them. */
+export interface VerifikCallerConcurrency {
+  readonly http: number;
+  readonly invoke: number;
+}
+
+export const DEFAULT_VERIFIK_CALLER_CONCURRENCY: VerifikCallerConcurrency = { http: 10, invoke: 5 };
+/** The retry worker's most concurrent instances (its queue's event source). */
+const WORKER_MAX_CONCURRENCY = 2;
+
+/**
+ * Each instance's share of the deployment's Verifik rate: the rate over every instance that may call
+ * Verifik at once. Refuses a rate that is not a number above 0, or a concurrency below 1.
+ */
+export function verifikPacePerInstance(rate: number, concurrency: VerifikCallerConcurrency) {
+  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0)
+    throw new Error(`verifikRateLimit must be a number of calls a second above 0, not ${JSON.stringify(rate)}`);
+  for (const [fn, n] of Object.entries(concurrency))
+    if (!Number.isInteger(n) || n < 1) throw new Error(`verifikCallerConcurrency.${fn} must be a whole number of at least 1`);
+  const instances = concurrency.http + concurrency.invoke + WORKER_MAX_CONCURRENCY;
+  // Rounded down to a thousandth: the sum of the shares never exceeds the rate.
+  const perInstance = Math.floor((rate / instances) * 1000) / 1000;
+  if (perInstance <= 0)
+    throw new Error(`verifikRateLimit ${rate} leaves nothing for each of ${instances} instances: lower verifikCallerConcurrency`);
+  return { instances, perInstance };
 }
 
 /**
@@ -142,6 +179,18 @@ export class VerifikErasureStack extends Stack {
       HUBSPOT_CLIENT_SECRET: secrets.hubspot,
     };
     type ServiceFunctionName = Exclude<FunctionName, 'callbacks'>;
+    // The client-side pace (VERIFIK_RATE_LIMIT): the deployment's rate divided over every instance that may call Verifik.
+    const callerConcurrency = props.verifikCallerConcurrency ?? DEFAULT_VERIFIK_CALLER_CONCURRENCY;
+    const pace =
+      props.verifikRateLimit === undefined ? undefined : verifikPacePerInstance(props.verifikRateLimit, callerConcurrency);
+    const paceOf = (fn: 'http' | 'invoke' | 'worker') =>
+      pace && {
+        reservedConcurrency: fn === 'worker' ? undefined : callerConcurrency[fn],
+        environment: {
+          VERIFIK_RATE_LIMIT: String(pace.perInstance),
+          VERIFIK_BURST: String(defaultBurst(pace.perInstance)),
+        },
+      };
     const serviceFunction = (
       id: string,
       fn: ServiceFunctionName,
@@ -149,13 +198,16 @@ export class VerifikErasureStack extends Stack {
       timeout: Duration,
       auditAccess: AuditAccess,
     ) => {
+      const paced = fn === 'http' || fn === 'invoke' || fn === 'worker' ? paceOf(fn) : undefined;
       const erasureFunction = new ErasureFunction(this, id, {
         entry: `lambda/handlers/${fn}.ts`,
         description,
         timeout,
+        reservedConcurrency: paced?.reservedConcurrency,
         environment: {
           VERIFIK_BASE_URL: verifikBaseUrl.valueAsString,
           RETENTION_DAYS: retentionDays.valueAsString,
+          ...paced?.environment,
         },
       });
       audit.bindTo(erasureFunction, auditAccess);
@@ -186,7 +238,7 @@ export class VerifikErasureStack extends Stack {
       batchSize: 10,
       // Two concurrent workers (the minimum) drain a backlog after a Verifik outage without
       // hammering Verifik the moment it comes back.
-      maxConcurrency: 2,
+      maxConcurrency: WORKER_MAX_CONCURRENCY,
     });
 
     const api = new ErasureApi(this, 'Api', {

@@ -42,6 +42,7 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from './names';
 import { SqsCallbackQueue, SqsRetryQueue } from './queue/sqs-retry-queue';
 import { secretsFromEnvironment, type Secrets } from './secrets/secrets';
 import { VerifikClient } from './verifik/verifik-client';
+import { defaultBurst, verifikPace, type VerifikPace } from './verifik/verifik-pace';
 import type { RetryWorkerDeps } from './worker/retry-worker';
 import type { RotationDeps } from './rotation/rotation-handler';
 import {
@@ -262,6 +263,7 @@ function serviceParts(
       retryLimit: config.VERIFIK_RETRY_LIMIT,
       backoffBaseMs: config.VERIFIK_BACKOFF_BASE_MS,
       backoffLimitMs: config.VERIFIK_BACKOFF_LIMIT_MS,
+      pace: processPace(config),
     });
   const service = new ErasureService({
     store,
@@ -281,6 +283,22 @@ function serviceParts(
     now: overrides.now,
   });
   return { logger, metrics, store, service };
+}
+
+let paces: Map<string, VerifikPace> | undefined;
+
+/**
+ * One pace per process for each setting: the local stack runs the HTTP handlers and the worker in
+ * one process, and they share its rate as Lambda instances each have their own.
+ */
+function processPace({ VERIFIK_RATE_LIMIT: rate, VERIFIK_BURST: burst }: ServiceConfig): VerifikPace | undefined {
+  if (rate === undefined) return undefined;
+  const options = { ratePerSecond: rate, burst: burst ?? defaultBurst(rate) };
+  const key = `${options.ratePerSecond}/${options.burst}`;
+  paces ??= new Map();
+  let pace = paces.get(key);
+  if (!pace) paces.set(key, (pace = verifikPace(options)));
+  return pace;
 }
 
 /** The retry path on SQS; only the worker is given the dead-letter queue (it is the one that gives up). */

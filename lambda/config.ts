@@ -58,6 +58,19 @@ const serviceSettings = {
   /** Kept back from the Lambda's remaining time for recording outcomes and answering. */
   RESERVE_MS: milliseconds(3_000),
   PERSON_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(8),
+  /**
+   * Calls to Verifik a second at most from this process (the stack divides the deployment's rate over
+   * its functions' concurrency); unset: no client-side pace, Verifik's 429s alone set it.
+   */
+  VERIFIK_RATE_LIMIT: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of calls a second (for example 20); unset it for no pace')
+    .transform(Number)
+    .refine((rate) => rate > 0, 'must be above 0; unset it for no pace')
+    .optional(),
+  /** Calls at most in any window of VERIFIK_BURST / VERIFIK_RATE_LIMIT seconds; default a tenth of a second's worth. */
+  VERIFIK_BURST: z.coerce.number().int().min(1).max(10_000).optional(),
   LEASE_MARGIN_MS: milliseconds(10_000),
   /** The retry queue (SQS). Locally an in-process queue stands in for it. */
   RETRY_QUEUE_URL: z.url().optional(),

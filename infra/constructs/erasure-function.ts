@@ -29,6 +29,8 @@ export interface ErasureFunctionProps {
   readonly environment?: Record<string, string>;
   /** @default three months */
   readonly logRetention?: RetentionDays;
+  /** Reserved concurrency: the most instances at once (a client-side pace is divided over them). @default none */
+  readonly reservedConcurrency?: number;
 }
 
 /**
@@ -67,6 +69,7 @@ export class ErasureFunction extends Construct {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: LoggingFormat.JSON,

@@ -3,6 +3,7 @@ import type { DeleteOptions, PresenceAnswer, VendorAnswer, VerifikPort } from '.
 import { PERSON_ID_PATTERN } from '../erasure/rules';
 import { PERSON_NOT_FOUND, evidenceFrom, vendorCode, vendorMessage } from './delete-response';
 import { MAX_RETRY_AFTER_MS, retryAfterMs } from './retry-after';
+import type { VerifikPace } from './verifik-pace';
 
 export interface VerifikClientOptions {
   baseUrl: string;
@@ -14,8 +15,13 @@ export interface VerifikClientOptions {
   retryLimit: number;
   backoffBaseMs: number;
   backoffLimitMs: number;
+  /** The client-side pace (VERIFIK_RATE_LIMIT): every attempt, first or retry, waits for its slot. */
+  pace?: VerifikPace;
   fetch?: typeof globalThis.fetch;
 }
+
+/** The pace gave no slot before the deadline: the attempt was not sent. */
+class NoSlotBeforeDeadline extends Error {}
 
 const TRANSIENT_STATUSES = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)];
 /** The token could not be read (secret missing or unreachable): no request left the service. */
@@ -135,6 +141,8 @@ export class VerifikClient implements VerifikPort {
 
   /** One call on the person's URL with its retries inside the deadline; the answer or the last failure. */
   private async send(method: 'delete' | 'get', personId: string, token: string, { deadline }: DeleteOptions): Promise<Sent> {
+    const { pace } = this.options;
+    if (pace && !(await pace(deadline - MIN_ATTEMPT_MS))) return { kind: 'no_time' };
     const remaining = deadline - Date.now();
     if (remaining < MIN_ATTEMPT_MS) return { kind: 'no_time' };
     let attempts = 1;
@@ -149,10 +157,11 @@ export class VerifikClient implements VerifikPort {
         retry: this.retryOptions(deadline, method),
         hooks: {
           beforeRetry: [
-            ({ error }) => {
-              attempts += 1;
+            async ({ error }) => {
               lastFailure = describe(error);
               if (mayHaveBeenProcessed(error)) uncertain = true;
+              if (pace && !(await pace(deadline - MIN_ATTEMPT_MS))) throw new NoSlotBeforeDeadline();
+              attempts += 1;
             },
           ],
         },
@@ -224,8 +233,12 @@ function classifyFailure(
   };
 }
 
-/** Only 408 and 429 say the request was not processed; a timeout, a dropped connection or a 5xx may hide a deletion. */
+/**
+ * Only 408 and 429 say the request was not processed; a timeout, a dropped connection or a 5xx may
+ * hide a deletion. An attempt the pace never let out was not sent at all.
+ */
 function mayHaveBeenProcessed(error: unknown): boolean {
+  if (error instanceof NoSlotBeforeDeadline) return false;
   return !(isHTTPError(error) && (error.response.status === 408 || error.response.status === 429));
 }
 
@@ -234,5 +247,6 @@ function describe(error: unknown): string {
   if (isHTTPError(error)) return `Verifik answered ${error.response.status}`;
   if (isTimeoutError(error)) return 'Verifik did not answer in time';
   if (isNetworkError(error)) return 'The connection to Verifik failed';
+  if (error instanceof NoSlotBeforeDeadline) return 'No slot under VERIFIK_RATE_LIMIT before the deadline';
   return 'The call to Verifik failed';
 }

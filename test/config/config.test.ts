@@ -27,6 +27,29 @@ describe('VERIFIK_BASE_URL', () => {
   });
 });
 
+describe('VERIFIK_RATE_LIMIT (the client-side pace)', () => {
+  const base = { ...valid, VERIFIK_BASE_URL: 'https://api.verifik.co' };
+
+  it('is off unless set, and reads calls a second with an optional burst', () => {
+    const unset = readConfig('worker', base);
+    expect([unset.VERIFIK_RATE_LIMIT, unset.VERIFIK_BURST]).toEqual([undefined, undefined]);
+    expect(readConfig('worker', { ...base, VERIFIK_RATE_LIMIT: '12.5', VERIFIK_BURST: '3' })).toMatchObject({
+      VERIFIK_RATE_LIMIT: 12.5,
+      VERIFIK_BURST: 3,
+    });
+  });
+
+  it.each(['0', '0.0', '-5', 'abc', '', '20/s', 'Infinity'])('refuses %p at start-up with a clear message', (rate) => {
+    expect(() => readConfig('worker', { ...base, VERIFIK_RATE_LIMIT: rate })).toThrow(
+      /VERIFIK_RATE_LIMIT: must be (above 0|a number of calls a second)/,
+    );
+  });
+
+  it('refuses a burst below one call', () => {
+    expect(() => readConfig('worker', { ...base, VERIFIK_RATE_LIMIT: '10', VERIFIK_BURST: '0' })).toThrow(/VERIFIK_BURST/);
+  });
+});
+
 describe('one configuration per function', () => {
   const base = { AUDIT_TABLE_NAME: 'audit', VERIFIK_BASE_URL: 'https://api.verifik.co' };
 

@@ -5,6 +5,8 @@ import { testContext } from './stack-template';
 
 interface AppRun {
   routeSettings?: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+  /** Each function by its description's start (`HTTP API`, `Direct invocation`, `Retry worker`…): its pace and reserved concurrency. */
+  functions?: Record<string, { rate?: string; burst?: string; reserved?: number }>;
   error?: Error;
 }
 
@@ -25,7 +27,17 @@ function runApp(context: Record<string, unknown>): AppRun {
     const stage = Object.values(template.Resources as Record<string, { Type: string; Properties: any }>).find(
       (resource) => resource.Type === 'AWS::ApiGatewayV2::Stage',
     );
-    return { routeSettings: stage?.Properties.RouteSettings };
+    const functions: AppRun['functions'] = {};
+    for (const resource of Object.values(template.Resources as Record<string, { Type: string; Properties: any }>)) {
+      if (resource.Type !== 'AWS::Lambda::Function' || typeof resource.Properties.Description !== 'string') continue;
+      const env = resource.Properties.Environment?.Variables ?? {};
+      functions[resource.Properties.Description.split(':')[0]] = {
+        rate: env.VERIFIK_RATE_LIMIT,
+        burst: env.VERIFIK_BURST,
+        reserved: resource.Properties.ReservedConcurrentExecutions,
+      };
+    }
+    return { routeSettings: stage?.Properties.RouteSettings, functions };
   } catch (error) {
     return { error: error as Error };
   } finally {
@@ -89,5 +101,51 @@ describe('infra/app.ts: context apiRouteThrottling', () => {
     expect(run.error?.message).toMatch(/^context apiRouteThrottling: /);
     expect(run.error?.message).toMatch(message);
     expect(run.routeSettings).toBeUndefined();
+  });
+});
+
+describe('infra/app.ts: context verifikRateLimit (the client-side pace)', () => {
+  const callers = ['HTTP API', 'Direct invocation by a privacy portal', 'Retry worker on the retry queue'];
+  const paceOf = (run: AppRun) => callers.map((name) => run.functions?.[name]);
+
+  it('divides the deployment rate over every instance that may call Verifik: http 10 + invoke 5 + worker 2', () => {
+    const run = runApp({ verifikRateLimit: '170' });
+    expect(run.error).toBeUndefined();
+    expect(paceOf(run)).toEqual([
+      { rate: '10', burst: '1', reserved: 10 },
+      { rate: '10', burst: '1', reserved: 5 },
+      { rate: '10', burst: '1', reserved: undefined },
+    ]);
+    // Only the functions that call Verifik are paced.
+    const others = Object.entries(run.functions!).filter(([name]) => !callers.includes(name));
+    expect(others.length).toBeGreaterThan(3);
+    expect(others.every(([, fn]) => fn.rate === undefined && fn.reserved === undefined)).toBe(true);
+  });
+
+  it('takes the reserved concurrency from context, and never hands out more than the rate', () => {
+    const run = runApp({ verifikRateLimit: 100, verifikCallerConcurrency: '{"http": 20, "invoke": 1}' });
+    expect(run.error).toBeUndefined();
+    // 100 / 23 = 4.3478…, rounded down to a thousandth: 23 × 4.347 = 99.98 ≤ 100.
+    expect(paceOf(run)).toEqual([
+      { rate: '4.347', burst: '1', reserved: 20 },
+      { rate: '4.347', burst: '1', reserved: 1 },
+      { rate: '4.347', burst: '1', reserved: undefined },
+    ]);
+  });
+
+  it.each([
+    ['0', /verifikRateLimit must be a number of calls a second above 0, not 0/],
+    ['-3', /above 0/],
+    ['many', /above 0, not null/],
+    ['', /above 0/],
+  ])('refuses the rate %p and synthesizes nothing', (rate, message) => {
+    const run = runApp({ verifikRateLimit: rate });
+    expect(run.error?.message).toMatch(message);
+    expect(run.functions).toBeUndefined();
+  });
+
+  it('refuses a caller concurrency below one', () => {
+    const run = runApp({ verifikRateLimit: '10', verifikCallerConcurrency: '{"http": 0, "invoke": 1}' });
+    expect(run.error?.message).toMatch(/verifikCallerConcurrency must be/);
   });
 });

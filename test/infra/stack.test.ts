@@ -97,6 +97,13 @@ describe('production stack', () => {
   });
 
   describe('functions', () => {
+    it('paces no function and reserves no concurrency unless verifikRateLimit is set (context; infra/app.ts)', () => {
+      for (const resource of Object.values(template.findResources('AWS::Lambda::Function'))) {
+        expect(resource.Properties.Environment?.Variables?.VERIFIK_RATE_LIMIT).toBeUndefined();
+        expect(resource.Properties.ReservedConcurrentExecutions).toBeUndefined();
+      }
+    });
+
     it.each(FUNCTIONS)('runs %s on Node.js 24, arm64, as an ESM bundle, without source-map support at run time', (name) => {
       const { resource } = resourceNamed(template, 'AWS::Lambda::Function', `${name}Function`);
 

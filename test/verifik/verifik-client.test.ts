@@ -1,5 +1,6 @@
 import { VerifikSandbox } from '../../infra/local/verifik-sandbox';
 import { VerifikClient, type VerifikClientOptions } from '../../lambda/verifik/verifik-client';
+import { verifikPace } from '../../lambda/verifik/verifik-pace';
 
 const TOKEN = 'test-token';
 let sandbox: VerifikSandbox;
@@ -239,6 +240,54 @@ describe('VerifikClient.deletePerson', () => {
       expect(sandbox.calls).toHaveLength(0);
     },
   );
+});
+
+describe('VerifikClient with a pace (VERIFIK_RATE_LIMIT)', () => {
+  let ending: AbortController;
+  beforeEach(() => {
+    ending = new AbortController();
+  });
+  afterEach(() => ending.abort());
+  const pacedClient = (ratePerSecond: number, burst: number) =>
+    new VerifikClient({
+      baseUrl: sandbox.url,
+      token: async () => TOKEN,
+      timeoutMs: TIMEOUT_MS,
+      retryLimit: 4,
+      backoffBaseMs: 5,
+      backoffLimitMs: 50,
+      pace: verifikPace({ ratePerSecond, burst, signal: ending.signal }),
+    });
+
+  it('sends nothing when no slot comes before the deadline', async () => {
+    const paced = pacedClient(0.1, 1);
+    const id = sandbox.createPerson();
+    await expect(paced.deletePerson(id, soon())).resolves.toMatchObject({ kind: 'deleted', attempts: 1 });
+    await expect(paced.getPerson(id, soon(500))).resolves.toMatchObject({ kind: 'unclear', attempts: 0 });
+    expect(sandbox.calls).toHaveLength(1);
+  });
+
+  it('paces retries too: a retry without a slot before the deadline is not sent, and a 429 stays certain', async () => {
+    const paced = pacedClient(0.1, 1);
+    sandbox.script('p1', { status: 429 });
+    const answer = await paced.deletePerson('p1', soon(1_000));
+    expect(answer).toMatchObject({
+      kind: 'transient',
+      attempts: 1,
+      uncertain: false,
+      message: expect.stringContaining('No slot under VERIFIK_RATE_LIMIT'),
+    });
+    expect(sandbox.calls).toHaveLength(1);
+  });
+
+  it('with slots to spare, behaves as without a pace', async () => {
+    const paced = pacedClient(1_000, 100);
+    const ids = Array.from({ length: 20 }, () => sandbox.createPerson());
+    const answers = await Promise.all(ids.map((id) => paced.deletePerson(id, soon())));
+    expect(answers.map((answer) => answer.kind)).toEqual(ids.map(() => 'deleted'));
+    // Every attempt reached Verifik (a loopback answer slowed past the timeout on a busy machine is retried, and counted).
+    expect(sandbox.calls).toHaveLength(answers.reduce((sum, answer) => sum + answer.attempts, 0));
+  });
 });
 
 describe('VerifikClient.getPerson (verifying a delete)', () => {
