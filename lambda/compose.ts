@@ -285,7 +285,7 @@ function serviceParts(
   return { logger, metrics, store, service };
 }
 
-let paces: Map<string, VerifikPace> | undefined;
+let paces: { byKey: Map<string, VerifikPace>; ending: AbortController } | undefined;
 
 /**
  * One pace per process for each setting: the local stack runs the HTTP handlers and the worker in
@@ -295,10 +295,16 @@ function processPace({ VERIFIK_RATE_LIMIT: rate, VERIFIK_BURST: burst }: Service
   if (rate === undefined) return undefined;
   const options = { ratePerSecond: rate, burst: burst ?? defaultBurst(rate) };
   const key = `${options.ratePerSecond}/${options.burst}`;
-  paces ??= new Map();
-  let pace = paces.get(key);
-  if (!pace) paces.set(key, (pace = verifikPace(options)));
+  paces ??= { byKey: new Map(), ending: new AbortController() };
+  let pace = paces.byKey.get(key);
+  if (!pace) paces.byKey.set(key, (pace = verifikPace({ ...options, signal: paces.ending.signal })));
   return pace;
+}
+
+/** Ends this process's paces (the local stack's shutdown, a test's teardown): calls still waiting get no slot. */
+export function endVerifikPaces(): void {
+  paces?.ending.abort();
+  paces = undefined;
 }
 
 /** The retry path on SQS; only the worker is given the dead-letter queue (it is the one that gives up). */

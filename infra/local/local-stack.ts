@@ -9,7 +9,7 @@ import { localRoutes } from './local-routes';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { serveHandler } from './api-gateway';
-import { composeRotation } from '../../lambda/compose';
+import { composeRotation, endVerifikPaces } from '../../lambda/compose';
 import { composeLocal } from './compose-local';
 import { newWebhookSecret } from './signed-client';
 import type { LocalCallbackQueue, LocalRetryQueue } from './local-retry-queue';
@@ -64,6 +64,8 @@ export async function startLocalStack(
 ): Promise<LocalStack> {
   const closers: (() => Promise<void>)[] = [];
   const close = async () => {
+    // Calls waiting for a slot of VERIFIK_RATE_LIMIT get none: the handlers finish at once.
+    endVerifikPaces();
     for (const closer of closers.reverse()) await closer();
   };
   try {

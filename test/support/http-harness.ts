@@ -15,6 +15,7 @@ import type { InvokeResult } from '../../lambda/invoke/invoke-handler';
 import { startTestDynamo, type TestDynamo } from './dynamo';
 import { testCertificateKey } from './certificate-key';
 import type { LocalCertificateKey } from '../../infra/local/certificate-key';
+import { endVerifikPaces } from '../../lambda/compose';
 
 const WORKER_TIMEOUT_MS = 10_000;
 
@@ -191,7 +192,9 @@ export async function startHarness(dynamo: TestDynamo, env: Record<string, strin
     post: (body, options) => send('POST', '/erasures', options?.rawBody ?? JSON.stringify(body), options),
     get: (erasureId, options) => send('GET', `/erasures/${encodeURIComponent(erasureId)}`, '', options),
     close: async () => {
-      // Every worker invocation ends before the sandbox and dynalite go away under it.
+      // Calls waiting for a slot of VERIFIK_RATE_LIMIT get none, then every worker invocation ends
+      // before the sandbox and dynalite go away under it.
+      endVerifikPaces();
       await retryQueue.close();
       await callbackQueue.close();
       await sandbox.close();
