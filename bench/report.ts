@@ -17,8 +17,18 @@ export const ratio = (value: number, base: number) => (base > 0 ? `${(value / ba
 export const bytes = (value: number) => `${value.toLocaleString('en-US')} B`;
 export const mib = (value: number) => `${(value / 1024 / 1024).toFixed(1)} MiB`;
 
-/** A markdown table. */
-export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
+/** A table of figures: rendered as markdown, written as it is by `--json`. */
+export interface Table {
+  headers: string[];
+  rows: (string | number)[][];
+}
+
+export function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): Table {
+  return { headers: [...headers], rows: rows.map((row) => [...row]) };
+}
+
+/** A table as markdown. */
+export function markdownTable({ headers, rows }: Table): string {
   const line = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n');
 }
@@ -28,10 +38,21 @@ export interface Section {
   /** What was run, as a person would type it. */
   command: string;
   samples: string;
-  table: string;
+  table: Table;
   notes?: string[];
   /** Target lines: [what, met?] */
   targets?: [string, boolean][];
+  /** The machine it ran on, when rendered from a saved run (default: this one). */
+  machine?: string;
+}
+
+/** What `npm run bench -- --json FILE` writes: every section's figures, to compare runs over time. */
+export interface SavedRun {
+  command: string;
+  machine: string;
+  startedAt: string;
+  totalSeconds: number;
+  sections: Section[];
 }
 
 /** The machine in one line: Node version, CPUs, memory. */
@@ -44,9 +65,9 @@ export function render(section: Section): string {
   const out = [
     `### ${section.title}`,
     '',
-    `\`${section.command}\` · ${machine()} · samples: ${section.samples}`,
+    `\`${section.command}\` · ${section.machine ?? machine()} · samples: ${section.samples}`,
     '',
-    section.table,
+    markdownTable(section.table),
   ];
   if (section.targets?.length) {
     out.push('');

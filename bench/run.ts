@@ -3,10 +3,11 @@
  * a markdown table with its command, the machine's Node version and its number of samples. Every
  * time is a ratio against a baseline measured in the same run; nothing asserts a time.
  */
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { bulk, bulkSection, type BulkRun } from './bulk';
 import { coldStart } from './cold-start';
-import { machine, render } from './report';
+import { machine, render, type SavedRun, type Section } from './report';
 import { storageSection } from './storage';
 import { warm, type WarmOutcome } from './warm';
 
@@ -24,6 +25,8 @@ const USAGE = `usage: npm run bench [-- <benchmark>...] [options]
   --burst N       bulk: calls Verifik's token bucket holds (default R, one second's worth)
   --pace P        bulk: the second run's VERIFIK_RATE_LIMIT, calls a second (default R); the first has no pace
   --pace-burst B  bulk: the second run's VERIFIK_BURST (default a tenth of a second's worth)
+  --json FILE     also write every figure to FILE (JSON), to compare runs over time;
+                  \`npm run bench:render -- FILE\` prints its tables again
   --quiet         no progress lines on stderr
 storage reports the DynamoDB use counted during warm and bulk, so it runs them.`;
 
@@ -42,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
       pace: { type: 'string' },
       'pace-burst': { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -76,13 +80,19 @@ async function main(argv: string[]): Promise<number> {
   const verbose = !values.quiet;
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const started = performance.now();
+  const startedAt = new Date().toISOString();
   const out = (text: string) => process.stdout.write(`${text}\n`);
+  const sections: Section[] = [];
+  const show = (section: Section) => {
+    sections.push({ ...section, machine: machine() });
+    out(render(section));
+  };
 
-  out(`## verifik-erasure benchmarks\n\n\`${command}\` · ${machine()} · ${new Date().toISOString()}\n`);
+  out(`## verifik-erasure benchmarks\n\n\`${command}\` · ${machine()} · ${startedAt}\n`);
   out('Every time below is compared with a baseline measured in the same run, on the same machine.\n');
 
   if (selected.has('cold')) {
-    out(render(await coldStart({ samples: number('samples', 1), verbose })));
+    show(await coldStart({ samples: number('samples', 1), verbose }));
   }
   let warmOutcome: WarmOutcome | undefined;
   if (selected.has('warm')) {
@@ -93,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
       memoryAlone: !values['no-memory'],
       verbose,
     });
-    out(render(warmOutcome.section));
+    show(warmOutcome.section);
   }
   let bulkRuns: BulkRun[] | undefined;
   if (selected.has('bulk')) {
@@ -109,12 +119,18 @@ async function main(argv: string[]): Promise<number> {
     const pace = values.pace === undefined ? base.rate : rate('pace');
     const paceBurst = values['pace-burst'] === undefined ? undefined : number('pace-burst');
     bulkRuns = [await bulk(base), await bulk({ ...base, pace, paceBurst })];
-    out(render(bulkSection(bulkRuns, command)));
+    show(bulkSection(bulkRuns, command));
   }
   if (selected.has('storage') && warmOutcome && bulkRuns) {
-    out(render(storageSection(warmOutcome.storage, bulkRuns[0]!.storage)));
+    show(storageSection(warmOutcome.storage, bulkRuns[0]!.storage));
   }
-  out(`Total: ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  const totalSeconds = Math.round((performance.now() - started) / 1000);
+  out(`Total: ${totalSeconds} s.`);
+  if (values.json) {
+    const saved: SavedRun = { command, machine: machine(), startedAt, totalSeconds, sections };
+    await writeFile(values.json, `${JSON.stringify(saved, null, 2)}\n`);
+    out(`Figures written to ${values.json}.`);
+  }
   return 0;
 }
 
