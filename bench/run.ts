@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { bulk, bulkSection, type BulkRun } from './bulk';
 import { coldStart } from './cold-start';
+import { costSection } from './cost';
 import { machine, render, type SavedRun, type Section } from './report';
 import { storageSection } from './storage';
 import { warm, type WarmOutcome } from './warm';
@@ -25,6 +26,7 @@ const USAGE = `usage: npm run bench [-- <benchmark>...] [options]
   --burst N       bulk: calls Verifik's token bucket holds (default R, one second's worth)
   --pace P        bulk: the second run's VERIFIK_RATE_LIMIT, calls a second (default R); the first has no pace
   --pace-burst B  bulk: the second run's VERIFIK_BURST (default a tenth of a second's worth)
+  --verifik-latency MS  warm: Verifik's answer time the cost table assumes (default 300)
   --json FILE     also write every figure to FILE (JSON), to compare runs over time;
                   \`npm run bench:render -- FILE\` prints its tables again
   --quiet         no progress lines on stderr
@@ -45,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
       pace: { type: 'string' },
       'pace-burst': { type: 'string' },
       quiet: { type: 'boolean', default: false },
+      'verifik-latency': { type: 'string', default: '300' },
       json: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -124,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
   if (selected.has('storage') && warmOutcome && bulkRuns) {
     show(storageSection(warmOutcome.storage, bulkRuns[0]!.storage));
   }
+  if (warmOutcome) show(costSection(warmOutcome, { verifikLatencyMs: number('verifik-latency') }));
   const totalSeconds = Math.round((performance.now() - started) / 1000);
   out(`Total: ${totalSeconds} s.`);
   if (values.json) {

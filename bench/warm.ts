@@ -23,6 +23,13 @@ export interface WarmOutcome {
   section: Section;
   /** DynamoDB use of the measured requests, per side (one person per request). */
   storage: Record<Side, CountedRun>;
+  /** What the cost section prices: p50 latency and CPU per request (ms), RSS alone (bytes), log bytes per request. */
+  figures: {
+    p50Ms: Record<Side, number>;
+    cpuMs: Record<Side, number>;
+    rssBytes?: Record<Side, number>;
+    logBytesPerRequest: number;
+  };
 }
 
 const ENTRIES: Record<Side, string> = { http: LAMBDA_ENTRIES.http, sameCalls: SAME_CALLS_ENTRY, baseline: BASELINE_ENTRY };
@@ -81,8 +88,15 @@ export async function warm(options: WarmOptions): Promise<WarmOutcome> {
       alone = await memoryAlone(services, perSide);
     }
     const { sides } = all.result;
+    const per = <T>(value: (side: Side) => T) => Object.fromEntries(SIDES.map((side) => [side, value(side)])) as Record<Side, T>;
     return {
       section: report(options, all, alone),
+      figures: {
+        p50Ms: per((side) => quantile(sides[side].latenciesMs, 0.5)),
+        cpuMs: per((side) => (sides[side].cpuUserUs + sides[side].cpuSystemUs) / 1000 / sides[side].requests),
+        rssBytes: alone && per((side) => alone![side].rss),
+        logBytesPerRequest: all.stdoutBytes / (options.warmup + sides.http.requests),
+      },
       storage: {
         http: { counts: sides.http.storage, persons: sides.http.requests },
         sameCalls: { counts: sides.sameCalls.storage, persons: sides.sameCalls.requests },
