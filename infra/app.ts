@@ -44,8 +44,7 @@ function routeThrottlingFromContext(value: unknown): Partial<Record<ErasureRoute
 const app = new App();
 
 /** A number given with `-c name=20` (a string) or in cdk.json; the stack refuses one that is not a number above 0. */
-function numberFromContext(name: string): number | undefined {
-  const value: unknown = app.node.tryGetContext(name);
+function numberFromContext(value: unknown): number | undefined {
   return typeof value === 'string' ? (value.trim() === '' ? Number.NaN : Number(value)) : (value as number | undefined);
 }
 
@@ -71,7 +70,7 @@ if (encryption === 'customer-managed' && !region) {
 new VerifikErasureStack(app, app.node.tryGetContext('stackName') ?? 'VerifikErasure', {
   auditTableEncryption: encryption as AuditTableEncryption,
   apiRouteThrottling: routeThrottlingFromContext(app.node.tryGetContext('apiRouteThrottling')),
-  verifikRateLimit: numberFromContext('verifikRateLimit'),
+  verifikRateLimit: numberFromContext(app.node.tryGetContext('verifikRateLimit')),
   verifikCallerConcurrency: callerConcurrencyFromContext(app.node.tryGetContext('verifikCallerConcurrency')),
   env: encryption === 'customer-managed' ? { account: process.env.CDK_DEFAULT_ACCOUNT, region } : undefined,
 });

@@ -312,7 +312,9 @@ describe('the documentation', () => {
     expect(known.names.output).toContain('ApiUrl');
     for (const metric of ['PendingAge', 'ApiThrottled', 'Erased']) expect(known.names.metric).toContain(metric);
     expect(known.names.parameter).toContain('VerifikBaseUrl');
-    expect(known.names.context).toEqual(new Set(['auditTableEncryption', 'stackName', 'apiRouteThrottling']));
+    expect(known.names.context).toEqual(
+      new Set(['auditTableEncryption', 'stackName', 'apiRouteThrottling', 'verifikRateLimit', 'verifikCallerConcurrency']),
+    );
     for (const variable of ['RETRY_SCHEDULE', 'RESERVE_MS', 'VERIFIK_TOKEN', 'WEBHOOK_SECRET_ARN', 'PORT', 'AUDIT_TABLE_NAME']) {
       expect(known.names.variable).toContain(variable);
     }
