@@ -106,13 +106,10 @@ export async function bulk(options: BulkOptions): Promise<BulkRun> {
   // Locally, as npm start does: EMF metrics would only fill the terminal.
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const dynamo = await DynamoServer.start();
+  // The pace's burst resolved once: the environment and the table's column name say the same.
+  if (options.pace !== undefined) options = { ...options, paceBurst: options.paceBurst ?? defaultBurst(options.pace) };
   const pace =
-    options.pace === undefined
-      ? {}
-      : {
-          VERIFIK_RATE_LIMIT: String(options.pace),
-          VERIFIK_BURST: String(options.paceBurst ?? defaultBurst(options.pace)),
-        };
+    options.pace === undefined ? {} : { VERIFIK_RATE_LIMIT: String(options.pace), VERIFIK_BURST: String(options.paceBurst) };
   const stack = await startLocalStack(
     { PORT: '0', DYNAMODB_ENDPOINT: dynamo.endpoint, ...BULK_ENV, ...pace },
     { logger: new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' }), sandboxPersons: 0, archive: false },
@@ -218,7 +215,7 @@ const list = (counts: Record<string, number>) =>
 const paceName = (run: BulkRun) =>
   run.options.pace === undefined
     ? 'no pace (429s alone)'
-    : `VERIFIK_RATE_LIMIT=${run.options.pace}, VERIFIK_BURST=${run.options.paceBurst ?? defaultBurst(run.options.pace)}`;
+    : `VERIFIK_RATE_LIMIT=${run.options.pace}, VERIFIK_BURST=${run.options.paceBurst}`;
 
 /** The bulk runs side by side: one column each, the same Verifik, the same persons. */
 export function bulkSection(runs: BulkRun[], command: string): Section {

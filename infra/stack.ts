@@ -1,6 +1,6 @@
 import { CfnOutput, CfnParameter, Duration, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { FUNCTION_CONFIG, type FunctionName } from '../lambda/config';
+import { FUNCTION_CONFIG } from '../lambda/config';
 import { defaultBurst } from '../lambda/verifik/verifik-pace';
 import {
   AUDIT_RECEIVER_ACCESS,
@@ -178,12 +178,13 @@ export class VerifikErasureStack extends Stack {
       SUBJECT_REF_PEPPER: secrets.pepper,
       HUBSPOT_CLIENT_SECRET: secrets.hubspot,
     };
-    type ServiceFunctionName = Exclude<FunctionName, 'callbacks'>;
+    /** The functions that run the erasure service (each calls Verifik). */
+    type ServiceFunctionName = 'http' | 'invoke' | 'worker';
     // The client-side pace (VERIFIK_RATE_LIMIT): the deployment's rate divided over every instance that may call Verifik.
     const callerConcurrency = props.verifikCallerConcurrency ?? DEFAULT_VERIFIK_CALLER_CONCURRENCY;
     const pace =
       props.verifikRateLimit === undefined ? undefined : verifikPacePerInstance(props.verifikRateLimit, callerConcurrency);
-    const paceOf = (fn: 'http' | 'invoke' | 'worker') =>
+    const paceOf = (fn: ServiceFunctionName) =>
       pace && {
         reservedConcurrency: fn === 'worker' ? undefined : callerConcurrency[fn],
         environment: {
@@ -198,7 +199,7 @@ export class VerifikErasureStack extends Stack {
       timeout: Duration,
       auditAccess: AuditAccess,
     ) => {
-      const paced = fn === 'http' || fn === 'invoke' || fn === 'worker' ? paceOf(fn) : undefined;
+      const paced = paceOf(fn);
       const erasureFunction = new ErasureFunction(this, id, {
         entry: `lambda/handlers/${fn}.ts`,
         description,

@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { localDynamoClient } from '../../infra/local/embedded-dynamodb';
+import { CHANGED_REASON, rewriteRequestBehindService } from '../support/behind-the-service';
 import { startLocalStack, type LocalStack } from '../../infra/local/local-stack';
 import { ARCHIVE_DIGEST_PATH } from '../../infra/local/local-routes';
 import { ErasureApiClient } from '../../infra/local/signed-client';
@@ -103,19 +103,12 @@ describe('a certificate names the archive batch and the signed digest that hold 
     // A write behind the service's back (another client: the local stream capture does not see it).
     const client = localDynamoClient(stack.dynamoEndpoint);
     try {
-      await client.send(
-        new UpdateItemCommand({
-          TableName: stack.env.AUDIT_TABLE_NAME,
-          Key: { pk: { S: `ERASURE#${erasureId}` }, sk: { S: 'REQUEST' } },
-          UpdateExpression: 'SET reason = :r',
-          ExpressionAttributeValues: { ':r': { S: 'changed behind the service' } },
-        }),
-      );
+      await rewriteRequestBehindService(client, stack.env.AUDIT_TABLE_NAME!, erasureId);
     } finally {
       client.destroy();
     }
     const certificate = (await certificateOf(erasureId)).certificate;
-    expect(certificate.erasure.reason).toBe('changed behind the service');
+    expect(certificate.erasure.reason).toBe(CHANGED_REASON);
     expect(certificate.archive).toMatchObject({ state: 'not-archived', batch: null, digest: null });
     expect(certificate.archive.note).toMatch(/does not hold this erasure as certified here yet/);
   });

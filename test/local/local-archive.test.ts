@@ -3,11 +3,11 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { FolderArchiveStorage } from '../../lambda/archive/folder-archive-storage';
 import { verifyArchive } from '../../lambda/archive/verify-archive';
 import { localDynamoClient } from '../../infra/local/embedded-dynamodb';
+import { rewriteRequestBehindService } from '../support/behind-the-service';
 import { startLocalStack } from '../../infra/local/local-stack';
 import { ErasureApiClient } from '../../infra/local/signed-client';
 import { scanTable } from '../../infra/local/verify-archive';
@@ -44,14 +44,7 @@ describe('the local stack archives every change of the audit table', () => {
       expect(clean).toMatchObject({ records: 5, items: 3, digests: 1 });
 
       const erasureId = (answer.body as { erasureId: string }).erasureId;
-      await client.send(
-        new UpdateItemCommand({
-          TableName: stack.env.AUDIT_TABLE_NAME,
-          Key: { pk: { S: `ERASURE#${erasureId}` }, sk: { S: 'REQUEST' } },
-          UpdateExpression: 'SET reason = :r',
-          ExpressionAttributeValues: { ':r': { S: 'changed behind the service' } },
-        }),
-      );
+      await rewriteRequestBehindService(client, stack.env.AUDIT_TABLE_NAME!, erasureId);
       expect((await verify()).findings.map((finding) => finding.kind)).toEqual(['changed-item']);
     } finally {
       client.destroy();
