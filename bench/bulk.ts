@@ -262,7 +262,7 @@ export function bulkSection(runs: BulkRun[], command: string): Section {
         .join(', ')}; ${inFlight} requests in flight.`,
       ...Object.entries(BULK_CONFIG).map(([k, { why }]) => `${k}: ${why}.`),
       'Verifik counts every call against its limit: each person costs a DELETE and the GET that verifies it, so the bound is 2 × persons / R.',
-      'The pace (VERIFIK_RATE_LIMIT, p-throttle in strict mode) holds each call until a slot is free, so at most VERIFIK_BURST calls leave in any window of VERIFIK_BURST / VERIFIK_RATE_LIMIT seconds; a 429 that still comes is honoured as without a pace.',
+      'The pace (VERIFIK_RATE_LIMIT, a token bucket from the limiter package) holds each call until a slot is free: at most VERIFIK_BURST calls at once, refilled at VERIFIK_RATE_LIMIT a second from the time that has passed; a 429 that still comes is honoured as without a pace.',
       'Time is from the first request sent to the last person’s completedAt in the audit trail; every request also arms one retry message, delivered 4–6 s after its request and finding the erasure terminal (the “retry queue idle” line).',
       'The local stack as npm start runs it (one process: HTTP server, handlers, retry worker on LocalRetryQueue, sandbox); logs silent and EMF metrics off; dynalite and a counting proxy in a child process.',
       ...runs.flatMap((run) => run.wrong.slice(0, 5).map((w) => `wrong (${paceName(run)}): ${w}`)),

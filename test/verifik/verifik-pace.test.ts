@@ -30,6 +30,13 @@ describe('verifikPace', () => {
     await expect(pace(Date.now() - 1)).resolves.toBe(false);
   });
 
+  it('serves waiting calls in the order they asked', async () => {
+    const pace = verifikPace({ ratePerSecond: 1000, burst: 1, signal: ending.signal });
+    const order: number[] = [];
+    await Promise.all(Array.from({ length: 12 }, (_, i) => pace(Date.now() + 60_000).then(() => order.push(i))));
+    expect(order).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+
   it('answers false to every waiting call once ended', async () => {
     const pace = verifikPace({ ratePerSecond: 0.1, burst: 1, signal: ending.signal });
     await pace(Date.now() + 60_000);
