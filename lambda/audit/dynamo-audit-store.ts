@@ -14,6 +14,7 @@ import type {
   Claim,
   ClaimResult,
   ExtensionResult,
+  FirstSettlement,
   PersonErasureRef,
   Settlement,
 } from '../erasure/ports';
@@ -77,28 +78,27 @@ export class DynamoAuditStore implements AuditStore, CallbackStore {
 
   async claimPerson(erasureId: string, personId: string, claim: Claim): Promise<ClaimResult> {
     const key = { pk: erasureKey(erasureId), sk: personSk(personId) };
+    // A person with no item is the receiving invocation's while the request's hold stands.
+    const mayCreate = claim.heldUntil === undefined || claim.now >= claim.heldUntil;
+    const claimable = 'outcome = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)';
+    const identity = personIdentity(erasureId, personId, claim);
     try {
       const { Attributes } = await this.call(() =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: key,
-            ConditionExpression:
-              'attribute_not_exists(pk) OR (outcome = :pending AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now))',
+            ConditionExpression: mayCreate ? `attribute_not_exists(pk) OR (${claimable})` : claimable,
             UpdateExpression:
               'SET outcome = if_not_exists(outcome, :pending), attempts = if_not_exists(attempts, :zero), ' +
-              'erasureId = :erasureId, personId = :personId, receivedAt = :receivedAt, expiresAt = :expiresAt, ' +
-              'gsi2pk = :gsi2pk, gsi2sk = :gsi2sk, leaseOwner = :owner, leaseUntil = :until, updatedAt = :at',
+              `${Object.keys(identity)
+                .map((name) => `${name} = :${name}`)
+                .join(', ')}, leaseOwner = :owner, leaseUntil = :until, updatedAt = :at`,
             ExpressionAttributeValues: {
               ':pending': 'pending',
               ':zero': 0,
               ':now': claim.now,
-              ':erasureId': erasureId,
-              ':personId': personId,
-              ':receivedAt': claim.receivedAt,
-              ':expiresAt': claim.expiresAt,
-              ':gsi2pk': personPartition(personId),
-              ':gsi2sk': timeSortKey(claim.receivedAt, erasureId),
+              ...Object.fromEntries(Object.entries(identity).map(([name, value]) => [`:${name}`, value])),
               ':owner': claim.owner,
               ':until': claim.leaseUntil,
               ':at': new Date(claim.now).toISOString(),
@@ -109,17 +109,29 @@ export class DynamoAuditStore implements AuditStore, CallbackStore {
       );
       const previous = Attributes;
       const person: PersonState = previous ? toPerson(previous as Item) : { personId, outcome: 'pending', attempts: 0 };
-      return { claimed: true, person, interrupted: previous?.leaseUntil !== undefined };
+      // No item after the hold: the receiving invocation may have called Verifik and died before recording it.
+      const interrupted = previous ? previous.leaseUntil !== undefined : claim.heldUntil !== undefined;
+      return { claimed: true, person, interrupted };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      return { claimed: false, person: await this.getPerson(erasureId, personId) };
+      const item = await this.getItem(key.pk, key.sk);
+      if (item) return { claimed: false, person: toPerson(item) };
+      if (mayCreate) throw new StorageUnavailableError(new Error('person item vanished after a failed condition'));
+      return { claimed: false, person: { personId, outcome: 'pending', attempts: 0, leaseUntil: claim.heldUntil } };
     }
   }
 
-  async settlePerson(erasureId: string, personId: string, owner: string, settlement: Settlement): Promise<PersonState> {
+  async settlePerson(
+    erasureId: string,
+    personId: string,
+    owner: string,
+    settlement: Settlement,
+    first?: FirstSettlement,
+  ): Promise<PersonState> {
     const terminal = settlement.outcome !== 'pending';
     const erasedNow = settlement.outcome === 'erased' || settlement.outcome === 'already_erased';
     const fields: Item = {
+      ...(first && personIdentity(erasureId, personId, first)),
       outcome: settlement.outcome,
       attempts: settlement.attempts,
       vendorStatus: settlement.vendorStatus,
@@ -138,17 +150,25 @@ export class DynamoAuditStore implements AuditStore, CallbackStore {
     const set = Object.entries(fields).filter(([, value]) => value !== undefined);
     const names = Object.fromEntries(set.map(([name]) => [`#${name}`, name]));
     const values: Item = Object.fromEntries(set.map(([name, value]) => [`:${name}`, value]));
-    values[':pending'] = 'pending';
-    if (!terminal) values[':owner'] = owner;
+    // A terminal outcome lands only on a pending person, whoever holds the lease: it is what Verifik
+    // said. A pending update needs the lease, so it never clobbers another attempt. A first settlement
+    // creates the item; once another invocation has claimed the person, only a terminal one lands.
+    const condition = first
+      ? terminal
+        ? 'attribute_not_exists(pk) OR #outcome = :pending'
+        : 'attribute_not_exists(pk)'
+      : terminal
+        ? '#outcome = :pending'
+        : '#outcome = :pending AND leaseOwner = :owner';
+    if (condition.includes(':pending')) values[':pending'] = 'pending';
+    if (condition.includes(':owner')) values[':owner'] = owner;
     try {
       const { Attributes } = await this.call(() =>
         this.doc.send(
           new UpdateCommand({
             TableName: this.tableName,
             Key: { pk: erasureKey(erasureId), sk: personSk(personId) },
-            // A terminal outcome lands only on a pending person, whoever holds the lease: it is what
-            // Verifik said. A pending update needs the lease, so it never clobbers another attempt.
-            ConditionExpression: terminal ? '#outcome = :pending' : '#outcome = :pending AND leaseOwner = :owner',
+            ConditionExpression: condition,
             UpdateExpression:
               `SET ${set.map(([name]) => `#${name} = :${name}`).join(', ')} REMOVE leaseOwner, leaseUntil` +
               (terminal ? ', retryAfter' : '') +
@@ -407,9 +427,22 @@ function toRequest(item: Item): StoredRequest {
     requestedBy: item.requestedBy as string | undefined,
     apiRequestId: item.apiRequestId as string | undefined,
     retryStep: item.retryStep as string | undefined,
+    heldUntil: typeof item.heldUntil === 'number' ? item.heldUntil : undefined,
     callbackUrl: item.callbackUrl as string | undefined,
     callbackEventId: item.callbackEventId as string | undefined,
     callbackDelivery: item.callbackDelivery as CallbackDelivery | undefined,
+  };
+}
+
+/** What every person item carries besides its state: its erasure, and its key in the byPerson index. */
+function personIdentity(erasureId: string, personId: string, at: { receivedAt: string; expiresAt: number }) {
+  return {
+    erasureId,
+    personId,
+    receivedAt: at.receivedAt,
+    expiresAt: at.expiresAt,
+    gsi2pk: personPartition(personId),
+    gsi2sk: timeSortKey(at.receivedAt, erasureId),
   };
 }
 

@@ -17,6 +17,7 @@ import type {
   AuditStore,
   CallbackQueue,
   ErasureMetrics,
+  FirstSettlement,
   PresenceAnswer,
   RetryMessage,
   RetryQueue,
@@ -67,6 +68,14 @@ export interface Budget {
   deadline: number;
 }
 
+/** How one pass over an erasure's open persons goes. */
+interface ErasingHow {
+  /** Persons with this many calls to Verifik or more are left to the retry chain (a redelivery). */
+  attemptCap?: number;
+  /** This invocation recorded the request and holds its persons with it: those with no item are not claimed. */
+  holder?: boolean;
+}
+
 /** What the worker did with one retry message. */
 export type RetryResult =
   | { kind: 'unknown_erasure' }
@@ -113,9 +122,13 @@ export class ErasureService {
    * that are not terminal.
    */
   async submit(input: ErasureInput, budget: Budget, log: LogSink): Promise<ErasureRecord> {
-    const received = await this.receive(input, log);
-    const attemptCap = received.created ? undefined : (this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP);
-    const record = await this.eraseOpenPersons(received.request, received.persons, budget, log, attemptCap);
+    // The persons are held with the request itself, so the first attempt needs no claim of its own.
+    const received = await this.receive(input, log, this.leaseUntil(budget));
+    const record = received.created
+      ? await this.eraseOpenPersons(received.request, received.persons, budget, log, { holder: true })
+      : await this.eraseOpenPersons(received.request, received.persons, budget, log, {
+          attemptCap: this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP,
+        });
     return this.announceOnRequestPath(received.request, record, log);
   }
 
@@ -134,8 +147,8 @@ export class ErasureService {
    * links with it. A redelivery is the same request when it asks for the same, with the persons
    * resolved from a subject when it was first received (they are never resolved again).
    */
-  private async receive(input: ErasureInput, log: LogSink) {
-    const request = await this.toStoredRequest(input);
+  private async receive(input: ErasureInput, log: LogSink, heldUntil?: number) {
+    const request = await this.toStoredRequest(input, heldUntil);
     // Armed before anything is recorded or called: if this invocation dies anywhere past this point,
     // the retry worker still finds every person that is not terminal (and ignores an erasure that
     // was never recorded). Only the delivery that records the request starts the chain: the message
@@ -422,9 +435,9 @@ export class ErasureService {
     known: readonly PersonState[],
     budget: Budget,
     log: LogSink,
-    attemptCap?: number,
+    how?: ErasingHow,
   ): Promise<ErasureRecord> {
-    return (await this.erasePersons(request, known, budget, log, attemptCap)).record;
+    return (await this.erasePersons(request, known, budget, log, how)).record;
   }
 
   /** Erases the open persons; returns the record and each person's state as it stands (leases included). */
@@ -433,15 +446,20 @@ export class ErasureService {
     known: readonly PersonState[],
     budget: Budget,
     log: LogSink,
-    attemptCap = Number.POSITIVE_INFINITY,
+    { attemptCap = Number.POSITIVE_INFINITY, holder = false }: ErasingHow = {},
   ): Promise<{ record: ErasureRecord; persons: PersonState[] }> {
     const recorded = new Map(known.map((p) => [p.personId, p]));
     // Persons past the cap are the retry chain's alone (a redelivery or a replay adds no calls).
     const open = openPersons(request, known).filter((id) => callsOf(recorded.get(id)) < attemptCap);
     const owner = this.newOwnerId();
-    const attempted = await pMap(open, (personId) => this.erasePerson(request, personId, owner, budget, log, attemptCap), {
-      concurrency: this.deps.concurrency,
-    });
+    const attempted = await pMap(
+      open,
+      (personId) =>
+        holder && !recorded.has(personId)
+          ? this.eraseHeldPerson(request, personId, owner, budget, log)
+          : this.erasePerson(request, personId, owner, budget, log, attemptCap),
+      { concurrency: this.deps.concurrency },
+    );
     for (const person of attempted) recorded.set(person.personId, person);
     const persons = request.personIds.map((id) => recorded.get(id) ?? notYetAttempted(id));
     return { record: buildRecord(request, persons), persons };
@@ -474,22 +492,54 @@ export class ErasureService {
       claim.person.deletedAt === undefined
         ? await this.deleteAndVerify(personId, claim, budget)
         : await this.verifyDeleted(personId, claim.person, budget);
+    return this.recordAnswer(request, claim.person, owner, { settlement, vendorStatus }, budget, log);
+  }
+
+  /**
+   * The first attempt on a person of the request this invocation has just recorded: the request holds
+   * it (StoredRequest.heldUntil), so Verifik is called at once and the answer creates the person's item.
+   */
+  private async eraseHeldPerson(request: StoredRequest, personId: string, owner: string, budget: Budget, log: LogSink) {
+    const person = notYetAttempted(personId);
+    const answer = await this.deleteAndVerify(personId, { person, interrupted: false }, budget);
+    return this.recordAnswer(request, person, owner, answer, budget, log, {
+      receivedAt: request.receivedAt,
+      expiresAt: request.expiresAt,
+    });
+  }
+
+  /** Writes what Verifik answered for a person; on a storage failure the person stays pending under this invocation's lease. */
+  private async recordAnswer(
+    request: StoredRequest,
+    before: PersonState,
+    owner: string,
+    { settlement, vendorStatus }: { settlement: Settlement; vendorStatus?: number },
+    budget: Budget,
+    log: LogSink,
+    first?: FirstSettlement,
+  ): Promise<PersonState> {
+    const personId = before.personId;
     try {
-      const person = await this.settle(request, personId, owner, settlement);
+      const person = await this.settle(request, personId, owner, settlement, first);
       log.info('person settled', { personId, outcome: person.outcome, vendorStatus, attempts: person.attempts });
       return person;
     } catch (error) {
       // Verifik answered but the answer could not be recorded: the lease keeps the person pending and
       // the retry path will ask Verifik again. Nothing is reported that the audit trail does not hold.
       log.error('person outcome not recorded', { personId, vendorStatus, error: errorName(error) });
-      // This invocation's lease still stands in the table: say so, so that giving up waits for it.
+      // This invocation's lease (or the request's hold) still stands: say so, so that giving up waits for it.
       return {
-        ...claim.person,
+        ...before,
         outcome: 'pending',
-        leaseUntil: budget.deadline + this.deps.leaseMarginMs,
+        leaseUntil: this.leaseUntil(budget),
         lastError: 'The outcome could not be recorded yet; it will be retried.',
       };
     }
+  }
+
+  /** Until when an invocation with this budget holds what it works on: past its deadline, so an in-flight answer is never overtaken. */
+  private leaseUntil(budget: Budget): number {
+    return budget.deadline + this.deps.leaseMarginMs;
   }
 
   /** The DELETE, and when it went through (2xx) and the switch is on, the GET that verifies it. */
@@ -532,16 +582,23 @@ export class ErasureService {
   private claim(request: StoredRequest, personId: string, owner: string, budget: Budget) {
     return this.deps.store.claimPerson(request.erasureId, personId, {
       owner,
-      leaseUntil: budget.deadline + this.deps.leaseMarginMs,
+      leaseUntil: this.leaseUntil(budget),
       now: this.now().getTime(),
       receivedAt: request.receivedAt,
       expiresAt: request.expiresAt,
+      heldUntil: request.heldUntil,
     });
   }
 
   /** Writes a settlement; counts it only when it is what now stands (not another caller's outcome). */
-  private async settle(request: StoredRequest, personId: string, owner: string, settlement: Settlement): Promise<PersonState> {
-    const person = await this.deps.store.settlePerson(request.erasureId, personId, owner, settlement);
+  private async settle(
+    request: StoredRequest,
+    personId: string,
+    owner: string,
+    settlement: Settlement,
+    first?: FirstSettlement,
+  ): Promise<PersonState> {
+    const person = await this.deps.store.settlePerson(request.erasureId, personId, owner, settlement, first);
     if (person.outcome === settlement.outcome) this.metrics.count(METRIC_FOR_OUTCOME[person.outcome]);
     return person;
   }
@@ -578,7 +635,7 @@ export class ErasureService {
     return this.deps.hashSubjectRef(subjectRef);
   }
 
-  private async toStoredRequest(input: ErasureInput): Promise<StoredRequest> {
+  private async toStoredRequest(input: ErasureInput, heldUntil?: number): Promise<StoredRequest> {
     const receivedAt = this.now();
     const subjectRefHash = input.subjectRef === undefined ? undefined : await this.hashSubjectRef(input.subjectRef);
     const subject = input.subject && (await this.resolveSubject(input.subject));
@@ -601,6 +658,7 @@ export class ErasureService {
       requestedBy: input.requestedBy,
       apiRequestId: input.apiRequestId,
       retryStep: this.newStepId(),
+      heldUntil,
       callbackUrl: input.callbackUrl,
     };
   }

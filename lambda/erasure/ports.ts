@@ -45,6 +45,17 @@ export interface Claim {
   now: number;
   receivedAt: string;
   expiresAt: number;
+  /**
+   * The request's `heldUntil`: a person with no item is not claimed before it (the invocation that
+   * recorded the request holds it), and is claimed as interrupted after it.
+   */
+  heldUntil?: number;
+}
+
+/** The person's item did not exist: it is written whole by its first settlement (StoredRequest.heldUntil). */
+export interface FirstSettlement {
+  receivedAt: string;
+  expiresAt: number;
 }
 
 export type ClaimResult =
@@ -86,8 +97,16 @@ export interface AuditStore {
   /**
    * Applies an attempt's result. A terminal result lands only on a pending person; a pending one
    * only while `owner` holds the lease. Returns the state that stands after the write.
+   * With `first` (the receiving invocation's attempt on a person it never claimed) the item is created:
+   * a terminal result lands on an absent or pending person, a pending one only on an absent person.
    */
-  settlePerson(erasureId: string, personId: string, owner: string, settlement: Settlement): Promise<PersonState>;
+  settlePerson(
+    erasureId: string,
+    personId: string,
+    owner: string,
+    settlement: Settlement,
+    first?: FirstSettlement,
+  ): Promise<PersonState>;
   /**
    * Moves the erasure's retry chain from step `from` to step `to` (true also when it is at `to`
    * already); false when the chain is at another step (another handler of the same message moved it). `from` undefined: a request recorded

@@ -66,6 +66,13 @@ export interface StoredRequest {
    * step (armed by a redelivery, or a duplicate of a step already taken) is dropped.
    */
   retryStep?: string;
+  /**
+   * Epoch ms. The invocation that recorded the request calls Verifik for its persons without claiming
+   * them first (one write fewer on the critical path): until then nobody else may claim a person that
+   * has no item yet, and after it such a person is treated as interrupted (it may have been deleted).
+   * Absent when the request was only recorded (a CRM hook: the retry worker erases its persons).
+   */
+  heldUntil?: number;
   /** Where the terminal outcome is POSTed; written once with the request. */
   callbackUrl?: string;
   /**

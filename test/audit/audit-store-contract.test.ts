@@ -133,6 +133,38 @@ describe.each([
       });
     });
 
+    it('does not create a person while the request that names it is held by the invocation that recorded it', async () => {
+      const now = Date.now();
+      await store.createRequest(request('e1', '2026-11-28T10:00:00.000Z'));
+
+      await expect(store.claimPerson('e1', 'p1', { ...claim('b', now), heldUntil: now + 1_000 })).resolves.toEqual({
+        claimed: false,
+        person: { personId: 'p1', outcome: 'pending', attempts: 0, leaseUntil: now + 1_000 },
+      });
+      expect(await personOf('e1', 'p1')).toBeUndefined();
+    });
+
+    it('claims a person with no item after the hold, as interrupted: the holder may have called Verifik', async () => {
+      const now = Date.now();
+      await expect(store.claimPerson('e1', 'p1', { ...claim('b', now + 1_001), heldUntil: now + 1_000 })).resolves.toEqual({
+        claimed: true,
+        interrupted: true,
+        person: { personId: 'p1', outcome: 'pending', attempts: 0 },
+      });
+    });
+
+    it('claims a person the holder has recorded as it would any other, even while the hold stands', async () => {
+      const now = Date.now();
+      const first = { receivedAt: '2026-11-28T10:00:00.000Z', expiresAt: 2_000_000_000 };
+      await store.settlePerson('e1', 'p1', 'holder', { ...settled('pending', 503), attempts: 1 }, first);
+
+      await expect(store.claimPerson('e1', 'p1', { ...claim('b', now), heldUntil: now + 60_000 })).resolves.toMatchObject({
+        claimed: true,
+        interrupted: false,
+        person: { outcome: 'pending', attempts: 1, vendorStatus: 503 },
+      });
+    });
+
     it.each(['erased', 'already_erased', 'failed'] as const)('never hands out a person that is %s', async (outcome) => {
       await store.claimPerson('e1', 'p1', claim('a'));
       await store.settlePerson('e1', 'p1', 'a', settled(outcome, 200));
@@ -274,6 +306,47 @@ describe.each([
       });
 
       expect(after).toMatchObject({ attempts: 2, vendorStatus: 503, lastError: 'later', uncertain: true, note: 'interrupted' });
+    });
+
+    describe('a first settlement (the holder of the request, which never claimed the person)', () => {
+      const first = { receivedAt: '2026-11-28T10:00:00.000Z', expiresAt: 2_000_000_000 };
+
+      it.each(['erased', 'pending'] as const)('creates the person, %s, found by person like a claimed one', async (outcome) => {
+        await store.createRequest(request('e1', first.receivedAt));
+
+        await expect(store.settlePerson('e1', 'p1', 'holder', settled(outcome, 200), first)).resolves.toMatchObject({
+          personId: 'p1',
+          outcome,
+          attempts: 1,
+          leaseUntil: undefined,
+        });
+        expect(await personOf('e1', 'p1')).toMatchObject({ outcome, attempts: 1 });
+        expect(await store.erasuresForPerson('p1')).toEqual([
+          { erasureId: 'e1', receivedAt: first.receivedAt, person: expect.objectContaining({ personId: 'p1', outcome }) },
+        ]);
+      });
+
+      it('lands a terminal answer on a person claimed since the hold ran out, but not a pending one', async () => {
+        await store.claimPerson('e1', 'p1', claim('worker'));
+
+        await expect(store.settlePerson('e1', 'p1', 'holder', settled('pending', 503), first)).resolves.toMatchObject({
+          outcome: 'pending',
+          attempts: 0,
+          leaseUntil: expect.any(Number),
+        });
+        await expect(store.settlePerson('e1', 'p1', 'holder', settled('erased', 200), first)).resolves.toMatchObject({
+          outcome: 'erased',
+          attempts: 1,
+        });
+      });
+
+      it('never changes a terminal outcome', async () => {
+        await store.settlePerson('e1', 'p1', 'holder', settled('erased', 200), first);
+
+        await expect(store.settlePerson('e1', 'p1', 'holder', settled('already_erased', 404), first)).resolves.toMatchObject({
+          outcome: 'erased',
+        });
+      });
     });
 
     it('refuses to settle a person that was never claimed', async () => {

@@ -62,7 +62,7 @@ const due = (erasureId: string, attempt = 0) => ({
 });
 
 /** A request recorded by some earlier invocation, as the worker finds it. */
-const recordRequest = (store: MemoryAuditStore, erasureId: string, personIds: string[]) =>
+const recordRequest = (store: MemoryAuditStore, erasureId: string, personIds: string[], extra: { heldUntil?: number } = {}) =>
   store.createRequest({
     erasureId,
     personIds,
@@ -70,6 +70,7 @@ const recordRequest = (store: MemoryAuditStore, erasureId: string, personIds: st
     receivedAt: new Date().toISOString(),
     dueAt: dueDateFor(new Date().toISOString()),
     expiresAt: 1,
+    ...extra,
   });
 
 /** One person per kind of Verifik answer. */
@@ -477,6 +478,69 @@ describe('ErasureService: what a redrive and an interrupted attempt leave behind
     const { record } = (await service.retry(due('e1', 1), budget(), silentLog)) as { record: ErasureRecord };
 
     expect(record.persons[0]).toMatchObject({ outcome: 'already_erased', note: expect.any(String) });
+  });
+});
+
+describe('the persons a request holds while the invocation that recorded it erases them', () => {
+  it('calls Verifik with no claim first: the request and each person’s outcome are its only writes', async () => {
+    const { store, verifik, service } = setUp();
+    const before = Date.now();
+    const record = await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+
+    expect(record.persons).toMatchObject([{ personId: 'p1', outcome: 'erased', attempts: 1 }]);
+    expect([verifik.calls, verifik.gets]).toEqual([['p1'], ['p1']]);
+    expect(store.writes).toBe(2);
+    // The hold outlasts the budget by the lease margin, like a claim.
+    expect(store.requests.get('e1')?.heldUntil).toBeGreaterThanOrEqual(before + 5_000 + 1_000);
+    expect((await store.erasuresForPerson('p1')).map((e) => e.erasureId)).toEqual(['e1']);
+  });
+
+  it('leaves them to it when the retry chain comes while the hold stands', async () => {
+    const { store, verifik, service } = setUp();
+    await recordRequest(store, 'e1', ['p1'], { heldUntil: Date.now() + 60_000 });
+
+    const result = await service.retry(due('e1'), budget(), silentLog);
+
+    expect(verifik.calls).toHaveLength(0);
+    expect(result).toMatchObject({ kind: 'rescheduled', record: { persons: [{ personId: 'p1', outcome: 'pending' }] } });
+    expect(store.persons.size).toBe(0);
+  });
+
+  it('leaves them to it when a redelivery comes while the first delivery is calling Verifik', async () => {
+    const { verifik, service } = setUp();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    verifik.onCall = () => released;
+    const input = { erasureId: 'e1', personIds: ['p1'] };
+
+    const first = service.submit(input, budget(), silentLog);
+    while (verifik.calls.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    const again = await service.submit(input, budget(), silentLog);
+    release();
+
+    expect(again.persons).toMatchObject([{ personId: 'p1', outcome: 'pending', attempts: 0 }]);
+    await expect(first).resolves.toMatchObject({ persons: [{ outcome: 'erased' }] });
+    expect(verifik.calls).toEqual(['p1']);
+  });
+
+  it('takes over a person the holder never recorded once the hold ran out, noting it may have been deleted then', async () => {
+    const { store, service } = setUp(() => notFound());
+    await recordRequest(store, 'e1', ['p1'], { heldUntil: Date.now() - 1 });
+
+    const { record } = (await service.retry(due('e1'), budget(), silentLog)) as { record: ErasureRecord };
+
+    expect(record.persons[0]).toMatchObject({ outcome: 'already_erased', note: INTERRUPTED_NOTE });
+  });
+
+  it('holds nothing when the request is only recorded (a CRM hook): the worker finds its persons never attempted', async () => {
+    const { store, service } = setUp(() => notFound());
+    await service.record({ erasureId: 'e1', personIds: ['p1'] }, silentLog);
+    expect(store.requests.get('e1')?.heldUntil).toBeUndefined();
+
+    const { record } = (await service.retry(due('e1'), budget(), silentLog)) as { record: ErasureRecord };
+
+    expect(record.persons).toEqual([expect.objectContaining({ outcome: 'already_erased', attempts: 1 })]);
+    expect(record.persons[0]!.note).toBeUndefined();
   });
 });
 

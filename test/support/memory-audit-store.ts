@@ -4,6 +4,7 @@ import type {
   Claim,
   ClaimResult,
   ExtensionResult,
+  FirstSettlement,
   PersonErasureRef,
   Settlement,
 } from '../../lambda/erasure/ports';
@@ -42,21 +43,33 @@ export class MemoryAuditStore implements AuditStore, CallbackStore {
     if (item && (item.outcome !== 'pending' || (item.leaseUntil !== undefined && item.leaseUntil >= claim.now))) {
       return { claimed: false, person: toPerson(item) };
     }
+    if (!item && claim.heldUntil !== undefined && claim.now < claim.heldUntil) {
+      // Held by the invocation that recorded the request.
+      return { claimed: false, person: { personId, outcome: 'pending', attempts: 0, leaseUntil: claim.heldUntil } };
+    }
     const next: PersonItem = item ?? { erasureId, personId, outcome: 'pending', attempts: 0, receivedAt: claim.receivedAt };
     this.persons.set(key, { ...next, receivedAt: claim.receivedAt, leaseOwner: claim.owner, leaseUntil: claim.leaseUntil });
     // Like DynamoDB's ALL_OLD: the person as it stood, or only what a new item starts with.
     const person = item ? toPerson(item) : { personId, outcome: 'pending' as const, attempts: 0 };
-    return { claimed: true, person, interrupted: item?.leaseUntil !== undefined };
+    return { claimed: true, person, interrupted: item ? item.leaseUntil !== undefined : claim.heldUntil !== undefined };
   }
 
-  async settlePerson(erasureId: string, personId: string, owner: string, settlement: Settlement): Promise<PersonState> {
+  async settlePerson(
+    erasureId: string,
+    personId: string,
+    owner: string,
+    settlement: Settlement,
+    first?: FirstSettlement,
+  ): Promise<PersonState> {
     this.writes += 1;
     const key = personKey(erasureId, personId);
-    const item = this.persons.get(key);
-    // DynamoDB's condition fails on a missing item and the store finds nothing to return.
-    if (!item) throw new StorageUnavailableError(new Error('settling a person that was never claimed'));
+    const found = this.persons.get(key);
     const terminal = settlement.outcome !== 'pending';
-    if (item.outcome !== 'pending' || (!terminal && item.leaseOwner !== owner)) return toPerson(item);
+    if (found && first && !terminal) return toPerson(found);
+    // DynamoDB's condition fails on a missing item and the store finds nothing to return.
+    if (!found && !first) throw new StorageUnavailableError(new Error('settling a person that was never claimed'));
+    const item: PersonItem = found ?? { erasureId, personId, outcome: 'pending', attempts: 0, receivedAt: first!.receivedAt };
+    if (item.outcome !== 'pending' || (!terminal && !first && item.leaseOwner !== owner)) return toPerson(item);
     const { updatedAt: _updatedAt, ...fields } = settlement;
     const next: PersonItem = { ...item, ...definedOnly(fields) };
     delete next.leaseOwner;
@@ -175,6 +188,7 @@ function toRequest(request: StoredRequest): StoredRequest {
     requestedBy: request.requestedBy,
     apiRequestId: request.apiRequestId,
     retryStep: request.retryStep,
+    heldUntil: request.heldUntil,
     callbackUrl: request.callbackUrl,
     callbackEventId: request.callbackEventId,
     callbackDelivery: request.callbackDelivery,
