@@ -86,7 +86,9 @@ describe('a certificate names the archive batch and the signed digest that hold 
     // One byte of the certified batch changed: the certificate's signature still holds, its archive link does not.
     const batchFile = path.join(dir, batch.key);
     const bytes = await readFile(batchFile, 'utf8');
-    await writeFile(batchFile, bytes.replace('"MODIFY"', '"MODIFx"'));
+    const changed = bytes.replace(/"(INSERT|MODIFY)"/, '"CHANGE"');
+    expect(changed).not.toBe(bytes);
+    await writeFile(batchFile, changed);
     const tampered = await verifyCertificate(certificateFile, ...keys);
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toContain('valid: certificate of erasure');
