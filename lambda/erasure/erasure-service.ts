@@ -87,6 +87,11 @@ export type RetryResult =
   | { kind: 'dead_lettered'; record: ErasureRecord };
 
 const DAY_MS = 86_400_000;
+/**
+ * The step a request is recorded at. Every delivery's first message follows it (`after`), so the first
+ * of them to arrive takes the chain over from it and the others are dropped as stale.
+ */
+export const FIRST_STEP = 'received';
 /** A retry message that arrives this close to its time is worked on, not deferred again. */
 const DEFER_TOLERANCE_MS = 1_000;
 
@@ -143,18 +148,30 @@ export class ErasureService {
   }
 
   /**
-   * Arms the retry chain, records the request (or finds the one recorded), and marks the subject's
-   * links with it. A redelivery is the same request when it asks for the same, with the persons
-   * resolved from a subject when it was first received (they are never resolved again).
+   * Arms the retry chain and records the request (or finds the one recorded) at once, then marks the
+   * subject's links with it. A redelivery is the same request when it asks for the same, with the
+   * persons resolved from a subject when it was first received (they are never resolved again).
    */
   private async receive(input: ErasureInput, log: LogSink, heldUntil?: number) {
     const request = await this.toStoredRequest(input, heldUntil);
-    // Armed before anything is recorded or called: if this invocation dies anywhere past this point,
-    // the retry worker still finds every person that is not terminal (and ignores an erasure that
-    // was never recorded). Only the delivery that records the request starts the chain: the message
-    // armed by any other delivery names a step the request does not, and is dropped on arrival.
-    await this.deps.retryQueue.schedule(this.firstRetry(input.erasureId, request.retryStep!));
-    const created = await this.deps.store.createRequest(request);
+    // Both stored before Verifik is called: if this invocation dies after that, the retry worker
+    // still finds every person that is not terminal (and lets go of an erasure never recorded).
+    // Every delivery arms a first message that follows the step a request is recorded at; the first
+    // of them to arrive starts the chain, the others are dropped. So a delivery that recorded the
+    // request but could not arm its message (it answers 5xx) is re-armed by the caller's redelivery.
+    const [armed, recorded] = await Promise.allSettled([
+      this.deps.retryQueue.schedule(this.firstRetry(input.erasureId)),
+      this.deps.store.createRequest(request),
+    ]);
+    if (recorded.status === 'rejected') throw recorded.reason;
+    if (armed.status === 'rejected') {
+      log.error('retry chain not armed; a redelivery of the request arms it', {
+        recorded: recorded.value.created,
+        error: errorName(armed.reason),
+      });
+      throw armed.reason;
+    }
+    const created = recorded.value;
     if (!created.created && created.existing.fingerprint !== fingerprintAgainst(input, request, created.existing)) {
       throw new IdempotencyConflictError(input.erasureId);
     }
@@ -232,6 +249,15 @@ export class ErasureService {
       return { kind: 'unknown_erasure' };
     }
     const redriven = isDeadLetter(message, retryPolicy.maxAttempts);
+    if (
+      !redriven &&
+      message.step !== stored.request.retryStep &&
+      message.after === stored.request.retryStep &&
+      openPersons(stored.request, stored.persons).length === 0
+    ) {
+      // A message that would start the chain (or take the next step) finds nothing open: nothing to move on.
+      return this.done(stored.request, buildRecord(stored.request, stored.persons), log);
+    }
     if (
       message.step !== stored.request.retryStep &&
       !(await this.takeOver(message, stored.request)) &&
@@ -619,8 +645,9 @@ export class ErasureService {
     if (presence.status >= 500) this.metrics.count('VerifikServerErrors');
   }
 
-  private firstRetry(erasureId: string, step: string): RetryMessage {
-    return { erasureId, attempt: 0, notBefore: this.now().getTime() + this.deps.retryPolicy.delayBefore(0), step };
+  private firstRetry(erasureId: string): RetryMessage {
+    const notBefore = this.now().getTime() + this.deps.retryPolicy.delayBefore(0);
+    return { erasureId, attempt: 0, notBefore, step: this.newStepId(), after: FIRST_STEP };
   }
 
   private async load(erasureId: string) {
@@ -657,7 +684,7 @@ export class ErasureService {
       reason: input.reason,
       requestedBy: input.requestedBy,
       apiRequestId: input.apiRequestId,
-      retryStep: this.newStepId(),
+      retryStep: FIRST_STEP,
       heldUntil,
       callbackUrl: input.callbackUrl,
     };

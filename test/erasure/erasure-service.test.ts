@@ -1,4 +1,10 @@
-import { ErasureService, INTERRUPTED_NOTE, UNCERTAIN_NOTE, type ErasureServiceDeps } from '../../lambda/erasure/erasure-service';
+import {
+  ErasureService,
+  FIRST_STEP,
+  INTERRUPTED_NOTE,
+  UNCERTAIN_NOTE,
+  type ErasureServiceDeps,
+} from '../../lambda/erasure/erasure-service';
 import { ExtensionRefusedError, IdempotencyConflictError, NotFoundError } from '../../lambda/errors';
 import type { RetryMessage, VendorAnswer } from '../../lambda/erasure/ports';
 import type { ErasureRecord } from '../../lambda/erasure/types';
@@ -208,12 +214,13 @@ describe('ErasureService', () => {
     expect(store.requests.get('e1')!.expiresAt).toBe(Math.floor((Date.parse(record.receivedAt) + 86_400_000) / 1000));
   });
 
-  it('puts the erasure on the retry path before calling Verifik', async () => {
-    const { verifik, service, retryQueue } = setUp();
+  it('puts the erasure on the retry path and records it before calling Verifik', async () => {
+    const { verifik, service, retryQueue, store } = setUp();
     verifik.onCall = () => {
       expect(retryQueue.scheduled).toEqual([
-        { erasureId: 'e1', attempt: 0, notBefore: expect.any(Number), step: expect.any(String) },
+        { erasureId: 'e1', attempt: 0, notBefore: expect.any(Number), step: expect.any(String), after: FIRST_STEP },
       ]);
+      expect(store.requests.get('e1')?.retryStep).toBe(FIRST_STEP);
     };
     await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
     expect(verifik.calls).toEqual(['p1']);
@@ -375,14 +382,73 @@ describe('ErasureService: one retry chain per erasure', () => {
     expect(retryQueue.scheduled).toHaveLength(1);
   });
 
-  it('arms a message on every delivery, but only the delivery that records the request names the chain', async () => {
-    const { service, store, retryQueue } = setUp(() => transient());
+  it('arms a message on every delivery; the first to arrive starts the chain and the other is dropped', async () => {
+    const { service, store, retryQueue, verifik } = setUp(() => transient());
     await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
     await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
-
     const [first, second] = retryQueue.scheduled;
-    expect(store.requests.get('e1')!.retryStep).toBe(first!.step);
-    expect(second!.step).not.toBe(first!.step);
+    const calls = verifik.calls.length;
+
+    // The redelivery's message happens to arrive first.
+    await expect(service.retry({ ...second!, notBefore: 0 }, budget(), silentLog)).resolves.toMatchObject({
+      kind: 'rescheduled',
+    });
+    await expect(service.retry({ ...first!, notBefore: 0 }, budget(), silentLog)).resolves.toEqual({ kind: 'stale' });
+    expect(verifik.calls.length - calls).toBe(1);
+    expect(store.requests.get('e1')!.retryStep).toBe(retryQueue.scheduled.at(-1)!.step);
+  });
+
+  it('ends the chain at its first message, with no write, when the request path erased everyone', async () => {
+    const { service, store, retryQueue } = setUp();
+    await service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog);
+    const writes = store.writes;
+
+    await expect(service.retry({ ...retryQueue.scheduled[0]!, notBefore: 0 }, budget(), silentLog)).resolves.toMatchObject({
+      kind: 'done',
+    });
+    expect(store.writes).toBe(writes);
+    expect(retryQueue.scheduled).toHaveLength(1);
+  });
+
+  it('is re-armed by the redelivery when a delivery recorded the request but could not arm its message', async () => {
+    let clock = Date.now();
+    const { service, store, retryQueue, verifik } = setUp(undefined, 4, { now: () => new Date(clock) });
+    const input = { erasureId: 'e1', personIds: ['p1'] };
+    retryQueue.failing = true;
+    await expect(service.submit(input, budget(), silentLog)).rejects.toThrow('queue down');
+    expect(store.requests.has('e1')).toBe(true);
+    expect(verifik.calls).toEqual([]);
+
+    // The caller retries after the 5xx, after the failed delivery's hold: its message restarts the chain.
+    retryQueue.failing = false;
+    clock += 60_000;
+    await service.submit(input, budget(), silentLog);
+    expect(retryQueue.scheduled).toHaveLength(1);
+    const record = await service.get('e1');
+    expect(record?.persons).toMatchObject([{ personId: 'p1', outcome: 'erased' }]);
+    await expect(service.retry({ ...retryQueue.scheduled[0]!, notBefore: 0 }, budget(), silentLog)).resolves.toMatchObject({
+      kind: 'done',
+    });
+  });
+
+  it('is re-armed by the redelivery even when that comes during the failed delivery’s hold', async () => {
+    let clock = Date.now();
+    const { service, retryQueue, verifik } = setUp(undefined, 4, { now: () => new Date(clock) });
+    const input = { erasureId: 'e1', personIds: ['p1'] };
+    retryQueue.failing = true;
+    await expect(service.submit(input, budget(), silentLog)).rejects.toThrow('queue down');
+    retryQueue.failing = false;
+
+    const answered = await service.submit(input, budget(), silentLog);
+    expect(answered.persons).toMatchObject([{ outcome: 'pending', attempts: 0 }]);
+    expect(verifik.calls).toEqual([]);
+
+    clock += 60_000;
+    const { record } = (await service.retry({ ...retryQueue.scheduled[0]!, notBefore: 0 }, budget(), silentLog)) as {
+      record: ErasureRecord;
+    };
+    expect(record.persons).toMatchObject([{ personId: 'p1', outcome: 'erased' }]);
+    expect(verifik.calls).toEqual(['p1']);
   });
 
   it('lets only one of two concurrent deliveries of the same message move the chain on', async () => {
