@@ -10,8 +10,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
  * - baseline: what an erasure costs with nothing of ours around it, a DELETE at Verifik per person
  *   and one PutItem;
  * - same calls: the calls our http handler makes, in its order, with raw SDK clients: SQS
- *   SendMessage (arm the retry), PutItem (record the request), then per person UpdateItem (take the
- *   lease), DELETE at Verifik, UpdateItem (record the outcome).
+ *   SendMessage (arm the retry) and PutItem (record the request, holding its persons) at once, then
+ *   per person DELETE at Verifik, GET at Verifik (verified absence), UpdateItem (the person's item,
+ *   created with its outcome).
  * What ours costs above "same calls" is our code; what "same calls" costs above the baseline is the
  * design's calls.
  */
@@ -37,14 +38,20 @@ function parseRequest(event: APIGatewayProxyEventV2) {
   return { personIds, erasureId: event.headers?.['webhook-id'] ?? randomUUID() };
 }
 
-async function deleteAtVerifik({ verifikBaseUrl, verifikToken }: ReferenceConfig, personId: string): Promise<number> {
+async function callVerifik(
+  { verifikBaseUrl, verifikToken }: ReferenceConfig,
+  method: 'DELETE' | 'GET',
+  personId: string,
+): Promise<number> {
   const response = await fetch(`${verifikBaseUrl}/v2/face-recognition/persons/${encodeURIComponent(personId)}`, {
-    method: 'DELETE',
+    method,
     headers: { authorization: `Bearer ${verifikToken}`, accept: 'application/json' },
   });
   await response.arrayBuffer();
   return response.status;
 }
+
+const deleteAtVerifik = (config: ReferenceConfig, personId: string) => callVerifik(config, 'DELETE', personId);
 
 const answer = (body: unknown): APIGatewayProxyStructuredResultV2 => ({
   statusCode: 200,
@@ -79,39 +86,39 @@ export function createSameCallsHandler(config: ReferenceConfig, sqs = new SQSCli
     const { personIds, erasureId } = parseRequest(event);
     const pk = { S: `SAME_CALLS#${erasureId}` };
     const receivedAt = new Date().toISOString();
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: config.retryQueueUrl,
-        MessageBody: JSON.stringify({ erasureId, attempt: 0, notBefore: Date.now() + 60_000 }),
-        DelaySeconds: 60,
-      }),
-    );
-    await dynamodb.send(
-      new PutItemCommand({
-        TableName: tableName,
-        Item: { pk, sk: { S: 'REQUEST' }, personIds: { SS: personIds }, receivedAt: { S: receivedAt } },
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
+    await Promise.all([
+      sqs.send(
+        new SendMessageCommand({
+          QueueUrl: config.retryQueueUrl,
+          MessageBody: JSON.stringify({ erasureId, attempt: 0, notBefore: Date.now() + 60_000 }),
+          DelaySeconds: 60,
+        }),
+      ),
+      dynamodb.send(
+        new PutItemCommand({
+          TableName: tableName,
+          Item: {
+            pk,
+            sk: { S: 'REQUEST' },
+            personIds: { SS: personIds },
+            receivedAt: { S: receivedAt },
+            heldUntil: { N: String(Date.now() + 20_000) },
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    ]);
     const persons: { personId: string; vendorStatus: number }[] = [];
     for (const personId of personIds) {
       const key = { pk, sk: { S: `PERSON#${personId}` } };
-      await dynamodb.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: key,
-          ConditionExpression: 'attribute_not_exists(pk)',
-          UpdateExpression: 'SET outcome = :pending, leaseUntil = :until',
-          ExpressionAttributeValues: { ':pending': { S: 'pending' }, ':until': { N: String(Date.now() + 20_000) } },
-        }),
-      );
       const vendorStatus = await deleteAtVerifik(config, personId);
+      await callVerifik(config, 'GET', personId);
       await dynamodb.send(
         new UpdateItemCommand({
           TableName: tableName,
           Key: key,
-          ConditionExpression: 'outcome = :pending',
-          UpdateExpression: 'SET outcome = :outcome, vendorStatus = :status, completedAt = :at REMOVE leaseUntil',
+          ConditionExpression: 'attribute_not_exists(pk) OR outcome = :pending',
+          UpdateExpression: 'SET outcome = :outcome, vendorStatus = :status, completedAt = :at',
           ExpressionAttributeValues: {
             ':pending': { S: 'pending' },
             ':outcome': { S: vendorStatus === 404 ? 'already_erased' : 'erased' },

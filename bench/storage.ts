@@ -130,7 +130,7 @@ export function storageSection(warm: { http: CountedRun; baseline: CountedRun },
     per(run.counts.writes, run),
     per(run.counts.writeUnits, run),
     // Every item the service writes carries exactly one index key (the request: byReceivedAt; a
-    // person: byPerson, set by its first claim) and both indexes project ALL, so each write is
+    // person: byPerson, set by its first write) and both indexes project ALL, so each write is
     // written again, the same size, to one index.
     run.target ? per(run.counts.writeUnits * 2, run) : per(run.counts.writeUnits, run),
     per(run.counts.reads, run),
@@ -139,6 +139,7 @@ export function storageSection(warm: { http: CountedRun; baseline: CountedRun },
     run.how,
   ]);
   const worst = Math.max(...runs.filter((r) => r.target).map((r) => r.counts.writes / r.persons));
+  const onePersonUnits = (runs[0]!.counts.writeUnits * 2) / runs[0]!.persons;
   return {
     title: 'Storage cost',
     command: 'npm run bench -- storage',
@@ -158,7 +159,10 @@ export function storageSection(warm: { http: CountedRun; baseline: CountedRun },
       ],
       rows,
     ),
-    targets: [[`at most 3 writes per erased person (worst: ${worst.toFixed(2)})`, worst <= 3]],
+    targets: [
+      [`at most 3 writes per erased person (worst: ${worst.toFixed(2)})`, worst <= 3],
+      [`at most 4 WCU per person with index writes, one-person requests (${onePersonUnits.toFixed(2)})`, onePersonUnits <= 4],
+    ],
     notes: [
       'Write and read units are what dynalite returns for ReturnConsumedCapacity: TOTAL (DynamoDB’s rule: 1 WCU per started KB of the larger of the old and new item; 1 RCU per 4 KB read strongly consistent). dynalite leaves out index writes; the service’s items each carry one index key and both indexes project ALL, so the “with index writes” column doubles the table units (on-demand bills both).',
       'A write refused by its condition is billed by DynamoDB too; it would count 1 WCU here (none happened).',

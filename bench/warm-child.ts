@@ -6,15 +6,16 @@
  * CPU time and memory measured here are the handlers' own (and the event building's).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { httpEvent, lambdaContext } from '../infra/local/api-gateway';
 import { signedHeaders } from '../infra/local/signed-client';
 import { composeHttp } from '../lambda/compose';
 import { readConfig } from '../lambda/config';
 import { createHttpApp } from '../lambda/http/http-app';
 import { createBaselineHandler, createSameCallsHandler, referenceConfig, type ErasureHandler } from './references';
+import { describeRounds, roundTrips, traceCalls } from './round-trips';
 import { StorageCounter } from './storage';
-import { SIDES, type Side, type SideResult, type WarmPlan, type WarmResult } from './warm-plan';
+import { SIDES, type RoundTripResult, type Side, type SideResult, type WarmPlan, type WarmResult } from './warm-plan';
 
 async function run(plan: WarmPlan): Promise<WarmResult> {
   const env = process.env;
@@ -94,7 +95,37 @@ async function run(plan: WarmPlan): Promise<WarmResult> {
     }
   }
   for (const side of SIDES) results[side].storage = counters[side].take();
-  return { sides: results, rss: process.memoryUsage().rss };
+  const roundTrips = await traceRoundTrips(plan.traced, (side) => events(side, 1)[0]!, handlers);
+  return { sides: results, roundTrips, rss: process.memoryUsage().rss };
+}
+
+/** Each side's requests one at a time with every outbound call traced, after the timed blocks (tracing costs a little). */
+async function traceRoundTrips(
+  count: number,
+  nextEvent: (side: Side) => APIGatewayProxyEventV2,
+  handlers: Record<Side, ErasureHandler>,
+): Promise<Record<Side, RoundTripResult>> {
+  const tracer = traceCalls();
+  try {
+    const result = {} as Record<Side, RoundTripResult>;
+    for (const side of SIDES) {
+      const seen = new Map<string, number>();
+      const counts: number[] = [];
+      for (let i = 0; i < count; i++) {
+        tracer.take();
+        await handlers[side](nextEvent(side));
+        const rounds = roundTrips(tracer.take());
+        counts.push(rounds.length);
+        const described = describeRounds(rounds);
+        seen.set(described, (seen.get(described) ?? 0) + 1);
+      }
+      const [typical, typicalCount] = [...seen].sort((a, b) => b[1] - a[1])[0] ?? ['none', 0];
+      result[side] = { counts, typical, typicalCount };
+    }
+    return result;
+  } finally {
+    tracer.stop();
+  }
 }
 
 process.once('message', (plan: WarmPlan) => {

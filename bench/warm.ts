@@ -32,6 +32,11 @@ export interface WarmOutcome {
   };
 }
 
+/** Requests per handler traced for their round trips, after the measured ones. */
+const TRACED_REQUESTS = 20;
+/** Issue target: sequential round trips before the answer of a one-person request. */
+const CRITICAL_PATH_TARGET = 4;
+
 const ENTRIES: Record<Side, string> = { http: LAMBDA_ENTRIES.http, sameCalls: SAME_CALLS_ENTRY, baseline: BASELINE_ENTRY };
 
 /**
@@ -71,12 +76,13 @@ export async function warm(options: WarmOptions): Promise<WarmOutcome> {
   const services = await startServices();
   try {
     const blocksPerSide = Math.ceil(options.requests / options.blockSize);
-    const perSide = options.warmup + blocksPerSide * options.blockSize;
+    const perSide = options.warmup + blocksPerSide * options.blockSize + TRACED_REQUESTS;
     const persons = () => Array.from({ length: perSide }, () => services.sandbox.createPerson());
     const plan: WarmPlan = {
       warmup: options.warmup,
       blockSize: options.blockSize,
       blocksPerSide,
+      traced: TRACED_REQUESTS,
       persons: { http: persons(), sameCalls: persons(), baseline: persons() },
     };
 
@@ -117,9 +123,12 @@ interface ChildRun {
 
 /** The handlers' process (bench/warm-child.ts), configured by the services' environment like a Lambda. */
 async function runChild(services: BenchServices, plan: WarmPlan): Promise<ChildRun> {
+  // BENCH_CPU_PROF=DIR: the handler process writes a V8 CPU profile there (`npm run bench:profile -- DIR` sums it by package).
+  const profileDir = process.env.BENCH_CPU_PROF;
   const child = fork(fromRoot('bench/warm-child.ts'), [], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...services.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    execArgv: profileDir ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${profileDir}`] : process.execArgv,
   });
   let stdoutBytes = 0;
   let stdoutLines = 0;
@@ -170,6 +179,10 @@ function report(options: WarmOptions, all: ChildRun, alone: Record<Side, RunnerR
     ];
   };
   const p50Ratio = p('http', 0.5) / p('baseline', 0.5);
+  const sameP50 = p('http', 0.5) / p('sameCalls', 0.5);
+  const sameCpu = cpu('http') / cpu('sameCalls');
+  const trips = all.result.roundTrips;
+  const mostTrips = Math.max(...trips.http.counts);
   const failures = SIDES.flatMap((side) => sides[side].failures);
   return {
     title: 'Warm overhead',
@@ -191,9 +204,23 @@ function report(options: WarmOptions, all: ChildRun, alone: Record<Side, RunnerR
       ],
       SIDES.map(row),
     ),
-    targets: [[`warm p50 within 1.2× of the baseline (${p50Ratio.toFixed(2)}×)`, p50Ratio <= 1.2]],
+    targets: [
+      [`warm p50 within 1.2× of the baseline (${p50Ratio.toFixed(2)}×)`, p50Ratio <= 1.2],
+      [
+        `warm overhead within 1.3× of the same calls made raw, p50 and CPU (${sameP50.toFixed(2)}×, ${sameCpu.toFixed(2)}×)`,
+        sameP50 <= 1.3 && sameCpu <= 1.3,
+      ],
+      [
+        `at most ${CRITICAL_PATH_TARGET} sequential round trips before the answer of a one-person request (http: ${mostTrips} at most in ${trips.http.counts.length} traced)`,
+        mostTrips <= CRITICAL_PATH_TARGET,
+      ],
+    ],
     notes: [
-      `http against the same calls made raw: p50 ${ratio(p('http', 0.5), p('sameCalls', 0.5))}, p99 ${ratio(p('http', 0.99), p('sameCalls', 0.99))}, CPU ${ratio(cpu('http'), cpu('sameCalls'))}. The baseline makes 2 calls (DELETE, PutItem); the design makes 5 in sequence (SendMessage, PutItem, UpdateItem, DELETE, UpdateItem), which is what the same-calls row costs.`,
+      ...SIDES.map(
+        (side) =>
+          `Round trips before the answer, ${side}: ${Math.min(...trips[side].counts)}–${Math.max(...trips[side].counts)} over ${trips[side].counts.length} traced requests; ${trips[side].typicalCount} of them: ${trips[side].typical} (calls at once share a round; traced through Node's diagnostics channels for node:http and fetch).`,
+      ),
+      `http against the same calls made raw: p50 ${ratio(p('http', 0.5), p('sameCalls', 0.5))}, p99 ${ratio(p('http', 0.99), p('sameCalls', 0.99))}, CPU ${ratio(cpu('http'), cpu('sameCalls'))}. The same-calls row makes the handler's calls in its order (below), with raw clients.`,
       'Latency: handler call to answer, in-process, API Gateway v2 events signed beforehand. The real handler is built as lambda/compose.ts builds it in production (SqsRetryQueue to a fake SQS, Powertools logger and metrics writing to stdout, a pipe the parent drains).',
       'dynalite, the Verifik sandbox (answers at once) and the fake SQS run in the parent bench process on loopback, so CPU time and RSS are the handler process’s own: handlers, AWS SDK clients, logging and the building of events; dynalite’s CPU is not in these figures.',
       `CPU / request: process.cpuUsage() (user + system) over each handler’s measured blocks. RSS after: process.memoryUsage().rss of a fresh Node process running that handler’s bundle alone (as cold start runs it: no tsx, nothing else loaded) after serving ${options.warmup + sides.http.requests} such requests one after the other${alone ? ` (${SIDES.map((side) => `${side} heap ${mib(alone[side].heapUsed)}`).join(', ')})` : ' (not measured this run)'}; the tsx process that ran all three ended at ${mib(all.result.rss)}.`,
