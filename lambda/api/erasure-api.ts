@@ -4,7 +4,7 @@ import type { ErasureService } from '../erasure/erasure-service';
 import { deadlineWithin } from '../erasure/rules';
 import type { ErasureRecord } from '../erasure/types';
 import { NotFoundError } from '../errors';
-import type { RootLogger } from '../log';
+import { tagged, type RootLogger } from '../log';
 import type { ErasureBody } from './erasure-body';
 import type { ExtensionBody } from './extension-body';
 
@@ -46,7 +46,7 @@ export function createErasureApi({
     async submit({ erasureId, body: given, apiRequestId }: SubmitRequest, remainingMs: number): Promise<ErasureAnswer> {
       // Refused before anything is recorded or sent: only an allowlisted URL is ever kept or called.
       const body = given.callbackUrl === undefined ? given : { ...given, callbackUrl: callbackUrls.check(given.callbackUrl) };
-      const log = logger.createChild({ persistentKeys: { erasureId } });
+      const log = tagged(logger, { erasureId });
       const deadline = deadlineWithin(remainingMs, { inlineBudgetMs, reserveMs });
       const record = await service.submit({ erasureId, ...body, apiRequestId }, { deadline }, log);
       log.info('erasure answered', { status: record.status });
@@ -58,7 +58,7 @@ export function createErasureApi({
      * CRM hook, which must answer within seconds.
      */
     async record({ erasureId, body, apiRequestId }: SubmitRequest, detail: Record<string, string> = {}): Promise<ErasureRecord> {
-      const log = logger.createChild({ persistentKeys: { erasureId } });
+      const log = tagged(logger, { erasureId });
       const record = await service.record({ erasureId, ...body, apiRequestId }, log);
       log.info('erasure recorded for the retry path', { status: record.status, ...detail });
       return record;
@@ -66,7 +66,7 @@ export function createErasureApi({
 
     /** The erasure's one extension of its due date; the record as it then stands. */
     async extend(erasureId: string, body: ExtensionBody): Promise<ErasureRecord> {
-      const log = logger.createChild({ persistentKeys: { erasureId } });
+      const log = tagged(logger, { erasureId });
       return service.extend(erasureId, body, log);
     },
 

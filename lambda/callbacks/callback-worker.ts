@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { tagged } from '../log';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -24,7 +25,7 @@ export function createCallbackWorker({ delivery, logger, metrics }: CallbackWork
     .handler((event, context) => {
       const handleRecord = async (record: SQSRecord) => {
         const message = decodeCallbackMessage(record.body);
-        const log = logger.createChild({ persistentKeys: { erasureId: message.erasureId } });
+        const log = tagged(logger, { erasureId: message.erasureId });
         try {
           const result = await delivery.deliver(message, log);
           log.info('callback handled', { result: result.kind, attempt: message.attempt });

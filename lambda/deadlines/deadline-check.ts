@@ -2,7 +2,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import pMap from 'p-map';
-import type { RootLogger } from '../log';
+import { tagged, type RootLogger } from '../log';
 import { publishMetrics } from '../metrics-middleware';
 import type { AuditStore, DeadlineMetricName } from '../erasure/ports';
 import { buildRecord } from '../erasure/record';
@@ -63,9 +63,10 @@ export async function checkDeadlines(deps: DeadlineCheckDeps): Promise<DeadlineR
       const state = deadlineState(dueAt, now);
       if (state === 'on_time') return;
       (state === 'overdue' ? report.overdue : report.nearDue).push(record.erasureId);
-      deps.logger
-        .createChild({ persistentKeys: { erasureId: record.erasureId } })
-        .warn(state === 'overdue' ? 'erasure overdue' : 'erasure near its due date', { status: record.status, dueAt });
+      tagged(deps.logger, { erasureId: record.erasureId }).warn(
+        state === 'overdue' ? 'erasure overdue' : 'erasure near its due date',
+        { status: record.status, dueAt },
+      );
     },
     { concurrency: deps.concurrency ?? 8 },
   );

@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { tagged } from '../log';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import { publishMetrics } from '../metrics-middleware';
@@ -30,7 +31,7 @@ export function createRetryWorker({ service, logger, metrics, reserveMs }: Retry
       const deadline = deadlineWithin(context.getRemainingTimeInMillis(), { reserveMs });
       const handleRecord = async (record: SQSRecord) => {
         const message = decodeRetryMessage(record.body);
-        const log = logger.createChild({ persistentKeys: { erasureId: message.erasureId } });
+        const log = tagged(logger, { erasureId: message.erasureId });
         try {
           const result = await service.retry(message, { deadline }, log);
           log.info('retry handled', { result: result.kind, attempt: message.attempt });
