@@ -1,3 +1,4 @@
+import { ARCHIVE_BATCHING_WINDOW_S } from '../infra/constructs/audit-archive';
 import { PRICES } from './prices';
 import { table, type Section } from './report';
 import type { WarmOutcome } from './warm';
@@ -44,6 +45,13 @@ export function costSection(warm: WarmOutcome, options: CostOptions): Section {
   const writeUnits = (side: 'http' | 'baseline') => perPerson(side, (c) => c.writeUnits) * (side === 'http' ? 2 : 1);
   const writes = perPerson('http', (c) => c.writes);
   const service = (value: number) => (side: 'http' | 'baseline') => (side === 'http' ? value : 0);
+  // The request's writes share a partition (one stream shard) and come within one request: one batch
+  // when the request is shorter than the mapping's batching window, else (at worst) one per write.
+  const oneBatch = seconds('http') < ARCHIVE_BATCHING_WINDOW_S;
+  const batches = oneBatch ? 1 : writes;
+  const batchesWhy = oneBatch
+    ? `the erasure's ${writes.toFixed(0)} writes in one ${ARCHIVE_BATCHING_WINDOW_S} s batching window, low traffic`
+    : 'one per write: the request outlasts the batching window';
   const items: Item[] = [
     { name: 'API Gateway requests', count: () => 1, unit: 'requests', price: PRICES.apiRequest },
     {
@@ -79,19 +87,19 @@ export function costSection(warm: WarmOutcome, options: CostOptions): Section {
       price: PRICES.logsGb,
     },
     {
-      // At low traffic every write is a stream batch of its own: a batch object and an index entry each.
-      name: 'S3 archive PUTs (a batch and an index entry per write, low traffic)',
-      count: service(writes * 2),
+      // At low traffic each stream batch holds one erasure: a batch object and an index entry.
+      name: `S3 archive PUTs (a batch object and an index entry per stream batch; ${batchesWhy})`,
+      count: service(batches * 2),
       unit: 'PUTs',
       price: PRICES.s3Put,
     },
     {
-      name: `Lambda, archiver (a run of ${ARCHIVER_RUN_MS} ms stated per write)`,
-      count: service(writes * ((ARCHIVER_RUN_MS / 1000) * gb)),
+      name: `Lambda, archiver (a run of ${ARCHIVER_RUN_MS} ms stated per batch)`,
+      count: service(batches * ((ARCHIVER_RUN_MS / 1000) * gb)),
       unit: 'GB-s',
       price: PRICES.lambdaGbSecond,
     },
-    { name: 'Lambda requests, archiver', count: service(writes), unit: 'invocations', price: PRICES.lambdaRequest },
+    { name: 'Lambda requests, archiver', count: service(batches), unit: 'invocations', price: PRICES.lambdaRequest },
   ];
   const perMillion = (item: Item, side: 'http' | 'baseline') => item.count(side) * item.price * 1e6;
   const total = (side: 'http' | 'baseline') => items.reduce((sum, item) => sum + perMillion(item, side), 0);
@@ -126,7 +134,7 @@ export function costSection(warm: WarmOutcome, options: CostOptions): Section {
     ),
     notes: [
       `Biggest item: ${biggest.name}, ${usd(perMillion(biggest, 'http'))} of ${usd(total('http'))} per million (${((perMillion(biggest, 'http') / total('http')) * 100).toFixed(0)}%). The service costs ${(total('http') / total('baseline')).toFixed(1)}× the bare baseline, which keeps no audit trail, no retry path and no archive.`,
-      'Measured in this run: p50 latency and CPU per request of the http handler and the baseline (warm), their DynamoDB units (ReturnConsumedCapacity) and the log bytes a request. Stated: the Verifik latency, the worker’s and the archiver’s run times, three SQS requests per erasure, and one stream batch per write (low traffic; in bulk, batches of up to 100 records make the batch objects nearly free, but each erasure still costs an index entry per batch that holds it).',
+      'Measured in this run: p50 latency and CPU per request of the http handler and the baseline (warm), their DynamoDB units (ReturnConsumedCapacity) and the log bytes a request. Stated: the Verifik latency, the worker’s and the archiver’s run times, three SQS requests per erasure, and one stream batch per erasure (low traffic: its writes fall in one batching window of the archiver’s stream mapping; in bulk, batches of up to 100 records make the batch objects nearly free, but each erasure still costs an index entry per batch that holds it).',
       rss === undefined
         ? 'Right-sizing: not measured this run (--no-memory).'
         : `Right-sizing: the http bundle alone holds ${(rss / 1024 / 1024).toFixed(0)} MiB after the warm run; ${fits ?? '>1024'} MB would hold it with half again to spare. Request time at ${SIZES_MB.map((mb) => `${mb} MB: ${usd(requestCostAt(mb))}`).join(', ')} per million (CPU stretched in proportion, waiting unchanged). The stack keeps ${MEMORY_MB} MB: a smaller size also slows cold starts, not measured here.`,
