@@ -267,7 +267,7 @@ export class VerifikErasureStack extends Stack {
       alarmEmail: alarmEmail.valueAsString,
       pendingAlarmHours: pendingAlarmHours.valueAsNumber,
     });
-    new StatutoryClock(this, 'Clock', { audit, monitoring, verifikCallers: [http, invoke, worker] });
+    new StatutoryClock(this, 'Clock', { audit, monitoring, verifikCallers: [http, invoke, worker], retryQueues: queues });
 
     // Callbacks to the caller: their queue, delivery function, secret and alarms; its own outputs.
     const callbacks = new Callbacks(this, 'Callbacks', { audit, secrets, monitoring, receivers: [http, invoke], worker });

@@ -205,7 +205,8 @@ export function composeDeadlines(env: NodeJS.ProcessEnv, overrides: Overrides = 
   const config = readConfig('deadlines', env);
   const { logger, metrics } = observability(overrides);
   const store = overrides.store ?? new DynamoAuditStore(dynamoClient(config, overrides), config.AUDIT_TABLE_NAME);
-  return { store, logger, metrics, overdueLookbackDays: config.OVERDUE_LOOKBACK_DAYS, now: overrides.now };
+  const retryQueue = overrides.retryQueue ?? new SqsRetryQueue(new SQSClient({}), config.RETRY_QUEUE_URL);
+  return { store, retryQueue, logger, metrics, overdueLookbackDays: config.OVERDUE_LOOKBACK_DAYS, now: overrides.now };
 }
 
 const observability = (overrides: Overrides) => ({

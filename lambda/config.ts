@@ -166,10 +166,14 @@ export const FUNCTION_CONFIG = {
   },
   /** Delivers callbacks: reads erasures, records deliveries, signs with its own secret; no Verifik token. */
   callbacks: { settings: callbackDeliverySettings, secrets: ['CALLBACK_SECRET'] },
-  /** The hourly deadline check: reads the audit table, nothing else (no Verifik, no queue, no secret). */
+  /**
+   * The hourly deadline check: reads the audit table, and arms the retry chain of an erasure recorded
+   * without one (SendMessage on the retry queue); no Verifik, no secret.
+   */
   deadlines: {
     settings: {
       ...tableSettings,
+      RETRY_QUEUE_URL: z.url(),
       /** Days after its (extended) due date an erasure that is not completed keeps counting as overdue. */
       OVERDUE_LOOKBACK_DAYS: z.coerce.number().int().min(1).max(3_660).default(90),
     },

@@ -6,6 +6,7 @@ import { Construct } from 'constructs';
 import { NEAR_DUE_DAYS } from '../../lambda/erasure/statutory-clock';
 import type { AuditAccess, AuditTable } from './audit-table';
 import { ErasureFunction } from './erasure-function';
+import type { RetryQueues } from './retry-queues';
 import { serviceMetric, type ServiceMonitoring } from './service-monitoring';
 
 /** The deadline check reads request items through the received-time index and each erasure's items: Query only. */
@@ -19,12 +20,15 @@ export interface StatutoryClockProps {
   readonly monitoring: ServiceMonitoring;
   /** The functions that call Verifik: they are told whether to verify absence after a delete. */
   readonly verifikCallers: readonly ErasureFunction[];
+  /** The retry queue, on which the check arms the chain of an erasure recorded without one. */
+  readonly retryQueues: RetryQueues;
 }
 
 /**
  * GDPR art. 12(3) and verified absence in the stack: the hourly deadline check (a function of its own
- * that may only Query the audit table and its received-time index: no Verifik, no queue, no secret),
- * its schedule and alarms, the VerifyAfterDelete switch, and the alarm on a person Verifik still holds.
+ * that may only Query the audit table and its received-time index, and send a first retry message for
+ * an erasure recorded without one: no Verifik, no secret), its schedule and alarms, the
+ * VerifyAfterDelete switch, and the alarm on a person Verifik still holds.
  */
 export class StatutoryClock extends Construct {
   readonly deadlines: ErasureFunction;
@@ -43,10 +47,11 @@ export class StatutoryClock extends Construct {
 
     this.deadlines = new ErasureFunction(this, 'Deadlines', {
       entry: 'lambda/handlers/deadlines.ts',
-      description: 'Hourly check of erasures near or past their due date',
+      description: 'Hourly check of erasures near or past their due date, and of erasures recorded without a retry chain',
       timeout: Duration.minutes(2),
     });
     props.audit.bindTo(this.deadlines, AUDIT_DEADLINE_ACCESS);
+    props.retryQueues.bindRetryQueue(this.deadlines);
     this.schedule = new Rule(this, 'Schedule', {
       description: 'verifik-erasure: count erasures near or past their due date',
       schedule: Schedule.rate(DEADLINE_CHECK_EVERY),

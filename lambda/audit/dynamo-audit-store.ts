@@ -76,6 +76,15 @@ export class DynamoAuditStore implements AuditStore, CallbackStore {
     }
   }
 
+  releaseHold(erasureId: string, heldUntil: number): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { pk: erasureKey(erasureId), sk: REQUEST_SK },
+      ConditionExpression: 'heldUntil = :heldUntil',
+      UpdateExpression: 'REMOVE heldUntil',
+      ExpressionAttributeValues: { ':heldUntil': heldUntil },
+    });
+  }
+
   async claimPerson(erasureId: string, personId: string, claim: Claim): Promise<ClaimResult> {
     const key = { pk: erasureKey(erasureId), sk: personSk(personId) };
     // A person with no item is the receiving invocation's while the request's hold stands.

@@ -4,7 +4,8 @@ import middy from '@middy/core';
 import pMap from 'p-map';
 import { tagged, type RootLogger } from '../log';
 import { publishMetrics } from '../metrics-middleware';
-import type { AuditStore, DeadlineMetricName } from '../erasure/ports';
+import { FIRST_STEP, rearmIfUnarmed } from '../erasure/erasure-service';
+import type { AuditStore, DeadlineMetricName, RetryQueue } from '../erasure/ports';
 import { buildRecord } from '../erasure/record';
 import { NEAR_DUE_DAYS, deadlineState, effectiveDueAt } from '../erasure/statutory-clock';
 
@@ -14,8 +15,18 @@ const SHORTEST_MONTH_DAYS = 28;
 /** Received + one month + the longest extension (two months): no erasure is due later after receipt. */
 const LONGEST_PERIOD_DAYS = 92;
 
+/**
+ * The sweep looks at requests received between these two ages: old enough that their first retry
+ * message is long due (about a minute after receipt), recent enough that a few missed hourly runs
+ * still find them.
+ */
+export const UNARMED_AFTER_MS = 15 * 60_000;
+export const UNARMED_LOOKBACK_MS = 6 * 3_600_000;
+
 export interface DeadlineCheckDeps {
   store: Pick<AuditStore, 'requestsReceivedBetween' | 'getErasure'>;
+  /** Where a retry chain is armed for an erasure recorded without one (the sweep). */
+  retryQueue: RetryQueue;
   logger: RootLogger;
   metrics: Metrics;
   /** Days after its due date an erasure that is not completed keeps counting as overdue. */
@@ -31,6 +42,8 @@ export interface DeadlineReport {
   candidates: number;
   nearDue: string[];
   overdue: string[];
+  /** Erasures recorded without a retry chain that the sweep armed one for. */
+  rearmed: string[];
 }
 
 /**
@@ -51,7 +64,13 @@ export async function checkDeadlines(deps: DeadlineCheckDeps): Promise<DeadlineR
     const due = effectiveDueAt(request);
     return deadlineState(due, now) !== 'on_time' && Date.parse(due) >= since;
   });
-  const report: DeadlineReport = { examined: received.length, candidates: candidates.length, nearDue: [], overdue: [] };
+  const report: DeadlineReport = {
+    examined: received.length,
+    candidates: candidates.length,
+    nearDue: [],
+    overdue: [],
+    rearmed: await rearmUnarmed(deps, now),
+  };
   await pMap(
     candidates,
     async (request) => {
@@ -73,13 +92,38 @@ export async function checkDeadlines(deps: DeadlineCheckDeps): Promise<DeadlineR
   const count = (name: DeadlineMetricName, value: number) => deps.metrics.addMetric(name, MetricUnit.Count, value);
   count('ErasuresNearDue', report.nearDue.length);
   count('ErasuresOverdue', report.overdue.length);
+  count('RetryChainsRearmed', report.rearmed.length);
   deps.logger.info('deadlines checked', {
     examined: report.examined,
     candidates: report.candidates,
     nearDue: report.nearDue.length,
     overdue: report.overdue.length,
+    rearmed: report.rearmed.length,
   });
   return report;
+}
+
+/**
+ * The sweep: a request still at its first retry step with a person open, received between
+ * UNARMED_LOOKBACK_MS and UNARMED_AFTER_MS ago, was recorded by a delivery that could not arm its
+ * retry message (it answered 503) and was not delivered again. It gets a first message now.
+ */
+async function rearmUnarmed(deps: DeadlineCheckDeps, now: Date): Promise<string[]> {
+  const received = await deps.store.requestsReceivedBetween(
+    new Date(now.getTime() - UNARMED_LOOKBACK_MS),
+    new Date(now.getTime() - UNARMED_AFTER_MS),
+  );
+  const rearmed: string[] = [];
+  await pMap(
+    received.filter((request) => request.retryStep === FIRST_STEP),
+    async ({ erasureId }) => {
+      if (!(await rearmIfUnarmed({ store: deps.store, retryQueue: deps.retryQueue, now: now.getTime() }, erasureId))) return;
+      rearmed.push(erasureId);
+      tagged(deps.logger, { erasureId }).warn('retry chain armed by the sweep: the erasure was recorded without one');
+    },
+    { concurrency: deps.concurrency ?? 8 },
+  );
+  return rearmed;
 }
 
 /** The scheduled entry (EventBridge, hourly): the event carries nothing the check needs. */

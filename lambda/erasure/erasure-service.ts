@@ -165,8 +165,13 @@ export class ErasureService {
     ]);
     if (recorded.status === 'rejected') throw recorded.reason;
     if (armed.status === 'rejected') {
-      log.error('retry chain not armed; a redelivery of the request arms it', {
+      // Nothing is sent to Verifik: say so in the request, so that nobody later takes its persons for
+      // interrupted attempts. A redelivery, or the hourly sweep, arms the chain.
+      const released =
+        recorded.value.created && heldUntil !== undefined && (await this.releaseHold(request.erasureId, heldUntil));
+      log.error('retry chain not armed; a redelivery or the hourly sweep arms it', {
         recorded: recorded.value.created,
+        released,
         error: errorName(armed.reason),
       });
       throw armed.reason;
@@ -185,6 +190,15 @@ export class ErasureService {
       ...(stored.request.subject && { subjectSource: stored.request.subject.source }),
     });
     return { created: created.created, request: stored.request, persons: stored.persons };
+  }
+
+  /** Ends this invocation's hold on a request it recorded; false when that could not be written (the hold then runs out). */
+  private async releaseHold(erasureId: string, heldUntil: number): Promise<boolean> {
+    try {
+      return await this.deps.store.releaseHold(erasureId, heldUntil);
+    } catch {
+      return false;
+    }
   }
 
   async get(erasureId: string): Promise<ErasureRecord | undefined> {
@@ -249,6 +263,9 @@ export class ErasureService {
       return { kind: 'unknown_erasure' };
     }
     const redriven = isDeadLetter(message, retryPolicy.maxAttempts);
+    // A first message starts the schedule from its beginning, whatever lookups it made while the
+    // request was not recorded yet (those count only towards giving up on an unknown erasure).
+    const startsChain = message.after === FIRST_STEP && stored.request.retryStep === FIRST_STEP;
     if (
       !redriven &&
       message.step !== stored.request.retryStep &&
@@ -266,7 +283,7 @@ export class ErasureService {
       log.debug("retry message dropped: not the current step of the erasure's retry chain", { attempt: message.attempt });
       return { kind: 'stale' };
     }
-    let current = message;
+    let current = startsChain ? { ...message, attempt: 0 } : message;
     let persons = stored.persons;
     if (redriven) {
       const reopened = await this.reopenExhausted(stored.request.erasureId, persons);
@@ -646,8 +663,7 @@ export class ErasureService {
   }
 
   private firstRetry(erasureId: string): RetryMessage {
-    const notBefore = this.now().getTime() + this.deps.retryPolicy.delayBefore(0);
-    return { erasureId, attempt: 0, notBefore, step: this.newStepId(), after: FIRST_STEP };
+    return firstRetryMessage(erasureId, this.now().getTime() + this.deps.retryPolicy.delayBefore(0));
   }
 
   private async load(erasureId: string) {
@@ -718,6 +734,28 @@ function fingerprintAgainst(input: ErasureInput, fresh: StoredRequest, existing:
 const isDeadLetter = (message: RetryMessage, maxAttempts: number) =>
   message.deadLettered === true ||
   (message.deadLettered === undefined && message.step === undefined && message.attempt >= maxAttempts);
+
+/** A first message of an erasure's retry chain: it follows FIRST_STEP, so only the first to arrive starts the chain. */
+export function firstRetryMessage(erasureId: string, notBefore: number): RetryMessage {
+  return { erasureId, attempt: 0, notBefore, step: randomUUID(), after: FIRST_STEP };
+}
+
+/**
+ * Sends a first message for an erasure recorded without a retry chain: still at FIRST_STEP with a
+ * person open (a delivery recorded it but could not arm its message, and nobody delivered it again).
+ * True when one was sent. A chain that is only late is not harmed: of two first messages, one starts it.
+ */
+export async function rearmIfUnarmed(
+  deps: { store: Pick<AuditStore, 'getErasure'>; retryQueue: RetryQueue; now: number },
+  erasureId: string,
+): Promise<boolean> {
+  const stored = await deps.store.getErasure(erasureId);
+  if (!stored || stored.request.retryStep !== FIRST_STEP || openPersons(stored.request, stored.persons).length === 0) {
+    return false;
+  }
+  await deps.retryQueue.schedule(firstRetryMessage(erasureId, deps.now));
+  return true;
+}
 
 /** The persons the request names that are not terminal (a person with no item yet is pending). */
 function openPersons(request: StoredRequest, persons: readonly PersonState[]): string[] {

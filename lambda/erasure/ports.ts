@@ -92,6 +92,11 @@ export type ExtensionResult = { granted: true; request: StoredRequest } | { gran
 export interface AuditStore {
   /** Records the request unless its id exists; returns the stored one when it does. */
   createRequest(request: StoredRequest): Promise<{ created: true } | { created: false; existing: StoredRequest }>;
+  /**
+   * Removes the request's hold (`heldUntil`) while it still is `heldUntil`: the invocation that
+   * recorded the request called nobody. False when the request has no such hold.
+   */
+  releaseHold(erasureId: string, heldUntil: number): Promise<boolean>;
   /** Takes the lease on a person that is pending and not leased (creating its item if absent). */
   claimPerson(erasureId: string, personId: string, claim: Claim): Promise<ClaimResult>;
   /**
@@ -223,8 +228,11 @@ export const METRIC_NAMES = [
 export type MetricName = (typeof METRIC_NAMES)[number];
 /** How long a still-pending erasure has waited (seconds), published by the retry worker. */
 export const PENDING_AGE_METRIC = 'PendingAge';
-/** Published hourly by the deadline check (lambda/deadlines): erasures not completed, near their due date or past it. */
-export const DEADLINE_METRIC_NAMES = ['ErasuresNearDue', 'ErasuresOverdue'] as const;
+/**
+ * Published hourly by the deadline check (lambda/deadlines): erasures not completed, near their due
+ * date or past it, and erasures recorded without a retry chain that it armed one for.
+ */
+export const DEADLINE_METRIC_NAMES = ['ErasuresNearDue', 'ErasuresOverdue', 'RetryChainsRearmed'] as const;
 export type DeadlineMetricName = (typeof DEADLINE_METRIC_NAMES)[number];
 /** Published by the callback delivery function, one per attempt outcome. */
 export const CALLBACK_METRIC_NAMES = ['CallbacksDelivered', 'CallbackFailures', 'CallbacksDeadLettered'] as const;

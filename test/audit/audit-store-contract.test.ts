@@ -86,6 +86,18 @@ describe.each([
     });
   });
 
+  describe('releaseHold', () => {
+    it('removes the hold it names, once, and no other', async () => {
+      await store.createRequest({ ...request('e1', '2026-11-28T10:00:00.000Z'), heldUntil: 1_000 });
+
+      await expect(store.releaseHold('e1', 999)).resolves.toBe(false);
+      await expect(store.releaseHold('e1', 1_000)).resolves.toBe(true);
+      await expect(store.releaseHold('e1', 1_000)).resolves.toBe(false);
+      await expect(store.releaseHold('never-recorded', 1_000)).resolves.toBe(false);
+      expect((await store.getErasure('e1'))?.request.heldUntil).toBeUndefined();
+    });
+  });
+
   describe('claimPerson', () => {
     it('lets only one owner hold a person lease at a time', async () => {
       await expect(store.claimPerson('e1', 'p1', claim('a'))).resolves.toMatchObject({ claimed: true, interrupted: false });

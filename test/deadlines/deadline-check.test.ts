@@ -8,6 +8,8 @@ import type { Outcome } from '../../lambda/erasure/types';
 import { addCalendarMonths, dueDateFor } from '../../lambda/erasure/statutory-clock';
 import { METRICS_NAMESPACE, SERVICE_NAME } from '../../lambda/names';
 import { startTestDynamo, type TestDynamo } from '../support/dynamo';
+import { RecordingRetryQueue } from '../support/scripted-verifik';
+import { FIRST_STEP } from '../../lambda/erasure/erasure-service';
 
 const NOW = new Date('2026-06-15T12:00:00.000Z');
 
@@ -19,6 +21,15 @@ afterAll(() => dynamo.close());
 
 const silent = () => new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
 
+const requestOf = (erasureId: string, receivedAt: string, personIds: string[]) => ({
+  erasureId,
+  personIds,
+  fingerprint: 'fp',
+  receivedAt,
+  dueAt: dueDateFor(receivedAt),
+  expiresAt: 2_000_000_000,
+});
+
 /** Records an erasure as the service would: the request, then each person with its outcome (none: never attempted). */
 async function record(
   store: DynamoAuditStore,
@@ -28,14 +39,7 @@ async function record(
   extensionMonths?: 1 | 2,
 ) {
   const personIds = outcomes.length > 0 ? outcomes.map((_, i) => `${erasureId}_p${i}`) : [`${erasureId}_p`];
-  const request = {
-    erasureId,
-    personIds,
-    fingerprint: 'fp',
-    receivedAt,
-    dueAt: dueDateFor(receivedAt),
-    expiresAt: 2_000_000_000,
-  };
+  const request = requestOf(erasureId, receivedAt, personIds);
   await store.createRequest(request);
   for (const [i, outcome] of outcomes.entries()) {
     const personId = personIds[i]!;
@@ -84,7 +88,14 @@ describe('the hourly deadline check, against dynalite', () => {
     const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
     const added = jest.spyOn(metrics, 'addMetric');
 
-    const report = await checkDeadlines({ store: counting, logger: silent(), metrics, overdueLookbackDays: 90, now: () => NOW });
+    const report = await checkDeadlines({
+      store: counting,
+      retryQueue: new RecordingRetryQueue(),
+      logger: silent(),
+      metrics,
+      overdueLookbackDays: 90,
+      now: () => NOW,
+    });
 
     expect(report.nearDue.sort()).toEqual(['extended_near', 'near_failed_edge', 'near_pending']);
     expect(report.overdue.sort()).toEqual(['extended_overdue', 'overdue_failed', 'overdue_never_attempted']);
@@ -109,7 +120,14 @@ describe('the hourly deadline check, against dynalite', () => {
     const { store } = await dynamo.newTable();
     await record(store, 'overdue_60_days', '2026-03-16T10:00:00.000Z', ['failed']); // due 04-16
     const run = (days: number) =>
-      checkDeadlines({ store, logger: silent(), metrics: new Metrics(), overdueLookbackDays: days, now: () => NOW });
+      checkDeadlines({
+        store,
+        retryQueue: new RecordingRetryQueue(),
+        logger: silent(),
+        metrics: new Metrics(),
+        overdueLookbackDays: days,
+        now: () => NOW,
+      });
 
     expect((await run(90)).overdue).toEqual(['overdue_60_days']);
     expect((await run(30)).overdue).toEqual([]);
@@ -122,17 +140,72 @@ describe('the hourly deadline check, against dynalite', () => {
     const published = jest.spyOn(metrics, 'publishStoredMetrics');
     const handler = createDeadlineCheck(
       composeDeadlines(
-        { AUDIT_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: dynamo.endpoint },
-        { dynamodb: dynamo.client, logger: silent(), metrics, now: () => NOW },
+        { AUDIT_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: dynamo.endpoint, RETRY_QUEUE_URL: 'https://sqs.local/retry' },
+        { dynamodb: dynamo.client, retryQueue: new RecordingRetryQueue(), logger: silent(), metrics, now: () => NOW },
       ),
     );
 
     const report = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext(60_000));
 
-    expect(report).toEqual({ examined: 0, candidates: 0, nearDue: [], overdue: [] });
+    expect(report).toEqual({ examined: 0, candidates: 0, nearDue: [], overdue: [], rearmed: [] });
     expect(added).toHaveBeenCalledWith('ErasuresNearDue', MetricUnit.Count, 0);
     expect(added).toHaveBeenCalledWith('ErasuresOverdue', MetricUnit.Count, 0);
+    expect(added).toHaveBeenCalledWith('RetryChainsRearmed', MetricUnit.Count, 0);
     expect(published).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('the sweep for erasures recorded without a retry chain', () => {
+  const minutesAgo = (minutes: number) => new Date(NOW.getTime() - minutes * 60_000).toISOString();
+  /** A request as the service records it (at FIRST_STEP), then each person with its outcome. */
+  async function recordAtFirstStep(store: DynamoAuditStore, erasureId: string, receivedAt: string, outcomes: Outcome[]) {
+    const personIds = outcomes.map((_, i) => `${erasureId}_p${i}`);
+    await store.createRequest({ ...requestOf(erasureId, receivedAt, personIds), retryStep: FIRST_STEP });
+    const first = { receivedAt, expiresAt: 2_000_000_000 };
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome === 'pending') continue; // never attempted: no item
+      await store.settlePerson(
+        erasureId,
+        personIds[i]!,
+        'o',
+        { outcome, attempts: 1, updatedAt: receivedAt, completedAt: receivedAt },
+        first,
+      );
+    }
+  }
+
+  it('arms a first message for an erasure still at its first step with a person open, and for no other', async () => {
+    const { store } = await dynamo.newTable();
+    await recordAtFirstStep(store, 'unarmed', minutesAgo(30), ['erased', 'pending']);
+    await recordAtFirstStep(store, 'unarmed_edge', minutesAgo(6 * 60 - 1), ['pending']);
+    await recordAtFirstStep(store, 'erased_on_the_request_path', minutesAgo(30), ['erased', 'already_erased']);
+    await recordAtFirstStep(store, 'first_message_still_due', minutesAgo(5), ['pending']);
+    await recordAtFirstStep(store, 'older_than_the_sweep', minutesAgo(7 * 60), ['pending']);
+    await recordAtFirstStep(store, 'chain_started', minutesAgo(30), ['pending']);
+    await store.advanceRetryStep('chain_started', FIRST_STEP, 'step-2');
+    const retryQueue = new RecordingRetryQueue();
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    const added = jest.spyOn(metrics, 'addMetric');
+
+    const report = await checkDeadlines({
+      store,
+      retryQueue,
+      logger: silent(),
+      metrics,
+      overdueLookbackDays: 90,
+      now: () => NOW,
+    });
+
+    expect(report.rearmed.sort()).toEqual(['unarmed', 'unarmed_edge']);
+    expect(retryQueue.scheduled.map((m) => m.erasureId).sort()).toEqual(['unarmed', 'unarmed_edge']);
+    expect(retryQueue.scheduled[0]).toEqual({
+      erasureId: expect.any(String),
+      attempt: 0,
+      notBefore: NOW.getTime(),
+      step: expect.any(String),
+      after: FIRST_STEP,
+    });
+    expect(added).toHaveBeenCalledWith('RetryChainsRearmed', MetricUnit.Count, 2);
   });
 });
 

@@ -2,6 +2,7 @@ import {
   ErasureService,
   FIRST_STEP,
   INTERRUPTED_NOTE,
+  rearmIfUnarmed,
   UNCERTAIN_NOTE,
   type ErasureServiceDeps,
 } from '../../lambda/erasure/erasure-service';
@@ -431,11 +432,76 @@ describe('ErasureService: one retry chain per erasure', () => {
     });
   });
 
-  it('is re-armed by the redelivery even when that comes during the failed delivery’s hold', async () => {
+  it('starts the schedule from its beginning when a first message that found the erasure unrecorded takes the chain over', async () => {
     let clock = Date.now();
-    const { service, retryQueue, verifik } = setUp(undefined, 4, { now: () => new Date(clock) });
+    const store = new MemoryAuditStore();
+    const { service, retryQueue } = setUp(() => transient(), 4, { store, now: () => new Date(clock) });
+    const input = { erasureId: 'e1', personIds: ['p1'] };
+    // The first delivery's message goes out, its record does not (the caller gets a 503).
+    const createRequest = store.createRequest.bind(store);
+    store.createRequest = async () => {
+      throw new Error('DynamoDB is down');
+    };
+    await expect(service.submit(input, budget(), silentLog)).rejects.toThrow('DynamoDB is down');
+    store.createRequest = createRequest;
+    // Its message finds no erasure twice and is looked at again later each time.
+    for (let i = 0; i < 2; i++) {
+      await expect(service.retry({ ...retryQueue.scheduled.at(-1)!, notBefore: 0 }, budget(), silentLog)).resolves.toEqual({
+        kind: 'unknown_erasure',
+      });
+    }
+    const bounced = retryQueue.scheduled.at(-1)!;
+    expect(bounced.attempt).toBe(2);
+    await service.submit(input, budget(), silentLog); // the caller's retry records it
+
+    clock += 60_000;
+    const result = await service.retry({ ...bounced, notBefore: 0 }, budget(), silentLog);
+
+    expect(result).toMatchObject({ kind: 'rescheduled', attempt: 1 });
+  });
+
+  it('releases its hold when it cannot arm the chain, so nobody later takes its untouched persons for interrupted ones', async () => {
+    let clock = Date.now();
+    const { service, store, retryQueue, verifik } = setUp(() => notFound(), 4, { now: () => new Date(clock) });
+    retryQueue.failing = true;
+    await expect(service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog)).rejects.toThrow('queue down');
+    retryQueue.failing = false;
+    expect(store.requests.get('e1')?.heldUntil).toBeUndefined();
+
+    await rearmIfUnarmed({ store, retryQueue, now: 0 }, 'e1');
+    clock += 60_000;
+    const { record } = (await service.retry({ ...retryQueue.scheduled[0]!, notBefore: 0 }, budget(), silentLog)) as {
+      record: ErasureRecord;
+    };
+
+    expect(verifik.calls).toEqual(['p1']);
+    expect(record.persons[0]).toMatchObject({ outcome: 'already_erased' });
+    expect(record.persons[0]!.note).toBeUndefined();
+  });
+
+  it('is armed by the sweep when the caller never delivers it again (it retried under a new id)', async () => {
+    const { service, store, retryQueue } = setUp();
+    retryQueue.failing = true;
+    await expect(service.submit({ erasureId: 'e1', personIds: ['p1'] }, budget(), silentLog)).rejects.toThrow('queue down');
+    retryQueue.failing = false;
+    await service.submit({ erasureId: 'e2', personIds: ['p1'] }, budget(), silentLog);
+    expect(retryQueue.scheduled.map((m) => m.erasureId)).toEqual(['e2']);
+
+    await expect(rearmIfUnarmed({ store, retryQueue, now: 0 }, 'e1')).resolves.toBe(true);
+    await expect(rearmIfUnarmed({ store, retryQueue, now: 0 }, 'e2')).resolves.toBe(false); // erased on the request path
+    const result = await service.retry({ ...retryQueue.scheduled.at(-1)!, notBefore: 0 }, budget(), silentLog);
+
+    expect(result).toMatchObject({ kind: 'done', record: { status: 'completed', persons: [{ outcome: 'erased' }] } });
+  });
+
+  it('is re-armed by a redelivery during the failed delivery’s hold, when the hold could not be released either', async () => {
+    let clock = Date.now();
+    const { service, store, retryQueue, verifik } = setUp(undefined, 4, { now: () => new Date(clock) });
     const input = { erasureId: 'e1', personIds: ['p1'] };
     retryQueue.failing = true;
+    store.releaseHold = async () => {
+      throw new Error('DynamoDB is down');
+    };
     await expect(service.submit(input, budget(), silentLog)).rejects.toThrow('queue down');
     retryQueue.failing = false;
 

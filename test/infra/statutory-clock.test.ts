@@ -33,7 +33,7 @@ describe('statutory clock and verified absence in the stack', () => {
     ]);
   });
 
-  it('gives the deadline check Node.js 24 on arm64, the table name and nothing of Verifik, the queues or the secrets', () => {
+  it('gives the deadline check Node.js 24 on arm64, the table name, the retry queue and nothing of Verifik or the secrets', () => {
     const { resource } = resourceNamed(template, 'AWS::Lambda::Function', 'ClockDeadlinesFunction');
     const variables = resource.Properties.Environment.Variables;
 
@@ -42,12 +42,14 @@ describe('statutory clock and verified absence in the stack', () => {
       'AUDIT_TABLE_NAME',
       'POWERTOOLS_METRICS_NAMESPACE',
       'POWERTOOLS_SERVICE_NAME',
+      'RETRY_QUEUE_URL',
     ]);
   });
 
-  it('lets the deadline check only Query the table and its received-time index, and write its own logs', () => {
+  it('lets the deadline check only Query the table and its received-time index, send to the retry queue, and write its own logs', () => {
     expect(grantsOf(template, 'ClockDeadlinesRole')).toEqual({
       'dynamodb:Query': [expect.stringMatching(/^AuditTable/)],
+      'sqs:SendMessage': [expect.stringMatching(/^RetriesRetryQueue/)],
       'logs:CreateLogStream': [expect.stringMatching(/^ClockDeadlinesLogs/)],
       'logs:PutLogEvents': [expect.stringMatching(/^ClockDeadlinesLogs/)],
     });

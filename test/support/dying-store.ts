@@ -27,6 +27,9 @@ export class DyingStore implements AuditStore {
   claimPerson(...args: Parameters<AuditStore['claimPerson']>) {
     return this.inner.claimPerson(...args);
   }
+  releaseHold(...args: Parameters<AuditStore['releaseHold']>) {
+    return this.inner.releaseHold(...args);
+  }
 
   settlePerson(...args: Parameters<AuditStore['settlePerson']>): ReturnType<AuditStore['settlePerson']> {
     // Verifik has answered; the process dies before the answer reaches the audit trail.

@@ -36,6 +36,15 @@ export class MemoryAuditStore implements AuditStore, CallbackStore {
     return { created: true } as const;
   }
 
+  async releaseHold(erasureId: string, heldUntil: number): Promise<boolean> {
+    this.writes += 1;
+    const request = this.requests.get(erasureId);
+    if (!request || request.heldUntil !== heldUntil) return false;
+    const { heldUntil: _released, ...rest } = request;
+    this.requests.set(erasureId, rest);
+    return true;
+  }
+
   async claimPerson(erasureId: string, personId: string, claim: Claim): Promise<ClaimResult> {
     this.writes += 1;
     const key = personKey(erasureId, personId);

@@ -20,6 +20,9 @@ export class SlowStore implements AuditStore {
   claimPerson(...args: Parameters<AuditStore['claimPerson']>) {
     return this.maybeSlow(() => this.inner.claimPerson(...args));
   }
+  releaseHold(...args: Parameters<AuditStore['releaseHold']>) {
+    return this.maybeSlow(() => this.inner.releaseHold(...args));
+  }
   settlePerson(...args: Parameters<AuditStore['settlePerson']>) {
     return this.maybeSlow(() => this.inner.settlePerson(...args));
   }
