@@ -53,7 +53,7 @@ export class StatutoryClock extends Construct {
     props.audit.bindTo(this.deadlines, AUDIT_DEADLINE_ACCESS);
     props.retryQueues.bindRetryQueue(this.deadlines);
     this.schedule = new Rule(this, 'Schedule', {
-      description: 'verifik-erasure: count erasures near or past their due date',
+      description: 'verifik-erasure: count erasures near or past their due date, and arm retry chains never armed',
       schedule: Schedule.rate(DEADLINE_CHECK_EVERY),
       targets: [new LambdaFunction(this.deadlines.function, { retryAttempts: 2 })],
     });
@@ -80,7 +80,8 @@ export class StatutoryClock extends Construct {
       treatMissingData: TreatMissingData.BREACHING,
     });
     monitoring.alarm('DeadlineCheckErrors', {
-      description: 'The deadline check failed (it could not read the audit table).',
+      description:
+        'The deadline check failed: it could not read the audit table, or the retry queue refused a message of its sweep (its counts are published all the same).',
       metric: this.deadlines.function.metricErrors({ period: DEADLINE_CHECK_EVERY }),
       threshold: 0,
     });

@@ -2,6 +2,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import pMap from 'p-map';
+import { errorName } from '../errors';
 import { tagged, type RootLogger } from '../log';
 import { publishMetrics } from '../metrics-middleware';
 import { FIRST_STEP, rearmIfUnarmed } from '../erasure/erasure-service';
@@ -17,10 +18,10 @@ const LONGEST_PERIOD_DAYS = 92;
 
 /**
  * The sweep looks at requests received between these two ages: old enough that their first retry
- * message is long due (about a minute after receipt), recent enough that a few missed hourly runs
- * still find them.
+ * message is long due (about a minute after receipt by default, 15 minutes at most: SQS's longest
+ * delay) even behind a backlog, recent enough that a few missed hourly runs still find them.
  */
-export const UNARMED_AFTER_MS = 15 * 60_000;
+export const UNARMED_AFTER_MS = 30 * 60_000;
 export const UNARMED_LOOKBACK_MS = 6 * 3_600_000;
 
 export interface DeadlineCheckDeps {
@@ -42,8 +43,10 @@ export interface DeadlineReport {
   candidates: number;
   nearDue: string[];
   overdue: string[];
-  /** Erasures recorded without a retry chain that the sweep armed one for. */
+  /** Erasures still at their first retry step, with a person open, that the sweep sent a first message for. */
   rearmed: string[];
+  /** Those it could not (the queue or the table failed): the run then fails, after publishing its counts. */
+  rearmFailed: string[];
 }
 
 /**
@@ -69,7 +72,8 @@ export async function checkDeadlines(deps: DeadlineCheckDeps): Promise<DeadlineR
     candidates: candidates.length,
     nearDue: [],
     overdue: [],
-    rearmed: await rearmUnarmed(deps, now),
+    rearmed: [],
+    rearmFailed: [],
   };
   await pMap(
     candidates,
@@ -92,6 +96,8 @@ export async function checkDeadlines(deps: DeadlineCheckDeps): Promise<DeadlineR
   const count = (name: DeadlineMetricName, value: number) => deps.metrics.addMetric(name, MetricUnit.Count, value);
   count('ErasuresNearDue', report.nearDue.length);
   count('ErasuresOverdue', report.overdue.length);
+  // After the counts: the sweep needs the queue, and queue trouble must not silence the deadline alarms.
+  await rearmUnarmed(deps, now, report);
   count('RetryChainsRearmed', report.rearmed.length);
   deps.logger.info('deadlines checked', {
     examined: report.examined,
@@ -99,7 +105,12 @@ export async function checkDeadlines(deps: DeadlineCheckDeps): Promise<DeadlineR
     nearDue: report.nearDue.length,
     overdue: report.overdue.length,
     rearmed: report.rearmed.length,
+    rearmFailed: report.rearmFailed.length,
   });
+  if (report.rearmFailed.length > 0) {
+    // The run fails (DeadlineCheckErrors; EventBridge runs it again), its counts published all the same.
+    throw new Error(`the sweep could not arm the retry chain of ${report.rearmFailed.length} erasure(s)`);
+  }
   return report;
 }
 
@@ -108,22 +119,26 @@ export async function checkDeadlines(deps: DeadlineCheckDeps): Promise<DeadlineR
  * UNARMED_LOOKBACK_MS and UNARMED_AFTER_MS ago, was recorded by a delivery that could not arm its
  * retry message (it answered 503) and was not delivered again. It gets a first message now.
  */
-async function rearmUnarmed(deps: DeadlineCheckDeps, now: Date): Promise<string[]> {
+async function rearmUnarmed(deps: DeadlineCheckDeps, now: Date, report: DeadlineReport): Promise<void> {
   const received = await deps.store.requestsReceivedBetween(
     new Date(now.getTime() - UNARMED_LOOKBACK_MS),
     new Date(now.getTime() - UNARMED_AFTER_MS),
   );
-  const rearmed: string[] = [];
   await pMap(
     received.filter((request) => request.retryStep === FIRST_STEP),
     async ({ erasureId }) => {
-      if (!(await rearmIfUnarmed({ store: deps.store, retryQueue: deps.retryQueue, now: now.getTime() }, erasureId))) return;
-      rearmed.push(erasureId);
-      tagged(deps.logger, { erasureId }).warn('retry chain armed by the sweep: the erasure was recorded without one');
+      const log = tagged(deps.logger, { erasureId });
+      try {
+        if (!(await rearmIfUnarmed({ store: deps.store, retryQueue: deps.retryQueue, now: now.getTime() }, erasureId))) return;
+        report.rearmed.push(erasureId);
+        log.warn('no retry message has started the chain yet (recorded without one, or its first message is late): one sent');
+      } catch (error) {
+        report.rearmFailed.push(erasureId);
+        log.error('retry chain could not be armed; the next run tries again', { error: errorName(error) });
+      }
     },
     { concurrency: deps.concurrency ?? 8 },
   );
-  return rearmed;
 }
 
 /** The scheduled entry (EventBridge, hourly): the event carries nothing the check needs. */

@@ -164,32 +164,37 @@ export class ErasureService {
       this.deps.store.createRequest(request),
     ]);
     if (recorded.status === 'rejected') throw recorded.reason;
-    if (armed.status === 'rejected') {
-      // Nothing is sent to Verifik: say so in the request, so that nobody later takes its persons for
-      // interrupted attempts. A redelivery, or the hourly sweep, arms the chain.
-      const released =
-        recorded.value.created && heldUntil !== undefined && (await this.releaseHold(request.erasureId, heldUntil));
-      log.error('retry chain not armed; a redelivery or the hourly sweep arms it', {
-        recorded: recorded.value.created,
-        released,
-        error: errorName(armed.reason),
-      });
-      throw armed.reason;
-    }
     const created = recorded.value;
     if (!created.created && created.existing.fingerprint !== fingerprintAgainst(input, request, created.existing)) {
       throw new IdempotencyConflictError(input.erasureId);
     }
     const stored = created.created ? { request, persons: [] } : await this.load(input.erasureId);
-    if (stored.request.subject && this.deps.subjects) {
-      const { hash, linkedPersonIds } = stored.request.subject;
-      await this.deps.subjects.markLinks(hash, linkedPersonIds, stored.request.erasureId, stored.request.expiresAt);
+    // The links are marked even when the chain could not be armed: the request is recorded, and the
+    // sweep that arms its chain later does not come back to them.
+    const linked = await settled(this.markLinks(stored.request));
+    if (armed.status === 'rejected') {
+      // Nothing is sent to Verifik: say so in the request, so that nobody later takes its persons for
+      // interrupted attempts. A redelivery, or the hourly sweep, arms the chain.
+      const released = created.created && heldUntil !== undefined && (await this.releaseHold(request.erasureId, heldUntil));
+      log.error('retry chain not armed; a redelivery or the hourly sweep arms it', {
+        recorded: created.created,
+        released,
+        error: errorName(armed.reason),
+      });
+      throw armed.reason;
     }
+    if (linked.status === 'rejected') throw linked.reason;
     log.info(created.created ? 'erasure recorded' : 'erasure redelivered', {
       persons: stored.request.personIds.length,
       ...(stored.request.subject && { subjectSource: stored.request.subject.source }),
     });
     return { created: created.created, request: stored.request, persons: stored.persons };
+  }
+
+  private async markLinks(request: StoredRequest): Promise<void> {
+    if (!request.subject || !this.deps.subjects) return;
+    const { hash, linkedPersonIds } = request.subject;
+    await this.deps.subjects.markLinks(hash, linkedPersonIds, request.erasureId, request.expiresAt);
   }
 
   /** Ends this invocation's hold on a request it recorded; false when that could not be written (the hold then runs out). */
@@ -252,20 +257,18 @@ export class ErasureService {
     if (!stored) {
       // The message is armed before the request is recorded: the recording may still be under way,
       // or may have failed (then the caller got a 5xx). Look again on the schedule, then let go.
-      const attempt = message.attempt + 1;
-      if (attempt < retryPolicy.maxAttempts) {
-        await retryQueue.schedule({ ...message, attempt, notBefore: this.now().getTime() + retryPolicy.delayBefore(attempt) });
+      // Counted apart from the schedule, so that the message, should it start the chain after all, starts it at its beginning.
+      const lookups = (message.lookups ?? 0) + 1;
+      if (lookups < retryPolicy.maxAttempts) {
+        await retryQueue.schedule({ ...message, lookups, notBefore: this.now().getTime() + retryPolicy.delayBefore(lookups) });
       }
       log.warn('retry for an erasure that is not recorded', {
-        attempt: message.attempt,
-        lookAgain: attempt < retryPolicy.maxAttempts,
+        lookups: message.lookups ?? 0,
+        lookAgain: lookups < retryPolicy.maxAttempts,
       });
       return { kind: 'unknown_erasure' };
     }
     const redriven = isDeadLetter(message, retryPolicy.maxAttempts);
-    // A first message starts the schedule from its beginning, whatever lookups it made while the
-    // request was not recorded yet (those count only towards giving up on an unknown erasure).
-    const startsChain = message.after === FIRST_STEP && stored.request.retryStep === FIRST_STEP;
     if (
       !redriven &&
       message.step !== stored.request.retryStep &&
@@ -283,7 +286,8 @@ export class ErasureService {
       log.debug("retry message dropped: not the current step of the erasure's retry chain", { attempt: message.attempt });
       return { kind: 'stale' };
     }
-    let current = startsChain ? { ...message, attempt: 0 } : message;
+    // A message that looked for its erasure before it was recorded is due now that it is, not when it would have looked again.
+    let current: RetryMessage = message.lookups ? { ...message, lookups: undefined, notBefore: 0 } : message;
     let persons = stored.persons;
     if (redriven) {
       const reopened = await this.reopenExhausted(stored.request.erasureId, persons);
@@ -734,6 +738,9 @@ function fingerprintAgainst(input: ErasureInput, fresh: StoredRequest, existing:
 const isDeadLetter = (message: RetryMessage, maxAttempts: number) =>
   message.deadLettered === true ||
   (message.deadLettered === undefined && message.step === undefined && message.attempt >= maxAttempts);
+
+/** A promise's outcome, without throwing: to act on one failure before another. */
+const settled = <T>(promise: Promise<T>) => Promise.allSettled([promise]).then(([outcome]) => outcome!);
 
 /** A first message of an erasure's retry chain: it follows FIRST_STEP, so only the first to arrive starts the chain. */
 export function firstRetryMessage(erasureId: string, notBefore: number): RetryMessage {

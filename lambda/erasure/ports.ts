@@ -175,6 +175,11 @@ export interface RetryMessage {
   notBefore: number;
   /** How often the dead-letter queue was redriven for it. */
   redrives?: number;
+  /**
+   * How often a first message found its erasure not recorded yet (its delivery's PutItem failed) and
+   * was sent again to look later: bounded on its own, not counted against the retry schedule.
+   */
+  lookups?: number;
   /** The chain step this message is; it acts only while the request names it (`retryStep`). */
   step?: string;
   /** The step that sent it: while that is still the current one, this message may take its place. */

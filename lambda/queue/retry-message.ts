@@ -7,6 +7,7 @@ const retryMessage = z.object({
   attempt: z.number().int().min(0),
   notBefore: z.number().int().min(0),
   redrives: z.number().int().min(0).optional(),
+  lookups: z.number().int().min(0).optional(),
   step: z.string().min(1).max(64).optional(),
   after: z.string().min(1).max(64).optional(),
   final: z.boolean().optional(),

@@ -21,6 +21,15 @@ afterAll(() => dynamo.close());
 
 const silent = () => new Logger({ serviceName: SERVICE_NAME, logLevel: 'SILENT' });
 
+/** The scheduled entry as the stack deploys it, on a dynalite table, a recording queue and `metrics`. */
+const scheduledCheck = (tableName: string, retryQueue: RecordingRetryQueue, metrics: Metrics) =>
+  createDeadlineCheck(
+    composeDeadlines(
+      { AUDIT_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: dynamo.endpoint, RETRY_QUEUE_URL: 'https://sqs.local/retry' },
+      { dynamodb: dynamo.client, retryQueue, logger: silent(), metrics, now: () => NOW },
+    ),
+  );
+
 const requestOf = (erasureId: string, receivedAt: string, personIds: string[]) => ({
   erasureId,
   personIds,
@@ -138,16 +147,11 @@ describe('the hourly deadline check, against dynalite', () => {
     const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
     const added = jest.spyOn(metrics, 'addMetric');
     const published = jest.spyOn(metrics, 'publishStoredMetrics');
-    const handler = createDeadlineCheck(
-      composeDeadlines(
-        { AUDIT_TABLE_NAME: tableName, DYNAMODB_ENDPOINT: dynamo.endpoint, RETRY_QUEUE_URL: 'https://sqs.local/retry' },
-        { dynamodb: dynamo.client, retryQueue: new RecordingRetryQueue(), logger: silent(), metrics, now: () => NOW },
-      ),
-    );
+    const handler = scheduledCheck(tableName, new RecordingRetryQueue(), metrics);
 
     const report = await handler({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext(60_000));
 
-    expect(report).toEqual({ examined: 0, candidates: 0, nearDue: [], overdue: [], rearmed: [] });
+    expect(report).toEqual({ examined: 0, candidates: 0, nearDue: [], overdue: [], rearmed: [], rearmFailed: [] });
     expect(added).toHaveBeenCalledWith('ErasuresNearDue', MetricUnit.Count, 0);
     expect(added).toHaveBeenCalledWith('ErasuresOverdue', MetricUnit.Count, 0);
     expect(added).toHaveBeenCalledWith('RetryChainsRearmed', MetricUnit.Count, 0);
@@ -176,12 +180,12 @@ describe('the sweep for erasures recorded without a retry chain', () => {
 
   it('arms a first message for an erasure still at its first step with a person open, and for no other', async () => {
     const { store } = await dynamo.newTable();
-    await recordAtFirstStep(store, 'unarmed', minutesAgo(30), ['erased', 'pending']);
+    await recordAtFirstStep(store, 'unarmed', minutesAgo(45), ['erased', 'pending']);
     await recordAtFirstStep(store, 'unarmed_edge', minutesAgo(6 * 60 - 1), ['pending']);
-    await recordAtFirstStep(store, 'erased_on_the_request_path', minutesAgo(30), ['erased', 'already_erased']);
-    await recordAtFirstStep(store, 'first_message_still_due', minutesAgo(5), ['pending']);
+    await recordAtFirstStep(store, 'erased_on_the_request_path', minutesAgo(45), ['erased', 'already_erased']);
+    await recordAtFirstStep(store, 'first_message_still_due', minutesAgo(25), ['pending']);
     await recordAtFirstStep(store, 'older_than_the_sweep', minutesAgo(7 * 60), ['pending']);
-    await recordAtFirstStep(store, 'chain_started', minutesAgo(30), ['pending']);
+    await recordAtFirstStep(store, 'chain_started', minutesAgo(45), ['pending']);
     await store.advanceRetryStep('chain_started', FIRST_STEP, 'step-2');
     const retryQueue = new RecordingRetryQueue();
     const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
@@ -206,6 +210,24 @@ describe('the sweep for erasures recorded without a retry chain', () => {
       after: FIRST_STEP,
     });
     expect(added).toHaveBeenCalledWith('RetryChainsRearmed', MetricUnit.Count, 2);
+  });
+
+  it('publishes the deadline counts even when the queue fails, then fails the run so that it is retried and alarmed on', async () => {
+    const { tableName, store } = await dynamo.newTable();
+    await recordAtFirstStep(store, 'unarmed', minutesAgo(60), ['pending']);
+    await record(store, 'overdue', '2026-05-01T10:00:00.000Z', ['failed']);
+    const retryQueue = new RecordingRetryQueue();
+    retryQueue.failing = true;
+    const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+    const added = jest.spyOn(metrics, 'addMetric');
+    const published = jest.spyOn(metrics, 'publishStoredMetrics');
+    const handler = scheduledCheck(tableName, retryQueue, metrics);
+
+    await expect(handler({}, lambdaContext(60_000))).rejects.toThrow(/could not arm the retry chain of 1 erasure/);
+
+    expect(added).toHaveBeenCalledWith('ErasuresOverdue', MetricUnit.Count, 1);
+    expect(added).toHaveBeenCalledWith('RetryChainsRearmed', MetricUnit.Count, 0);
+    expect(published).toHaveBeenCalledTimes(1);
   });
 });
 

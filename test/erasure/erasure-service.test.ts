@@ -365,9 +365,9 @@ describe('ErasureService.retry (the worker)', () => {
   it('looks again on the schedule for an erasure not (yet) recorded, then lets go', async () => {
     const { service, retryQueue } = setUp();
     await expect(service.retry(due('nope'), budget(), silentLog)).resolves.toEqual({ kind: 'unknown_erasure' });
-    expect(retryQueue.scheduled).toEqual([{ erasureId: 'nope', attempt: 1, notBefore: expect.any(Number) }]);
+    expect(retryQueue.scheduled).toEqual([{ erasureId: 'nope', attempt: 0, lookups: 1, notBefore: expect.any(Number) }]);
 
-    await service.retry(due('nope', SCHEDULE.length - 1), budget(), silentLog);
+    await service.retry({ ...due('nope'), lookups: SCHEDULE.length - 1 }, budget(), silentLog);
     expect(retryQueue.scheduled).toHaveLength(1);
   });
 });
@@ -432,32 +432,51 @@ describe('ErasureService: one retry chain per erasure', () => {
     });
   });
 
-  it('starts the schedule from its beginning when a first message that found the erasure unrecorded takes the chain over', async () => {
-    let clock = Date.now();
+  /**
+   * The first delivery's message goes out, its record does not (the caller gets a 503); the message
+   * finds no erasure twice and is sent again each time; then the caller's retry records the request.
+   */
+  async function bouncedFirstMessage() {
+    const clock = { now: Date.now() };
     const store = new MemoryAuditStore();
-    const { service, retryQueue } = setUp(() => transient(), 4, { store, now: () => new Date(clock) });
+    const { service, retryQueue } = setUp(() => transient(), 4, { store, now: () => new Date(clock.now) });
     const input = { erasureId: 'e1', personIds: ['p1'] };
-    // The first delivery's message goes out, its record does not (the caller gets a 503).
     const createRequest = store.createRequest.bind(store);
     store.createRequest = async () => {
       throw new Error('DynamoDB is down');
     };
     await expect(service.submit(input, budget(), silentLog)).rejects.toThrow('DynamoDB is down');
     store.createRequest = createRequest;
-    // Its message finds no erasure twice and is looked at again later each time.
     for (let i = 0; i < 2; i++) {
       await expect(service.retry({ ...retryQueue.scheduled.at(-1)!, notBefore: 0 }, budget(), silentLog)).resolves.toEqual({
         kind: 'unknown_erasure',
       });
     }
     const bounced = retryQueue.scheduled.at(-1)!;
-    expect(bounced.attempt).toBe(2);
-    await service.submit(input, budget(), silentLog); // the caller's retry records it
+    await service.submit(input, budget(), silentLog);
+    clock.now += 60_000;
+    return { service, store, retryQueue, bounced };
+  }
 
-    clock += 60_000;
+  it('starts the schedule from its beginning when a first message that found the erasure unrecorded takes the chain over', async () => {
+    const { service, bounced } = await bouncedFirstMessage();
+    expect([bounced.attempt, bounced.lookups]).toEqual([0, 2]);
+
     const result = await service.retry({ ...bounced, notBefore: 0 }, budget(), silentLog);
 
     expect(result).toMatchObject({ kind: 'rescheduled', attempt: 1 });
+  });
+
+  it('starts the schedule from its beginning also when the first step that took the chain over is delivered again', async () => {
+    const { service, store, retryQueue, bounced } = await bouncedFirstMessage();
+    // It takes the chain over, then its invocation fails before it is acknowledged (the next step cannot be sent).
+    retryQueue.failing = true;
+    await expect(service.retry({ ...bounced, notBefore: 0 }, budget(), silentLog)).rejects.toThrow('queue down');
+    retryQueue.failing = false;
+    expect(store.requests.get('e1')!.retryStep).toBe(bounced.step);
+
+    // SQS delivers it again: still the chain's first step, so still attempt 0 of the schedule.
+    await expect(service.retry(bounced, budget(), silentLog)).resolves.toMatchObject({ kind: 'rescheduled', attempt: 1 });
   });
 
   it('releases its hold when it cannot arm the chain, so nobody later takes its untouched persons for interrupted ones', async () => {
