@@ -320,6 +320,13 @@ export class ErasureService {
       await this.continueChain(current, { ...current }, log);
       return { kind: 'deferred', until: current.notBefore };
     }
+    const heldUntil = stored.request.heldUntil ?? 0;
+    if (heldUntil > now && open.every((id) => !persons.some((p) => p.personId === id))) {
+      // The invocation that recorded the request still holds every open person (a first message
+      // earlier than the request path's end): back when the hold ends, no attempt used, nothing written.
+      await this.continueChain(current, { ...current, notBefore: heldUntil + DEFER_TOLERANCE_MS }, log);
+      return { kind: 'deferred', until: heldUntil + DEFER_TOLERANCE_MS };
+    }
     if (askedFor > now + DEFER_TOLERANCE_MS && current.attempt + 1 < retryPolicy.maxAttempts) {
       // Verifik asked for a pause (Retry-After, at most an hour): the wait uses up an attempt of the
       // schedule, so no answer can keep a person pending forever.
@@ -501,10 +508,14 @@ export class ErasureService {
     const owner = this.newOwnerId();
     const attempted = await pMap(
       open,
-      (personId) =>
-        holder && !recorded.has(personId)
-          ? this.eraseHeldPerson(request, personId, owner, budget, log)
-          : this.erasePerson(request, personId, owner, budget, log, attemptCap),
+      (personId) => {
+        if (recorded.has(personId)) return this.erasePerson(request, personId, owner, budget, log, attemptCap);
+        if (holder) return this.eraseHeldPerson(request, personId, owner, budget, log);
+        // Held with the request by the invocation that recorded it: not even a claim to write.
+        if (heldBySomeoneElse(request, this.now().getTime()))
+          return { ...notYetAttempted(personId), leaseUntil: request.heldUntil };
+        return this.erasePerson(request, personId, owner, budget, log, attemptCap);
+      },
       { concurrency: this.deps.concurrency },
     );
     for (const person of attempted) recorded.set(person.personId, person);
@@ -769,6 +780,8 @@ function openPersons(request: StoredRequest, persons: readonly PersonState[]): s
   const outcomes = new Map(persons.map((p) => [p.personId, p.outcome]));
   return request.personIds.filter((id) => !isTerminal(outcomes.get(id) ?? 'pending'));
 }
+/** The request's hold still stands: its persons with no item are the recording invocation's. */
+const heldBySomeoneElse = (request: StoredRequest, now: number) => request.heldUntil !== undefined && now < request.heldUntil;
 /** Calls made to Verifik for a person (DELETEs and GETs), which the redelivery cap bounds. */
 const callsOf = (person: PersonState | undefined) => (person?.attempts ?? 0) + (person?.verifyAttempts ?? 0);
 const retryAfterOf = (person: PersonState | undefined) => (person?.retryAfter ? Date.parse(person.retryAfter) : 0);

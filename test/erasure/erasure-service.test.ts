@@ -633,6 +633,8 @@ describe('ErasureService: what a redrive and an interrupted attempt leave behind
 });
 
 describe('the persons a request holds while the invocation that recorded it erases them', () => {
+  const first = { receivedAt: new Date().toISOString(), expiresAt: 1 };
+
   it('calls Verifik with no claim first: the request and each person’s outcome are its only writes', async () => {
     const { store, verifik, service } = setUp();
     const before = Date.now();
@@ -646,15 +648,31 @@ describe('the persons a request holds while the invocation that recorded it eras
     expect((await store.erasuresForPerson('p1')).map((e) => e.erasureId)).toEqual(['e1']);
   });
 
-  it('leaves them to it when the retry chain comes while the hold stands', async () => {
-    const { store, verifik, service } = setUp();
-    await recordRequest(store, 'e1', ['p1'], { heldUntil: Date.now() + 60_000 });
+  it('leaves them to it when the retry chain comes while the hold stands, and comes back when it ends, no attempt used', async () => {
+    const { store, verifik, service, retryQueue } = setUp();
+    const heldUntil = Date.now() + 60_000;
+    await recordRequest(store, 'e1', ['p1'], { heldUntil });
 
     const result = await service.retry(due('e1'), budget(), silentLog);
 
     expect(verifik.calls).toHaveLength(0);
-    expect(result).toMatchObject({ kind: 'rescheduled', record: { persons: [{ personId: 'p1', outcome: 'pending' }] } });
+    expect(result).toEqual({ kind: 'deferred', until: heldUntil + 1_000 });
+    expect(retryQueue.scheduled.at(-1)).toMatchObject({ attempt: 0, notBefore: heldUntil + 1_000 });
     expect(store.persons.size).toBe(0);
+  });
+
+  it('writes no claim for a held person when another person of the request is open too', async () => {
+    const { store, verifik, service } = setUp();
+    await recordRequest(store, 'e1', ['p1', 'p2'], { heldUntil: Date.now() + 60_000 });
+    await store.settlePerson('e1', 'p1', 'holder', { outcome: 'pending', attempts: 1, updatedAt: '' }, first);
+    const writes = store.writes;
+
+    const result = await service.retry(due('e1'), budget(), silentLog);
+
+    expect(verifik.calls).toEqual(['p1']);
+    expect(result).toMatchObject({ kind: 'rescheduled', record: { persons: [{ outcome: 'erased' }, { outcome: 'pending' }] } });
+    // p1's claim and outcome, the next step's move: nothing for p2.
+    expect(store.writes - writes).toBe(3);
   });
 
   it('leaves them to it when a redelivery comes while the first delivery is calling Verifik', async () => {
