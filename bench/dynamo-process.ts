@@ -30,8 +30,10 @@ const proxy = createServer((req, res) => {
   req.on('end', () => {
     const operation = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
     let body = Buffer.concat(chunks);
+    let condition: unknown;
     if (DATA.has(operation)) {
       const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      condition = input.ConditionExpression;
       counter.prepare(operation, input);
       body = Buffer.from(JSON.stringify(input), 'utf8');
     }
@@ -46,7 +48,7 @@ const proxy = createServer((req, res) => {
           const status = answer.statusCode ?? 502;
           const parsed = parseJson(text.toString('utf8'));
           const conditionFailed = status >= 400 && /ConditionalCheckFailed/.test(parsed?.__type ?? '');
-          counter.record(operation, status < 300 ? parsed : undefined, conditionFailed);
+          counter.record(operation, status < 300 ? parsed : undefined, conditionFailed, condition);
           res.writeHead(status, answer.headers).end(text);
         });
       },

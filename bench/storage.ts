@@ -17,6 +17,8 @@ export interface StorageCounts {
   readUnits: number;
   /** Writes refused by their condition: DynamoDB charges them too (at least 1 WCU each, counted in writeUnits). */
   conditionFailures: number;
+  /** Those refusals by operation and condition, to say which writes lost a race. */
+  conditionFailuresBy: Record<string, number>;
 }
 
 /**
@@ -29,7 +31,7 @@ export class StorageCounter {
   private counts: StorageCounts = StorageCounter.empty();
 
   static empty(): StorageCounts {
-    return { requests: {}, writes: 0, reads: 0, writeUnits: 0, readUnits: 0, conditionFailures: 0 };
+    return { requests: {}, writes: 0, reads: 0, writeUnits: 0, readUnits: 0, conditionFailures: 0, conditionFailuresBy: {} };
   }
 
   /** Call before sending: adds ReturnConsumedCapacity to a data operation's input. */
@@ -37,7 +39,13 @@ export class StorageCounter {
     if (DATA.has(operation)) input.ReturnConsumedCapacity ??= 'TOTAL';
   }
 
-  record(operation: string, output: { ConsumedCapacity?: unknown } | undefined, conditionFailed = false): void {
+  /** `condition`: the refused write's ConditionExpression, when its condition failed. */
+  record(
+    operation: string,
+    output: { ConsumedCapacity?: unknown } | undefined,
+    conditionFailed = false,
+    condition?: unknown,
+  ): void {
     const c = this.counts;
     c.requests[operation] = (c.requests[operation] ?? 0) + 1;
     const write = WRITES.has(operation);
@@ -46,6 +54,8 @@ export class StorageCounter {
     if (conditionFailed) {
       c.conditionFailures += 1;
       c.writeUnits += 1;
+      const key = `${operation} if ${String(condition ?? '?')}`;
+      c.conditionFailuresBy[key] = (c.conditionFailuresBy[key] ?? 0) + 1;
     }
     const capacity = output?.ConsumedCapacity;
     for (const item of Array.isArray(capacity) ? capacity : capacity ? [capacity] : []) {
@@ -75,7 +85,12 @@ export class StorageCounter {
           return result;
         } catch (error) {
           const conditionFailed = (error as Error | undefined)?.name === 'ConditionalCheckFailedException';
-          counter.record(operation, undefined, conditionFailed);
+          counter.record(
+            operation,
+            undefined,
+            conditionFailed,
+            (args.input as { ConditionExpression?: string }).ConditionExpression,
+          );
           throw error;
         }
       },
@@ -165,7 +180,18 @@ export function storageSection(warm: { http: CountedRun; baseline: CountedRun },
     ],
     notes: [
       'Write and read units are what dynalite returns for ReturnConsumedCapacity: TOTAL (DynamoDB’s rule: 1 WCU per started KB of the larger of the old and new item; 1 RCU per 4 KB read strongly consistent). dynalite leaves out index writes; the service’s items each carry one index key and both indexes project ALL, so the “with index writes” column doubles the table units (on-demand bills both).',
-      'A write refused by its condition is billed by DynamoDB too; it would count 1 WCU here (none happened).',
+      `A write refused by its condition is billed by DynamoDB too: 1 WCU each here. Refused: ${
+        runs
+          .filter((r) => r.counts.conditionFailures > 0)
+          .map(
+            (r) =>
+              `${r.name}: ${Object.entries(r.counts.conditionFailuresBy)
+                .sort((a, b) => b[1] - a[1])
+                .map(([what, n]) => `${n} × ${what}`)
+                .join('; ')}`,
+          )
+          .join(' / ') || 'none'
+      }.`,
       'Warm: one person per request, so the request item (PutItem) is paid per person; bulk: 100 per request, so it is paid once per 100, and the reads are the retry worker reading each erasure once when its armed message arrives.',
     ],
   };
