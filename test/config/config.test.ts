@@ -147,15 +147,22 @@ describe('VERIFY_AFTER_DELETE', () => {
 });
 
 describe('the deadline check', () => {
-  it('needs only the table: no Verifik URL, no secret', () => {
-    expect(readConfig('deadlines', { AUDIT_TABLE_NAME: 'audit' })).toEqual({
+  const retryQueue = { RETRY_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/retry' };
+
+  it('needs only the table and the retry queue (for its sweep): no Verifik URL, no secret', () => {
+    expect(readConfig('deadlines', { AUDIT_TABLE_NAME: 'audit', ...retryQueue })).toEqual({
       AUDIT_TABLE_NAME: 'audit',
+      ...retryQueue,
       OVERDUE_LOOKBACK_DAYS: 90,
     });
   });
 
+  it.each([undefined, '', 'not a url'])('refuses to start with RETRY_QUEUE_URL=%p: the sweep would arm nothing', (value) => {
+    expect(() => readConfig('deadlines', { AUDIT_TABLE_NAME: 'audit', RETRY_QUEUE_URL: value })).toThrow(/RETRY_QUEUE_URL/);
+  });
+
   it.each(['0', '-1', '1.5', 'soon'])('refuses OVERDUE_LOOKBACK_DAYS=%p', (value) => {
-    expect(() => readConfig('deadlines', { AUDIT_TABLE_NAME: 'audit', OVERDUE_LOOKBACK_DAYS: value })).toThrow(
+    expect(() => readConfig('deadlines', { AUDIT_TABLE_NAME: 'audit', ...retryQueue, OVERDUE_LOOKBACK_DAYS: value })).toThrow(
       /OVERDUE_LOOKBACK_DAYS/,
     );
   });
