@@ -129,11 +129,10 @@ export class ErasureService {
   async submit(input: ErasureInput, budget: Budget, log: LogSink): Promise<ErasureRecord> {
     // The persons are held with the request itself, so the first attempt needs no claim of its own.
     const received = await this.receive(input, log, this.leaseUntil(budget));
-    const record = received.created
-      ? await this.eraseOpenPersons(received.request, received.persons, budget, log, { holder: true })
-      : await this.eraseOpenPersons(received.request, received.persons, budget, log, {
-          attemptCap: this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP,
-        });
+    const how = received.created
+      ? { holder: true }
+      : { attemptCap: this.deps.redeliveryAttemptCap ?? DEFAULT_REDELIVERY_ATTEMPT_CAP };
+    const record = await this.eraseOpenPersons(received.request, received.persons, budget, log, how);
     return this.announceOnRequestPath(received.request, record, log);
   }
 
@@ -320,12 +319,13 @@ export class ErasureService {
       await this.continueChain(current, { ...current }, log);
       return { kind: 'deferred', until: current.notBefore };
     }
-    const heldUntil = stored.request.heldUntil ?? 0;
-    if (heldUntil > now && open.every((id) => !persons.some((p) => p.personId === id))) {
+    const recorded = new Set(persons.map((p) => p.personId));
+    if (heldBySomeoneElse(stored.request, now) && open.every((id) => !recorded.has(id))) {
       // The invocation that recorded the request still holds every open person (a first message
       // earlier than the request path's end): back when the hold ends, no attempt used, nothing written.
-      await this.continueChain(current, { ...current, notBefore: heldUntil + DEFER_TOLERANCE_MS }, log);
-      return { kind: 'deferred', until: heldUntil + DEFER_TOLERANCE_MS };
+      const until = stored.request.heldUntil! + DEFER_TOLERANCE_MS;
+      await this.continueChain(current, { ...current, notBefore: until }, log);
+      return { kind: 'deferred', until };
     }
     if (askedFor > now + DEFER_TOLERANCE_MS && current.attempt + 1 < retryPolicy.maxAttempts) {
       // Verifik asked for a pause (Retry-After, at most an hour): the wait uses up an attempt of the
