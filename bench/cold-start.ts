@@ -44,7 +44,13 @@ export interface ColdOptions {
  * way, started in fresh Node processes (round-robin, so drift on a noisy machine hits all alike)
  * until the handler has answered one real request against loopback services in this process.
  */
-export async function coldStart(options: ColdOptions): Promise<Section> {
+export interface ColdOutcome {
+  section: Section;
+  /** p50 of each bundle's cold start, for the cold start by library (bench/import-cost.ts). */
+  figures: { baselineMs: number; sameCallsMs: number; functions: Record<string, number> };
+}
+
+export async function coldStart(options: ColdOptions): Promise<ColdOutcome> {
   const dir = await newBundleDir();
   const services = await startServices();
   try {
@@ -78,7 +84,14 @@ export async function coldStart(options: ColdOptions): Promise<Section> {
       }
       if (options.verbose) process.stderr.write(`cold: round ${round + 1}/${options.samples}\n`);
     }
-    return report(subjects, runs, problems, options);
+    const p50 = (name: string) => median((runs.get(name) ?? []).map((r) => r.totalMs));
+    const byFunction = Object.fromEntries(
+      subjects.filter((s) => s.kind === 'function').map((s) => [s.bundle.name, p50(s.bundle.name)]),
+    );
+    return {
+      section: report(subjects, runs, problems, options),
+      figures: { baselineMs: p50(baseline!.name), sameCallsMs: p50(sameCalls!.name), functions: byFunction },
+    };
   } finally {
     await services.close();
     await removeBundleDir(dir);

@@ -6,20 +6,26 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { bulk, bulkSection, type BulkRun } from './bulk';
-import { coldStart } from './cold-start';
+import { coldStart, type ColdOutcome } from './cold-start';
+import { importCost } from './import-cost';
 import { costSection } from './cost';
 import { machine, render, type SavedRun, type Section } from './report';
 import { storageSection } from './storage';
 import { warm, type WarmOutcome } from './warm';
 
-const BENCHMARKS = ['cold', 'warm', 'bulk', 'storage'] as const;
+const BENCHMARKS = ['cold', 'imports', 'warm', 'bulk', 'storage'] as const;
 type Benchmark = (typeof BENCHMARKS)[number];
 
+/** A bad option: the bench refuses to start with its message, no stack. */
+class UsageError extends Error {}
+
 const USAGE = `usage: npm run bench [-- <benchmark>...] [options]
-  benchmarks: cold warm bulk storage (default: all four)
-  --samples N     cold: fresh processes per bundle (default 20, at least 20 for the README)
+  benchmarks: cold imports warm bulk storage (default: all five)
+  --samples N     cold, imports: fresh processes per bundle (default 20, at least 20 for the README)
   --requests N    warm: measured requests per handler (default 5000)
   --no-memory     warm: skip the fresh process per handler that measures its RSS alone
+  --log-level L   warm: the handler's POWERTOOLS_LOG_LEVEL (default INFO, as deployed; WARN shows what
+                  its INFO lines cost)
   --persons N     bulk: persons to erase (default 10000)
   --rate R        bulk: Verifik's limit, requests per second (default 200)
   --in-flight N   bulk: erasure requests in flight (default 2)
@@ -40,6 +46,7 @@ async function main(argv: string[]): Promise<number> {
       samples: { type: 'string', default: '20' },
       requests: { type: 'string', default: '5000' },
       'no-memory': { type: 'boolean', default: false },
+      'log-level': { type: 'string', default: 'INFO' },
       persons: { type: 'string', default: '10000' },
       rate: { type: 'string', default: '200' },
       'in-flight': { type: 'string', default: '2' },
@@ -70,17 +77,40 @@ async function main(argv: string[]): Promise<number> {
   }
   const number = (name: keyof typeof values, min = 1) => {
     const value = Number(values[name]);
-    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer ≥ ${min}`);
+    if (!Number.isInteger(value) || value < min)
+      throw new UsageError(`--${name} must be an integer ≥ ${min}, not ${JSON.stringify(values[name])}`);
     return value;
   };
   /** A rate, calls a second: a number above 0, or the bench refuses to start. */
   const rate = (name: 'pace') => {
     const value = Number(values[name]);
     if (!Number.isFinite(value) || value <= 0)
-      throw new Error(`--${name} must be a number of calls a second above 0, not ${JSON.stringify(values[name])}`);
+      throw new UsageError(`--${name} must be a number of calls a second above 0, not ${JSON.stringify(values[name])}`);
     return value;
   };
   const verbose = !values.quiet;
+  /** A Powertools log level, or the bench refuses to start. */
+  const logLevel = (value: string) => {
+    const level = value.toUpperCase();
+    if (!['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'].includes(level))
+      throw new UsageError(
+        `--log-level must be one of TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL, SILENT, not ${JSON.stringify(value)}`,
+      );
+    return level;
+  };
+  // Every option is checked before anything runs.
+  const checked = {
+    samples: number('samples'),
+    requests: number('requests'),
+    persons: number('persons'),
+    rate: number('rate'),
+    inFlight: number('in-flight'),
+    burst: values.burst === undefined ? undefined : number('burst'),
+    pace: values.pace === undefined ? undefined : rate('pace'),
+    paceBurst: values['pace-burst'] === undefined ? undefined : number('pace-burst'),
+    logLevel: logLevel(values['log-level']),
+    verifikLatency: number('verifik-latency'),
+  };
   const command = `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
   const started = performance.now();
   const startedAt = new Date().toISOString();
@@ -94,16 +124,22 @@ async function main(argv: string[]): Promise<number> {
   out(`## verifik-erasure benchmarks\n\n\`${command}\` · ${machine()} · ${startedAt}\n`);
   out('Every time below is compared with a baseline measured in the same run, on the same machine.\n');
 
+  let cold: ColdOutcome | undefined;
   if (selected.has('cold')) {
-    show(await coldStart({ samples: number('samples', 1), verbose }));
+    cold = await coldStart({ samples: checked.samples, verbose });
+    show(cold.section);
+  }
+  if (selected.has('imports')) {
+    show(await importCost({ samples: checked.samples, verbose, cold: cold?.figures }));
   }
   let warmOutcome: WarmOutcome | undefined;
   if (selected.has('warm')) {
     warmOutcome = await warm({
-      requests: number('requests'),
-      blockSize: Math.min(500, number('requests')),
+      requests: checked.requests,
+      blockSize: Math.min(500, checked.requests),
       warmup: 300,
       memoryAlone: !values['no-memory'],
+      logLevel: checked.logLevel,
       verbose,
     });
     show(warmOutcome.section);
@@ -111,23 +147,21 @@ async function main(argv: string[]): Promise<number> {
   let bulkRuns: BulkRun[] | undefined;
   if (selected.has('bulk')) {
     const base = {
-      persons: number('persons'),
+      persons: checked.persons,
       batch: 100,
-      rate: number('rate'),
-      inFlight: number('in-flight'),
-      burst: values.burst === undefined ? undefined : number('burst'),
+      rate: checked.rate,
+      inFlight: checked.inFlight,
+      burst: checked.burst,
       verbose,
     };
     // The same Verifik twice: bouncing off its 429s, then paced by the client (VERIFIK_RATE_LIMIT).
-    const pace = values.pace === undefined ? base.rate : rate('pace');
-    const paceBurst = values['pace-burst'] === undefined ? undefined : number('pace-burst');
-    bulkRuns = [await bulk(base), await bulk({ ...base, pace, paceBurst })];
+    bulkRuns = [await bulk(base), await bulk({ ...base, pace: checked.pace ?? base.rate, paceBurst: checked.paceBurst })];
     show(bulkSection(bulkRuns, command));
   }
   if (selected.has('storage') && warmOutcome && bulkRuns) {
     show(storageSection(warmOutcome.storage, bulkRuns[0]!.storage));
   }
-  if (warmOutcome) show(costSection(warmOutcome, { verifikLatencyMs: number('verifik-latency') }));
+  if (warmOutcome) show(costSection(warmOutcome, { verifikLatencyMs: checked.verifikLatency }));
   const totalSeconds = Math.round((performance.now() - started) / 1000);
   out(`Total: ${totalSeconds} s.`);
   if (values.json) {
@@ -141,6 +175,10 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`bench: ${error.message}\n${USAGE}\n`);
+      process.exit(2);
+    }
     process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },
