@@ -5,10 +5,12 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { format, resolveConfig } from 'prettier';
 import { bulk, bulkSection, type BulkRun } from './bulk';
 import { coldStart, type ColdOutcome } from './cold-start';
 import { importCost } from './import-cost';
 import { costSection } from './cost';
+import { fromRoot } from './paths';
 import { machine, render, type SavedRun, type Section } from './report';
 import { storageSection } from './storage';
 import { warm, type WarmOutcome } from './warm';
@@ -166,7 +168,9 @@ async function main(argv: string[]): Promise<number> {
   out(`Total: ${totalSeconds} s.`);
   if (values.json) {
     const saved: SavedRun = { command, machine: machine(), startedAt, totalSeconds, sections };
-    await writeFile(values.json, `${JSON.stringify(saved, null, 2)}\n`);
+    // Formatted as prettier would, so that a saved run committed under bench/results/ passes `npm run format:check`.
+    const style = await resolveConfig(fromRoot('bench/results/saved.json'));
+    await writeFile(values.json, await format(JSON.stringify(saved), { ...style, parser: 'json' }));
     out(`Figures written to ${values.json}.`);
   }
   return 0;
