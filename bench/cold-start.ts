@@ -39,17 +39,17 @@ export interface ColdOptions {
   verbose?: boolean;
 }
 
-/**
- * Cold start: each function bundle as the stack builds it, and the two references bundled the same
- * way, started in fresh Node processes (round-robin, so drift on a noisy machine hits all alike)
- * until the handler has answered one real request against loopback services in this process.
- */
 export interface ColdOutcome {
   section: Section;
   /** p50 of each bundle's cold start, for the cold start by library (bench/import-cost.ts). */
   figures: { baselineMs: number; sameCallsMs: number; functions: Record<string, number> };
 }
 
+/**
+ * Cold start: each function bundle as the stack builds it, and the two references bundled the same
+ * way, started in fresh Node processes (round-robin, so drift on a noisy machine hits all alike)
+ * until the handler has answered one real request against loopback services in this process.
+ */
 export async function coldStart(options: ColdOptions): Promise<ColdOutcome> {
   const dir = await newBundleDir();
   const services = await startServices();
