@@ -1,3 +1,8 @@
+/**
+ * `npm run bench -- imports`: what each library our functions are made of adds to a cold start,
+ * beyond what the same-calls reference (bench/references.ts) loads, measured in fresh Node processes.
+ * It apportions the cold-start target: how much of a function's start is its libraries, and which.
+ */
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,11 +12,6 @@ import { LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRIES, newBundleDir, removeBundleDir } 
 import { fromRoot } from './paths';
 import { bytes, median, ms, table, type Section } from './report';
 
-/**
- * `npm run bench -- imports`: what each library our functions are made of adds to a cold start,
- * beyond what the same-calls reference (bench/references.ts) loads, measured in fresh Node processes.
- * It apportions the cold-start target: how much of a function's start is its libraries, and which.
- */
 /** One library as our functions use it at start: its imports, and an expression using it. */
 interface Part {
   name: string;

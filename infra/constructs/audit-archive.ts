@@ -27,13 +27,13 @@ import { ErasureFunction, type BindTarget } from './erasure-function';
 
 const PERIOD = Duration.minutes(5);
 
-/** What nobody may do to the archive bucket: shorten or lift a lock, or delete (S3 lifecycle is not subject to it). */
 /**
  * How long the archiver's stream mapping gathers records before a batch: an erasure's writes, made
  * within one request, land in one batch (one batch object and one index entry) unless it takes longer.
  */
 export const ARCHIVE_BATCHING_WINDOW_S = 5;
 
+/** What nobody may do to the archive bucket: shorten or lift a lock, or delete (S3 lifecycle is not subject to it). */
 export const ARCHIVE_DENIED_TO_ALL = [
   's3:BypassGovernanceRetention',
   's3:PutObjectRetention',
